@@ -1,0 +1,37 @@
+package bot
+
+import "time"
+
+// Event is a verified Webex webhook delivery, as kept in the durable inbox until it has been
+// processed. Key identifies the underlying change (resource, event and data id), so that a
+// redelivery of the same change is recognised.
+type Event struct {
+	Key       string    `json:"key"`
+	Resource  string    `json:"resource"`
+	Event     string    `json:"event"`
+	DataID    string    `json:"dataId"`
+	ActorID   string    `json:"actorId"`
+	RoomID    string    `json:"roomId"`
+	Received  time.Time `json:"received"`
+	Attempts  int       `json:"attempts"`
+	NotBefore time.Time `json:"notBefore,omitempty"`
+	LastError string    `json:"lastError,omitempty"`
+}
+
+// EventKey returns the deduplication key of a webhook delivery.
+func EventKey(resource, event, dataID string) string {
+	return resource + "/" + event + "/" + dataID
+}
+
+// Outgoing is a message waiting in the durable outbox. Key makes enqueueing idempotent: a
+// message with a key already enqueued (or already sent) is not enqueued again, so work that
+// is redone after a crash does not send its messages twice.
+type Outgoing struct {
+	Key       string     `json:"key"`
+	Seq       uint64     `json:"seq"` // assigned by the store; the send order
+	Message   OutMessage `json:"message"`
+	Created   time.Time  `json:"created"`
+	Attempts  int        `json:"attempts"`
+	NotBefore time.Time  `json:"notBefore,omitempty"`
+	LastError string     `json:"lastError,omitempty"`
+}

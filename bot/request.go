@@ -1,0 +1,177 @@
+package bot
+
+import "time"
+
+// State is where an attach request stands. The Webex provisioning states are Webex's own
+// status values, verbatim; the others are the bot's.
+type State string
+
+// The states of an attach request.
+const (
+	StateAwaitingApproval State = "awaiting_approval" // the approval card went to the customer admin
+	StateDeclined         State = "declined"          // the customer admin declined
+	StateExpired          State = "expired"           // nobody approved within the approval TTL
+	StateWithdrawn        State = "withdrawn"         // the partner cancelled it
+	StateSubmitting       State = "submitting"        // provisioning is being submitted to Webex
+	StateRejected         State = "rejected"          // Webex refused the provisioning request
+
+	StateProvisioning          State = "provisioning"
+	StateUpdating              State = "updating"
+	StatePendingReview         State = "pending_rpl_review"
+	StateProvisioned           State = "provisioned"
+	StateProvisionedWithErrors State = "provisioned_with_errors"
+	StateError                 State = "error"
+)
+
+// Final reports whether nothing more will happen to a request in state s.
+func (s State) Final() bool {
+	switch s {
+	case StateDeclined, StateExpired, StateWithdrawn, StateRejected,
+		StateProvisioned, StateProvisionedWithErrors, StateError:
+		return true
+	}
+	return false
+}
+
+// Polled reports whether the status job polls Webex for a request in state s.
+func (s State) Polled() bool {
+	return s == StateProvisioning || s == StateUpdating || s == StatePendingReview
+}
+
+// Tri is a yes, no or unknown fact.
+type Tri string
+
+// The values of a Tri.
+const (
+	Unknown Tri = ""
+	Yes     Tri = "yes"
+	No      Tri = "no"
+)
+
+// String returns "yes", "no" or "unknown".
+func (t Tri) String() string {
+	if t == Unknown {
+		return "unknown"
+	}
+	return string(t)
+}
+
+// Fact is one criterion's value and where it came from ("GET /people?orgId=", "declared by
+// ann@partner.example", or why it is unknown).
+type Fact struct {
+	Value  Tri    `json:"value"`
+	Source string `json:"source"`
+}
+
+// Facts are the criteria of attach-rules.md for one organization.
+type Facts struct {
+	Users                Fact `json:"users"`                // 100 users or more
+	VerifiedDomain       Fact `json:"verifiedDomain"`       // a verified email domain
+	ClaimedDomain        Fact `json:"claimedDomain"`        // a claimed domain
+	Trial                Fact `json:"trial"`                // a trial organization
+	Licenses             Fact `json:"licenses"`             // has licenses at all
+	InactiveLicensesOnly Fact `json:"inactiveLicensesOnly"` // only suspended or canceled licenses
+	Managed              Fact `json:"managed"`              // the partner can already read the org
+}
+
+// Declared are the facts a partner admin declares because no API can read them.
+type Declared struct {
+	Users                Tri    `json:"users,omitempty"`
+	VerifiedDomain       Tri    `json:"verifiedDomain,omitempty"`
+	ClaimedDomain        Tri    `json:"claimedDomain,omitempty"`
+	Trial                Tri    `json:"trial,omitempty"`
+	InactiveLicensesOnly Tri    `json:"inactiveLicensesOnly,omitempty"`
+	By                   string `json:"by,omitempty"` // the email of who declared them
+}
+
+// Role is the partner's role in the customer organization after an attach.
+type Role string
+
+// The roles the help article names.
+const (
+	RoleFullAdmin         Role = "Full Admin"
+	RoleProvisioningAdmin Role = "Provisioning Admin"
+)
+
+// AttachSpec is what a partner asks for: which organization, for whom, with what.
+type AttachSpec struct {
+	OrgID             string           `json:"orgId"`
+	AdminEmail        string           `json:"adminEmail"`
+	CustomerName      string           `json:"customerName,omitempty"`
+	Template          string           `json:"template"`       // the name the partner gave
+	ProvisioningID    string           `json:"provisioningId"` // what it resolved to
+	Packages          []string         `json:"packages"`
+	ExternalID        string           `json:"externalId"`
+	Address           Address          `json:"address"`
+	Calling           *CallingLocation `json:"calling,omitempty"`
+	Language          string           `json:"language,omitempty"`
+	Declared          Declared         `json:"declared"`
+	LocationConfirmed bool             `json:"locationConfirmed,omitempty"`
+}
+
+// CustomerRequest returns the wholesale API body for the spec.
+func (s AttachSpec) CustomerRequest() CustomerRequest {
+	return CustomerRequest{
+		ProvisioningID: s.ProvisioningID,
+		Packages:       s.Packages,
+		OrgID:          s.OrgID,
+		ExternalID:     s.ExternalID,
+		Address:        s.Address,
+		CustomerName:   s.CustomerName,
+		PrimaryEmail:   s.AdminEmail,
+		Language:       s.Language,
+		Calling:        s.Calling,
+	}
+}
+
+// AuditEntry is one line of a request's audit trail.
+type AuditEntry struct {
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"` // an email, or "attachbot"
+	Action     string    `json:"action"`
+	Detail     string    `json:"detail,omitempty"`
+	TrackingID string    `json:"trackingId,omitempty"`
+}
+
+// Request is one attach request, from the partner's command to its end.
+type Request struct {
+	ID       string    `json:"id"`     // short, typeable
+	Source   string    `json:"source"` // the key of the event that created it
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+	State    State     `json:"state"`
+	RoomID   string    `json:"roomId"`   // the partner's space
+	ThreadID string    `json:"threadId"` // the root message of the partner's thread
+
+	RequestedBy   string `json:"requestedBy"` // email
+	RequestedByID string `json:"requestedById"`
+
+	Spec       AttachSpec `json:"spec"`
+	Facts      Facts      `json:"facts"`
+	Assessment Assessment `json:"assessment"`
+
+	ApprovalSent time.Time `json:"approvalSent,omitempty"`
+	RemindedAt   time.Time `json:"remindedAt,omitempty"`
+	DecidedBy    string    `json:"decidedBy,omitempty"`
+	DecidedAt    time.Time `json:"decidedAt,omitempty"`
+	Comment      string    `json:"comment,omitempty"`
+
+	CustomerID  string          `json:"customerId,omitempty"`
+	WebexStatus string          `json:"webexStatus,omitempty"`
+	Errors      []ErrorDetail   `json:"errors,omitempty"`
+	Packages    []PackageStatus `json:"packages,omitempty"`
+	Role        string          `json:"role,omitempty"` // roleInCustomerOrg once provisioned
+
+	NextPoll     time.Time     `json:"nextPoll,omitempty"`
+	PollInterval time.Duration `json:"pollInterval,omitempty"`
+	StuckWarned  bool          `json:"stuckWarned,omitempty"`
+
+	Audit []AuditEntry `json:"audit"`
+}
+
+// RequestFilter selects requests. Zero fields select everything.
+type RequestFilter struct {
+	RoomID string
+	States []State
+	Limit  int
+}

@@ -1,0 +1,83 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrExists is returned by Store.CreateRequest when the id is taken.
+var ErrExists = errors.New("already exists")
+
+// Store is the bot's durable state: the event inbox, the outbox, attach requests, digest
+// subscriptions and OAuth tokens. Every method is one transaction.
+type Store interface {
+	// AddEvent puts a verified event in the inbox. It reports false, and changes nothing,
+	// when an event with the same key is already in the inbox or was processed.
+	AddEvent(ctx context.Context, ev Event) (bool, error)
+	// Events returns the inbox, oldest first.
+	Events(ctx context.Context) ([]Event, error)
+	// SaveEvent updates an event in the inbox (its attempts, when to try again, why).
+	SaveEvent(ctx context.Context, ev Event) error
+	// FinishEvent removes an event from the inbox, records its key as processed and
+	// enqueues out, all at once.
+	FinishEvent(ctx context.Context, key string, processed time.Time, out []Outgoing) error
+	// DeadLetterEvent removes an event that cannot be processed from the inbox, keeps it
+	// for the operator, and records its key as processed.
+	DeadLetterEvent(ctx context.Context, ev Event, at time.Time) error
+	// PruneProcessed forgets processed event keys and sent outbox keys older than before.
+	PruneProcessed(ctx context.Context, before time.Time) (int, error)
+
+	// Enqueue adds messages to the outbox; a message whose key was enqueued before is
+	// skipped.
+	Enqueue(ctx context.Context, out []Outgoing) error
+	// Outbox returns the messages waiting to be sent, in the order they were enqueued.
+	Outbox(ctx context.Context) ([]Outgoing, error)
+	// SaveOutgoing updates a waiting message (its attempts, when to try again, why).
+	SaveOutgoing(ctx context.Context, o Outgoing) error
+	// MarkSent removes a message from the outbox and remembers its key as sent.
+	MarkSent(ctx context.Context, key string, at time.Time) error
+	// DeadLetterOutgoing removes a message that cannot be sent and keeps it for the operator.
+	DeadLetterOutgoing(ctx context.Context, o Outgoing, at time.Time) error
+
+	// CreateRequest saves a new request and enqueues out with it. It returns ErrExists
+	// when the id is taken.
+	CreateRequest(ctx context.Context, r Request, out []Outgoing) error
+	// Request returns a request by id, or ErrNotFound.
+	Request(ctx context.Context, id string) (Request, error)
+	// UpdateRequest reads a request, lets fn change it, and saves it together with the
+	// messages fn returns, in one transaction. fn must do no I/O. An error from fn
+	// changes nothing and is returned as is.
+	UpdateRequest(ctx context.Context, id string, fn func(r *Request) ([]Outgoing, error)) (Request, error)
+	// Requests returns the requests f selects, newest first.
+	Requests(ctx context.Context, f RequestFilter) ([]Request, error)
+
+	// SaveSubscription creates or replaces a space's digest subscription.
+	SaveSubscription(ctx context.Context, s Subscription) error
+	// DeleteSubscription removes a space's digest subscription; ErrNotFound if none.
+	DeleteSubscription(ctx context.Context, roomID string) error
+	// Subscriptions returns every digest subscription.
+	Subscriptions(ctx context.Context) ([]Subscription, error)
+
+	// SaveTokens keeps a named OAuth token set.
+	SaveTokens(ctx context.Context, name string, t Tokens) error
+	// Tokens returns a named OAuth token set, or ErrNotFound.
+	Tokens(ctx context.Context, name string) (Tokens, error)
+}
+
+// Subscription is a space's scheduled digest.
+type Subscription struct {
+	RoomID    string    `json:"roomId"`
+	Schedule  string    `json:"schedule"` // a robfig/cron spec, in UTC
+	CreatedBy string    `json:"createdBy"`
+	Created   time.Time `json:"created"`
+	LastSent  time.Time `json:"lastSent,omitempty"`
+}
+
+// Tokens is an OAuth access token and the refresh token that renews it.
+type Tokens struct {
+	AccessToken    string    `json:"accessToken"`
+	Expires        time.Time `json:"expires"`
+	RefreshToken   string    `json:"refreshToken"`
+	RefreshExpires time.Time `json:"refreshExpires,omitempty"`
+}
