@@ -1,0 +1,201 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Decide handles a click on Approve or Decline. Only the customer admin the card was sent to
+// counts (the clicker's email from Webex, compared case-insensitively); anyone else is
+// refused and the partner's thread is told. The first click wins: a later one is told what
+// already happened. Approval starts provisioning at once.
+func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve bool, comment string) error {
+	id := NormalizeRequestID(requestID)
+	r, err := b.db.Request(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		t.Replyf("I don't know request %s; it may have been removed.", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load request %s: %w", id, err)
+	}
+	verb := map[bool]string{true: "approve", false: "decline"}[approve]
+	actor := t.Actor.Email()
+	if !sameEmail(actor, r.Spec.AdminEmail) {
+		b.log.Warn("approval click refused: not the addressed admin", "request", id, "person_email", actor)
+		t.Replyf("Sorry, only %s can approve or decline request %s.", r.Spec.AdminEmail, id)
+		t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
+			RoomID: r.RoomID, ParentID: r.ThreadID,
+			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused: only %s can.", orDefault(actor, "someone"), verb, id, r.Spec.AdminEmail),
+		}})
+		return nil
+	}
+	comment = strings.TrimSpace(comment)
+	var already State
+	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State != StateAwaitingApproval {
+			if r.DecisionEvent != t.Event.Key {
+				already = r.State
+			}
+			return nil, nil
+		}
+		now := b.clock.Now()
+		r.DecidedBy, r.DecidedAt, r.Comment, r.DecisionEvent, r.Updated = actor, now, comment, t.Event.Key, now
+		var notice string
+		if approve {
+			r.State = StateSubmitting
+			r.audit(now, actor, "approved", comment, "")
+			notice = fmt.Sprintf("%s **approved** attach **%s** (%s) on %s. Provisioning starts now.", actor, r.ID, orgOf(*r), formatWhen(now))
+		} else {
+			r.State = StateDeclined
+			r.audit(now, actor, "declined", comment, "")
+			notice = fmt.Sprintf("%s **declined** attach **%s** (%s) on %s. Nothing was provisioned.", actor, r.ID, orgOf(*r), formatWhen(now))
+		}
+		if comment != "" {
+			notice += fmt.Sprintf("\n\nTheir comment: “%s”", comment)
+		}
+		thanks := map[bool]string{
+			true:  fmt.Sprintf("Thank you. You approved request %s; %s is adding Webex for Wholesale to your organization now.", r.ID, b.partnerName(*r)),
+			false: fmt.Sprintf("Thank you. You declined request %s; nothing will be added to your organization.", r.ID),
+		}[approve]
+		return []Outgoing{
+			b.notice(*r, "decided", notice),
+			{Key: "req/" + r.ID + "/decided-ack", Created: now, Message: OutMessage{RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: thanks}},
+		}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the decision on %s: %w", id, err)
+	}
+	wake(b.wakeOut)
+	if already != "" {
+		t.Replyf("Request %s is already %s; your click changed nothing.", id, pastTense(already))
+		return nil
+	}
+	if approve {
+		return b.submit(ctx, id)
+	}
+	return nil
+}
+
+// pastTense says what happened to a request that is no longer waiting for approval.
+func pastTense(s State) string {
+	switch s {
+	case StateDeclined:
+		return "declined"
+	case StateWithdrawn:
+		return "withdrawn"
+	case StateExpired:
+		return "expired"
+	case StateAwaitingApproval:
+		return "waiting for approval"
+	default:
+		return "approved"
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Remind sends the approval card of a waiting request again.
+func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
+	id := NormalizeRequestID(requestID)
+	var problem string
+	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State != StateAwaitingApproval {
+			problem = fmt.Sprintf("Request %s is %s, so there is nothing to remind anyone of.", id, stateText(r.State))
+			return nil, nil
+		}
+		now := b.clock.Now()
+		r.RemindedAt, r.Updated = now, now
+		r.audit(now, t.Actor.Email(), "reminded", "approval card sent again to "+r.Spec.AdminEmail, "")
+		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r)})
+		if err != nil {
+			return nil, fmt.Errorf("build the approval card: %w", err)
+		}
+		return []Outgoing{t.message(OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r), Card: card})}, nil
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
+		return nil
+	case err != nil:
+		return fmt.Errorf("remind %s: %w", id, err)
+	case problem != "":
+		t.Reply(problem)
+		return nil
+	}
+	wake(b.wakeOut)
+	t.Replyf("I sent the approval card for **%s** to %s again.", r.ID, r.Spec.AdminEmail)
+	return nil
+}
+
+// Cancel withdraws a request that is waiting for approval; a later click on its card is told
+// it was withdrawn.
+func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
+	id := NormalizeRequestID(requestID)
+	var problem string
+	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State != StateAwaitingApproval {
+			problem = fmt.Sprintf("Request %s is %s; only a request waiting for approval can be cancelled.", id, stateText(r.State))
+			return nil, nil
+		}
+		now := b.clock.Now()
+		r.State, r.Updated = StateWithdrawn, now
+		r.audit(now, t.Actor.Email(), "withdrawn", "", "")
+		return []Outgoing{
+			{Key: "req/" + r.ID + "/withdrawn-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
+				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", b.partnerName(*r), r.ID)}},
+		}, nil
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
+		return nil
+	case err != nil:
+		return fmt.Errorf("cancel %s: %w", id, err)
+	case problem != "":
+		t.Reply(problem)
+		return nil
+	}
+	wake(b.wakeOut)
+	t.Replyf("Request **%s** is withdrawn; I told %s.", r.ID, r.Spec.AdminEmail)
+	return nil
+}
+
+// Status answers `status [<id>]`: one request in full, or this space's requests in short.
+func (b *Bot) Status(ctx context.Context, t *Turn, requestID string) error {
+	if requestID == "" {
+		rs, err := b.db.Requests(ctx, RequestFilter{RoomID: t.RoomID, Limit: 20})
+		if err != nil {
+			return fmt.Errorf("list this space's requests: %w", err)
+		}
+		if len(rs) == 0 {
+			t.Reply("No attach requests in this space yet. `attach` starts one.")
+			return nil
+		}
+		lines := []string{"**Attach requests in this space**, newest first:"}
+		for _, r := range rs {
+			lines = append(lines, formatRequestLine(r))
+		}
+		lines = append(lines, "", "`status <id>` shows one in full.")
+		t.Reply(strings.Join(lines, "\n"))
+		return nil
+	}
+	id := NormalizeRequestID(requestID)
+	r, err := b.db.Request(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load request %s: %w", id, err)
+	}
+	t.Reply(formatRequest(r))
+	return nil
+}

@@ -1,0 +1,343 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Check answers `check <orgId> …`: the eligibility report. It writes nothing anywhere.
+func (b *Bot) Check(ctx context.Context, t *Turn, orgID string, args map[string]string) error {
+	var problems []string
+	id, ok := NormalizeOrgID(orgID)
+	if !ok {
+		problems = append(problems, fmt.Sprintf("%q is not a Webex organization id: copy it from Control Hub > Account (a UUID, or the base64 id)", orgID))
+	}
+	problems = append(problems, unknownKeys(args, CheckKeys)...)
+	declared, declaredProblems := declaredFrom(args, t.Actor.Email())
+	problems = append(problems, declaredProblems...)
+
+	// The precheck runs when the partner gave what it needs.
+	var pre *CustomerRequest
+	if args["admin"] != "" || args["street"] != "" || args["template"] != "" || args["packages"] != "" {
+		full := map[string]string{"org": orgID}
+		for k, v := range args {
+			full[k] = v
+		}
+		spec, specProblems := b.SpecFromArgs(full, t.Actor.Email())
+		problems = append(problems, specProblems...)
+		req := spec.CustomerRequest()
+		pre = &req
+	}
+	if len(problems) > 0 {
+		t.Reply(Explain(&InputError{Problems: problems}))
+		return nil
+	}
+	report, err := b.report(ctx, id, declared, pre)
+	if err != nil {
+		return err
+	}
+	t.Reply(formatReport(report))
+	return nil
+}
+
+// report finds out what the rules need to know about an organization. A 403 or 404 for an
+// organization the partner cannot read makes a fact unknown, never a failure; any other
+// Webex error is returned.
+func (b *Bot) report(ctx context.Context, orgID string, d Declared, pre *CustomerRequest) (Report, error) {
+	r := Report{OrgID: orgID}
+	f := &r.Facts
+
+	org, err := b.partner.Organization(ctx, orgID)
+	switch {
+	case err == nil:
+		r.OrgName = org.DisplayName
+		f.Managed = Fact{Yes, "GET /organizations/{orgId} answered 200: the partner already manages it"}
+	case unreadable(err):
+		f.Managed = Fact{No, fmt.Sprintf("GET /organizations/{orgId} answered %d", apiStatus(err))}
+	default:
+		return r, fmt.Errorf("read organization %s: %w", orgID, err)
+	}
+
+	declaredBy := "declared by " + d.By
+	if d.Users != Unknown {
+		f.Users = Fact{d.Users, declaredBy}
+	} else {
+		n, err := b.partner.CountPeople(ctx, orgID, 100)
+		switch {
+		case err == nil && n >= 100:
+			f.Users = Fact{Yes, "GET /people?orgId= counted 100 users (stopped there)"}
+		case err == nil:
+			f.Users = Fact{No, fmt.Sprintf("GET /people?orgId= counted %d users", n)}
+		case unreadable(err):
+			f.Users = Fact{Unknown, fmt.Sprintf("GET /people?orgId= answered %d: the partner cannot read its people; declare users=yes|no", apiStatus(err))}
+		default:
+			return r, fmt.Errorf("count the people of %s: %w", orgID, err)
+		}
+	}
+
+	licenses, err := b.partner.Licenses(ctx, orgID)
+	switch {
+	case err == nil && len(licenses) == 0:
+		f.Licenses = Fact{No, "GET /licenses?orgId= lists no licenses"}
+	case err == nil:
+		f.Licenses = Fact{Yes, fmt.Sprintf("GET /licenses?orgId= lists %d licenses", len(licenses))}
+	case unreadable(err):
+		f.Licenses = Fact{Unknown, fmt.Sprintf("GET /licenses?orgId= answered %d", apiStatus(err))}
+	default:
+		return r, fmt.Errorf("list the licenses of %s: %w", orgID, err)
+	}
+
+	for _, x := range []struct {
+		dst   *Fact
+		value Tri
+		key   string
+	}{
+		{&f.VerifiedDomain, d.VerifiedDomain, "verified-domain"},
+		{&f.ClaimedDomain, d.ClaimedDomain, "claimed-domain"},
+		{&f.Trial, d.Trial, "trial"},
+		{&f.InactiveLicensesOnly, d.InactiveLicensesOnly, "inactive-licenses"},
+	} {
+		if x.value != Unknown {
+			*x.dst = Fact{x.value, declaredBy}
+		} else {
+			*x.dst = Fact{Unknown, fmt.Sprintf("no Webex API can read it; declare %s=yes|no", x.key)}
+		}
+	}
+	r.Assessment = Assess(r.Facts)
+
+	existing, err := b.partner.Customers(ctx, CustomerQuery{OrgID: orgID})
+	if err != nil {
+		return r, fmt.Errorf("look for wholesale customers of %s: %w", orgID, err)
+	}
+	r.Existing = existing
+
+	if pre == nil {
+		r.PrecheckSkipped = "give admin=, template=, packages= and the address (street=, city=, country=) to run Webex's precheck"
+		return r, nil
+	}
+	p, err := b.partner.Precheck(ctx, *pre)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		r.Precheck = &p
+	case errors.As(err, &apiErr) && !apiErr.Temporary():
+		r.PrecheckStatus, r.PrecheckTracking = apiErr.Status, apiErr.TrackingID
+		r.PrecheckErrors = apiErr.Details
+		if len(r.PrecheckErrors) == 0 {
+			r.PrecheckErrors = []ErrorDetail{{Description: apiErr.Message}}
+		}
+	default:
+		return r, fmt.Errorf("precheck %s: %w", orgID, err)
+	}
+	return r, nil
+}
+
+// requestID derives a short, typeable request id from the event that created the request,
+// so that processing the event again finds the same request. It uses an alphabet without
+// look-alike characters.
+func requestID(source string, salt int) string {
+	const alphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%d", source, salt))
+	id := make([]byte, 6)
+	for i := range id {
+		id[i] = alphabet[int(sum[i])%len(alphabet)]
+	}
+	return string(id)
+}
+
+// NormalizeRequestID returns a typed request id in its stored form.
+func NormalizeRequestID(s string) string {
+	return strings.ToUpper(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+}
+
+// Attach runs a complete, validated attach request: the eligibility report, the refusals
+// (trial, already a customer, a failed precheck), then either the approval card to the
+// customer admin or the provisioning itself.
+func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
+	spec, problems := b.completeSpec(spec)
+	if len(problems) > 0 {
+		t.Reply(Explain(&InputError{Problems: problems}))
+		return nil
+	}
+	id, existing, err := b.claimRequestID(ctx, t.Event.Key)
+	if err != nil {
+		return err
+	}
+	if existing != nil { // this event was processed before, up to a crash
+		return b.submit(ctx, existing.ID)
+	}
+	if spec.ExternalID == "" {
+		spec.ExternalID = "attachbot-" + strings.ToLower(id)
+	}
+	req := spec.CustomerRequest()
+	report, err := b.report(ctx, spec.OrgID, spec.Declared, &req)
+	if err != nil {
+		return err
+	}
+	switch {
+	case report.Assessment.Trial:
+		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s", orgLabel(report), report.Facts.Trial.Source, TrialRule)
+		return nil
+	case len(report.Existing) > 0:
+		c := report.Existing[0]
+		t.Replyf("I can't attach %s: it already is a wholesale customer (status `%s`, externalId `%s`, customer id `%s`). Nothing was changed.",
+			orgLabel(report), c.Status, c.ExternalID, c.ID)
+		return nil
+	case report.PrecheckFailed():
+		t.Replyf("Webex's precheck refused attaching %s (HTTP %d), so nothing was created:\n%s\nTrackingId for Cisco support: `%s`",
+			orgLabel(report), report.PrecheckStatus, formatDetails(report.PrecheckErrors), report.PrecheckTracking)
+		return nil
+	}
+
+	now := b.clock.Now()
+	r := Request{
+		ID: id, Source: t.Event.Key, Created: now, Updated: now,
+		RoomID: t.RoomID, ThreadID: t.ThreadID,
+		RequestedBy: t.Actor.Email(), RequestedByID: t.Actor.ID,
+		Spec: spec, Facts: report.Facts, Assessment: report.Assessment,
+	}
+	r.audit(now, r.RequestedBy, "requested", fmt.Sprintf("attach %s with %s", spec.OrgID, strings.Join(spec.Packages, ", ")), "")
+	if report.Precheck != nil {
+		r.audit(now, "attachbot", "precheck passed", report.Precheck.Message, report.Precheck.TrackingID)
+	}
+	var out []Outgoing
+	if report.Assessment.ApprovalRequired {
+		r.State, r.ApprovalSent = StateAwaitingApproval, now
+		card, err := b.cards.Approval(ApprovalView{Request: r, PartnerName: b.partnerName(r), OrgName: report.OrgName})
+		if err != nil {
+			return fmt.Errorf("build the approval card of %s: %w", id, err)
+		}
+		r.audit(now, "attachbot", "approval requested", "card sent to "+spec.AdminEmail, "")
+		out = append(out,
+			Outgoing{Key: "req/" + id + "/approval", Created: now, Message: OutMessage{
+				ToPersonEmail: spec.AdminEmail, Markdown: approvalFallback(r), Card: card}},
+			b.notice(r, "created", approvalAskedText(r, report)))
+	} else {
+		r.State = StateSubmitting
+		out = append(out, b.notice(r, "created", automaticText(r, report)))
+	}
+	if err := b.db.CreateRequest(ctx, r, out); err != nil {
+		return fmt.Errorf("save request %s: %w", id, err)
+	}
+	wake(b.wakeOut)
+	return b.submit(ctx, id)
+}
+
+// claimRequestID returns the id for a request created by the event source, or the request
+// the event already created.
+func (b *Bot) claimRequestID(ctx context.Context, source string) (string, *Request, error) {
+	for salt := 0; ; salt++ {
+		id := requestID(source, salt)
+		r, err := b.db.Request(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return id, nil, nil
+		case err != nil:
+			return "", nil, fmt.Errorf("look up request %s: %w", id, err)
+		case r.Source == source:
+			return id, &r, nil
+		}
+	}
+}
+
+// submit provisions a request in state submitting: it looks the externalId up first, so that
+// a retry after a crash or a timeout never provisions twice, then POSTs. Requests in any
+// other state are left alone.
+func (b *Bot) submit(ctx context.Context, id string) error {
+	r, err := b.db.Request(ctx, id)
+	if err != nil {
+		return fmt.Errorf("load request %s: %w", id, err)
+	}
+	if r.State != StateSubmitting {
+		return nil
+	}
+	found, err := b.partner.Customers(ctx, CustomerQuery{ExternalID: r.Spec.ExternalID})
+	if err != nil {
+		return fmt.Errorf("look up externalId %s: %w", r.Spec.ExternalID, err)
+	}
+	var done Provisioned
+	var how string
+	if len(found) > 0 {
+		done = Provisioned{CustomerID: found[0].ID}
+		how = "an earlier submission went through: found by externalId " + r.Spec.ExternalID
+	} else {
+		done, err = b.partner.Provision(ctx, r.Spec.CustomerRequest())
+		var apiErr *APIError
+		if err != nil && (errors.Is(err, ErrOutcomeUnknown) || !errors.As(err, &apiErr) || apiErr.Temporary()) {
+			return fmt.Errorf("provision request %s: %w", id, err)
+		}
+		if err != nil {
+			return b.rejected(ctx, id, apiErr)
+		}
+		how = "POST /wholesale/customers answered 202"
+	}
+	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State != StateSubmitting {
+			return nil, nil
+		}
+		now := b.clock.Now()
+		r.State, r.WebexStatus, r.CustomerID, r.Updated = StateProvisioning, string(StateProvisioning), done.CustomerID, now
+		r.NextPoll, r.PollInterval = now.Add(firstPoll), firstPoll
+		r.audit(now, "attachbot", "submitted", how+"; customer id "+done.CustomerID, done.TrackingID)
+		return []Outgoing{b.notice(*r, "submitted", submittedText(*r))}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the submission of %s: %w", id, err)
+	}
+	wake(b.wakeOut)
+	return nil
+}
+
+// firstPoll is when the status job first asks Webex how a submitted request is doing.
+const firstPoll = 30 * time.Second
+
+// rejected records that Webex refused to provision a request.
+func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
+	_, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State != StateSubmitting {
+			return nil, nil
+		}
+		now := b.clock.Now()
+		r.State, r.Updated = StateRejected, now
+		r.Errors = apiErr.Details
+		r.audit(now, "attachbot", "rejected by Webex", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
+		return []Outgoing{b.notice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s), so nothing was created.\n%s",
+			r.ID, orgOf(*r), describeAPIError(apiErr)))}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the rejection of %s: %w", id, err)
+	}
+	wake(b.wakeOut)
+	return nil
+}
+
+// notice returns a message to the request's partner thread, keyed by the request and what
+// happened, so that it is enqueued once however often the work that makes it runs.
+func (b *Bot) notice(r Request, what, markdown string) Outgoing {
+	return Outgoing{
+		Key:     "req/" + r.ID + "/" + what,
+		Created: b.clock.Now(),
+		Message: OutMessage{RoomID: r.RoomID, ParentID: r.ThreadID, Markdown: trimMarkdown(markdown, MaxMessageBytes)},
+	}
+}
+
+// audit appends a line to the request's audit trail.
+func (r *Request) audit(at time.Time, actor, action, detail, trackingID string) {
+	r.Audit = append(r.Audit, AuditEntry{At: at, Actor: actor, Action: action, Detail: detail, TrackingID: trackingID})
+}
+
+// partnerName is how the customer admin is told who asks: the partner's name as configured,
+// or the requester's email domain.
+func (b *Bot) partnerName(r Request) string {
+	if b.cfg.PartnerName != "" {
+		return b.cfg.PartnerName
+	}
+	if _, domain, ok := strings.Cut(r.RequestedBy, "@"); ok {
+		return domain
+	}
+	return "your Webex partner"
+}

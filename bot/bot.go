@@ -1,0 +1,255 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Config is the bot's behaviour, as the operator configured it.
+type Config struct {
+	PartnerAdmins Allowlist
+	Templates     []Template
+	// PartnerName is how customer admins are told who asks (default: the requester's
+	// email domain).
+	PartnerName string
+	// Workers is how many events are processed at once (default 4).
+	Workers int
+	// ApprovalTTL is how long a customer admin has to approve (default 7 days).
+	ApprovalTTL time.Duration
+	// StuckAfter is how long provisioning may take before the partner is warned (default 2h).
+	StuckAfter time.Duration
+	// Retention is how long processed event keys are remembered (default 7 days).
+	Retention time.Duration
+	// MaxAttempts is how often an event or a message is tried before it is given up
+	// (default 8).
+	MaxAttempts int
+	// RetryBase is the first retry delay of an event or a message (default 2s), doubled
+	// on each attempt up to RetryMax (default 5m).
+	RetryBase, RetryMax time.Duration
+}
+
+// Template is an onboarding template the partner offers: a name people type and the
+// provisioningId Webex knows it by.
+type Template struct {
+	Name           string
+	ProvisioningID string
+}
+
+// Deps are what the bot talks to.
+type Deps struct {
+	Messenger Messenger
+	Partner   Partner
+	Store     Store
+	Cards     Cards
+	Clock     Clock
+	Logger    *slog.Logger
+}
+
+// Bot is attachbot's core. It owns the worker pool that processes the durable inbox and the
+// sender that drains the durable outbox; Start launches them and Stop ends them.
+type Bot struct {
+	cfg       Config
+	webex     Messenger
+	partner   Partner
+	db        Store
+	cards     Cards
+	clock     Clock
+	log       *slog.Logger
+	me        Person
+	dispatch  Dispatcher
+	wakeInbox chan struct{}
+	wakeOut   chan struct{}
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced whenever work finishes
+	inflight int
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns a bot. It does no I/O; Start does.
+func New(cfg Config, deps Deps) (*Bot, error) {
+	switch {
+	case deps.Messenger == nil:
+		return nil, errors.New("bot.New: no Messenger")
+	case deps.Partner == nil:
+		return nil, errors.New("bot.New: no Partner")
+	case deps.Store == nil:
+		return nil, errors.New("bot.New: no Store")
+	case deps.Cards == nil:
+		return nil, errors.New("bot.New: no Cards")
+	}
+	if deps.Clock == nil {
+		deps.Clock = SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.ApprovalTTL <= 0 {
+		cfg.ApprovalTTL = 7 * 24 * time.Hour
+	}
+	if cfg.StuckAfter <= 0 {
+		cfg.StuckAfter = 2 * time.Hour
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 7 * 24 * time.Hour
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 2 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 5 * time.Minute
+	}
+	return &Bot{
+		cfg:       cfg,
+		webex:     deps.Messenger,
+		partner:   deps.Partner,
+		db:        deps.Store,
+		cards:     deps.Cards,
+		clock:     deps.Clock,
+		log:       deps.Logger,
+		wakeInbox: make(chan struct{}, 1),
+		wakeOut:   make(chan struct{}, 1),
+		changed:   make(chan struct{}),
+	}, nil
+}
+
+// Me returns the bot's own person, known once Start has run.
+func (b *Bot) Me() Person { return b.me }
+
+// Templates returns the onboarding templates the bot offers.
+func (b *Bot) Templates() []Template { return b.cfg.Templates }
+
+// Start learns who the bot is (GET /people/me), then starts the workers and the outbox
+// sender, which run until Stop. Events and messages left over from an earlier run are
+// processed and sent.
+func (b *Bot) Start(ctx context.Context, d Dispatcher) error {
+	if d == nil {
+		return errors.New("bot.Start: no Dispatcher")
+	}
+	me, err := b.webex.Me(ctx)
+	if err != nil {
+		return fmt.Errorf("learn the bot's own identity: %w", err)
+	}
+	b.me, b.dispatch = me, d
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	b.wg.Add(2)
+	go func() { defer b.wg.Done(); b.runInbox(runCtx) }()
+	go func() { defer b.wg.Done(); b.runOutbox(runCtx) }()
+	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers)
+	return nil
+}
+
+// Stop ends the workers and the sender and waits for them, or for ctx. Work cut short stays
+// in the inbox and the outbox and is done after the next Start.
+func (b *Bot) Stop(ctx context.Context) error {
+	if b.cancel == nil {
+		return nil
+	}
+	b.cancel()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop the bot's workers: %w", ctx.Err())
+	}
+}
+
+// Accept stores a verified webhook event in the durable inbox and wakes the workers. It
+// returns once the event is stored; a redelivered event is acknowledged and ignored, and so
+// is an event the bot caused itself.
+func (b *Bot) Accept(ctx context.Context, ev Event) error {
+	if b.me.ID != "" && ev.ActorID == b.me.ID {
+		b.log.Debug("event caused by the bot itself dropped", "event", ev.Key)
+		return nil
+	}
+	if ev.Received.IsZero() {
+		ev.Received = b.clock.Now()
+	}
+	added, err := b.db.AddEvent(ctx, ev)
+	if err != nil {
+		return fmt.Errorf("store event %s: %w", ev.Key, err)
+	}
+	if !added {
+		b.log.Info("redelivered event acknowledged", "event", ev.Key)
+		return nil
+	}
+	wake(b.wakeInbox)
+	return nil
+}
+
+// Settle waits until the inbox and the outbox are empty and nothing is being processed, or
+// until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
+func (b *Bot) Settle(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		changed, inflight := b.changed, b.inflight
+		b.mu.Unlock()
+		if inflight == 0 {
+			events, err := b.db.Events(ctx)
+			if err != nil {
+				return err
+			}
+			out, err := b.db.Outbox(ctx)
+			if err != nil {
+				return err
+			}
+			if len(events) == 0 && len(out) == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// progressed tells Settle that something finished.
+func (b *Bot) progressed() {
+	b.mu.Lock()
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// wake signals a loop without blocking.
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// backoff returns the delay before attempt n+1 after n failed attempts.
+func (b *Bot) backoff(attempts int) time.Duration {
+	d := b.cfg.RetryBase
+	for i := 1; i < attempts && d < b.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, b.cfg.RetryMax)
+}
+
+// timerFor returns a channel that fires at the earliest of the given times, or nil (never)
+// when there is none.
+func (b *Bot) timerFor(next time.Time) <-chan time.Time {
+	if next.IsZero() {
+		return nil
+	}
+	return b.clock.After(max(next.Sub(b.clock.Now()), 0))
+}

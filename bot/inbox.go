@@ -1,0 +1,203 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// runInbox feeds due inbox events to a bounded pool of workers until ctx ends. The store is
+// the queue: the loop re-reads it whenever an event arrives, a worker finishes, or a delayed
+// retry comes due, so nothing waits in memory alone.
+func (b *Bot) runInbox(ctx context.Context) {
+	jobs := make(chan Event)
+	results := make(chan string, b.cfg.Workers)
+	var workers sync.WaitGroup
+	for range b.cfg.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for ev := range jobs {
+				b.handle(ctx, ev)
+				results <- ev.Key
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		workers.Wait()
+	}()
+
+	inflight := map[string]bool{}
+	for {
+		var next time.Time
+		events, err := b.db.Events(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Error("read the inbox", "err", err)
+			next = b.clock.Now().Add(b.cfg.RetryBase)
+		}
+		now := b.clock.Now()
+		for _, ev := range events {
+			if inflight[ev.Key] {
+				continue
+			}
+			if ev.NotBefore.After(now) {
+				if next.IsZero() || ev.NotBefore.Before(next) {
+					next = ev.NotBefore
+				}
+				continue
+			}
+			if len(inflight) == b.cfg.Workers {
+				break
+			}
+			inflight[ev.Key] = true
+			b.addInflight(1)
+			jobs <- ev
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wakeInbox:
+		case key := <-results:
+			delete(inflight, key)
+		case <-b.timerFor(next):
+		}
+	}
+}
+
+func (b *Bot) addInflight(n int) {
+	b.mu.Lock()
+	b.inflight += n
+	b.mu.Unlock()
+}
+
+// handle processes one event and records the outcome: finished with its replies, retried
+// later, or given up with a notice to the space.
+func (b *Bot) handle(ctx context.Context, ev Event) {
+	defer func() {
+		b.addInflight(-1)
+		b.progressed()
+	}()
+	t, err := b.process(ctx, ev)
+	now := b.clock.Now()
+	if err == nil {
+		if err := b.db.FinishEvent(ctx, ev.Key, now, t.out); err != nil {
+			b.log.Error("finish event; it will be processed again", "event", ev.Key, "err", err)
+			return
+		}
+		if len(t.out) > 0 {
+			wake(b.wakeOut)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		b.log.Info("event left in the inbox for the next start", "event", ev.Key)
+		return
+	}
+	ev.Attempts++
+	ev.LastError = err.Error()
+	if isTemporary(err) && ev.Attempts < b.cfg.MaxAttempts {
+		ev.NotBefore = now.Add(b.backoff(ev.Attempts))
+		b.log.Warn("event failed; will retry", "event", ev.Key, "attempt", ev.Attempts, "retry_at", ev.NotBefore, "err", err)
+		if err := b.db.SaveEvent(ctx, ev); err != nil {
+			b.log.Error("save event for retry", "event", ev.Key, "err", err)
+		}
+		return
+	}
+	b.log.Error("event given up", "event", ev.Key, "attempts", ev.Attempts, "err", err)
+	if ev.RoomID != "" {
+		notice := t.message(OutMessage{RoomID: ev.RoomID, ParentID: t.ThreadID, Markdown: failureNotice(err)})
+		notice.Key = ev.Key + "#failed"
+		if err := b.db.Enqueue(ctx, []Outgoing{notice}); err != nil {
+			b.log.Error("enqueue failure notice", "event", ev.Key, "err", err)
+		}
+		wake(b.wakeOut)
+	}
+	if err := b.db.DeadLetterEvent(ctx, ev, now); err != nil {
+		b.log.Error("dead-letter event", "event", ev.Key, "err", err)
+	}
+}
+
+// process reads what an event refers to, attributes it, and dispatches it.
+func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
+	t := &Turn{Event: ev, RoomID: ev.RoomID, Now: b.clock.Now()}
+	switch ev.Resource + "/" + ev.Event {
+	case "messages/created":
+		msg, err := b.webex.Message(ctx, ev.DataID)
+		if err != nil {
+			return t, fmt.Errorf("read message %s: %w", ev.DataID, err)
+		}
+		if msg.PersonID == b.me.ID {
+			return t, nil
+		}
+		t.RoomID, t.ThreadID = msg.RoomID, msg.ThreadRoot()
+		t.Actor = Person{ID: msg.PersonID, Emails: []string{msg.PersonEmail}}
+		if !b.cfg.PartnerAdmins.Allows(msg.PersonEmail) {
+			b.log.Warn("command refused: not a partner admin", "person_email", msg.PersonEmail, "room_id", msg.RoomID)
+			t.Reply(refusalText)
+			return t, nil
+		}
+		return t, b.dispatch.Command(ctx, t, stripMention(msg, b.me))
+	case "attachmentActions/created":
+		action, err := b.webex.AttachmentAction(ctx, ev.DataID)
+		if err != nil {
+			return t, fmt.Errorf("read card submission %s: %w", ev.DataID, err)
+		}
+		if action.PersonID == b.me.ID {
+			return t, nil
+		}
+		person, err := b.webex.Person(ctx, action.PersonID)
+		if err != nil {
+			return t, fmt.Errorf("read the person who submitted card %s: %w", ev.DataID, err)
+		}
+		t.Actor, t.RoomID, t.ThreadID = person, action.RoomID, action.MessageID
+		if card, err := b.webex.Message(ctx, action.MessageID); err == nil {
+			t.ThreadID = card.ThreadRoot()
+		} else if apiStatus(err) != 404 {
+			return t, fmt.Errorf("read card message %s: %w", action.MessageID, err)
+		}
+		return t, b.dispatch.Submit(ctx, t, action)
+	default:
+		b.log.Info("event of no interest ignored", "event", ev.Key)
+		return t, nil
+	}
+}
+
+// refusalText answers someone who may not command the bot.
+const refusalText = "Sorry, I only take commands from this partner's Webex for Wholesale admins. " +
+	"If you should be one of them, ask the person who runs attachbot to add your email address to PARTNER_ADMINS."
+
+var mentionRE = regexp.MustCompile(`(?s)<spark-mention[^>]*data-object-id="([^"]*)"[^>]*>(.*?)</spark-mention>`)
+
+// stripMention returns a message's text without the bot's mention. In group spaces the
+// mention is the bot's (first) name at the start of the text; the html tells which words it
+// is, and the display name is the fallback when there is no html.
+func stripMention(msg Message, me Person) string {
+	text := strings.TrimSpace(msg.Text)
+	for _, m := range mentionRE.FindAllStringSubmatch(msg.HTML, -1) {
+		if m[1] == me.ID || strings.HasSuffix(me.ID, m[1]) || strings.EqualFold(m[2], me.DisplayName) {
+			if name := strings.TrimSpace(m[2]); name != "" && strings.HasPrefix(text, name) {
+				return strings.TrimSpace(text[len(name):])
+			}
+		}
+	}
+	if msg.RoomType == "direct" || me.DisplayName == "" {
+		return text
+	}
+	candidates := []string{me.DisplayName}
+	if first, _, ok := strings.Cut(me.DisplayName, " "); ok {
+		candidates = append(candidates, first)
+	}
+	for _, name := range candidates {
+		if len(text) >= len(name) && strings.EqualFold(text[:len(name)], name) {
+			return strings.TrimSpace(text[len(name):])
+		}
+	}
+	return text
+}

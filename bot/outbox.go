@@ -1,0 +1,85 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// runOutbox sends what waits in the durable outbox, in order, until ctx ends. A message that
+// fails for a while holds back the later messages of the same space, so replies never
+// arrive out of order.
+func (b *Bot) runOutbox(ctx context.Context) {
+	for {
+		var next time.Time
+		out, err := b.db.Outbox(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			b.log.Error("read the outbox", "err", err)
+			next = b.clock.Now().Add(b.cfg.RetryBase)
+		}
+		held := map[string]bool{}
+		for _, o := range out {
+			if ctx.Err() != nil {
+				return
+			}
+			dest := o.Message.RoomID + "|" + o.Message.ToPersonEmail
+			if held[dest] {
+				continue
+			}
+			if now := b.clock.Now(); o.NotBefore.After(now) {
+				held[dest] = true
+				if next.IsZero() || o.NotBefore.Before(next) {
+					next = o.NotBefore
+				}
+				continue
+			}
+			if !b.send(ctx, o) {
+				held[dest] = true
+				next = b.clock.Now() // look again: its retry time is in the store now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wakeOut:
+		case <-b.timerFor(next):
+		}
+	}
+}
+
+// send sends one message and records the outcome. It reports whether the message left the
+// outbox (sent or given up).
+func (b *Bot) send(ctx context.Context, o Outgoing) bool {
+	defer b.progressed()
+	_, err := b.webex.Send(ctx, o.Message)
+	now := b.clock.Now()
+	if err == nil {
+		if err := b.db.MarkSent(ctx, o.Key, now); err != nil {
+			b.log.Error("mark message sent; it may be sent again", "key", o.Key, "err", err)
+		}
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	o.Attempts++
+	o.LastError = err.Error()
+	// An unknown outcome is retried: a reply sent twice is better than a reply lost.
+	retry := isTemporary(err) || errors.Is(err, ErrOutcomeUnknown)
+	if retry && o.Attempts < b.cfg.MaxAttempts {
+		o.NotBefore = now.Add(b.backoff(o.Attempts))
+		b.log.Warn("message not sent; will retry", "key", o.Key, "attempt", o.Attempts, "retry_at", o.NotBefore, "err", err)
+		if err := b.db.SaveOutgoing(ctx, o); err != nil {
+			b.log.Error("save message for retry", "key", o.Key, "err", err)
+		}
+		return false
+	}
+	b.log.Error("message given up", "key", o.Key, "room_id", o.Message.RoomID, "to", o.Message.ToPersonEmail, "attempts", o.Attempts, "err", err)
+	if err := b.db.DeadLetterOutgoing(ctx, o, now); err != nil {
+		b.log.Error("dead-letter message", "key", o.Key, "err", err)
+	}
+	return true
+}

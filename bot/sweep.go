@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sweep is the bot's periodic work, run by the status job: it expires approvals nobody
+// answered, carries on submissions a crash or an outage interrupted, and forgets processed
+// event keys past the retention period. Each part runs even when another fails; the errors
+// are returned together.
+func (b *Bot) Sweep(ctx context.Context) error {
+	var errs []error
+	if err := b.expireApprovals(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.resubmit(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := b.db.PruneProcessed(ctx, b.clock.Now().Add(-b.cfg.Retention)); err != nil {
+		errs = append(errs, fmt.Errorf("prune processed events: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// expireApprovals ends the requests whose approval card went unanswered for ApprovalTTL, and
+// tells both sides.
+func (b *Bot) expireApprovals(ctx context.Context) error {
+	waiting, err := b.db.Requests(ctx, RequestFilter{States: []State{StateAwaitingApproval}})
+	if err != nil {
+		return fmt.Errorf("list requests waiting for approval: %w", err)
+	}
+	for _, w := range waiting {
+		if b.clock.Now().Before(w.ApprovalSent.Add(b.cfg.ApprovalTTL)) {
+			continue
+		}
+		_, err := b.db.UpdateRequest(ctx, w.ID, func(r *Request) ([]Outgoing, error) {
+			now := b.clock.Now()
+			if r.State != StateAwaitingApproval || now.Before(r.ApprovalSent.Add(b.cfg.ApprovalTTL)) {
+				return nil, nil
+			}
+			r.State, r.Updated = StateExpired, now
+			r.audit(now, "attachbot", "expired", fmt.Sprintf("no answer within %s", b.cfg.ApprovalTTL), "")
+			return []Outgoing{
+				b.notice(*r, "expired", fmt.Sprintf("Attach **%s** (%s) expired: %s did not answer within %s. Nothing was provisioned. Run the attach again to ask anew.",
+					r.ID, orgOf(*r), r.Spec.AdminEmail, b.cfg.ApprovalTTL)),
+				{Key: "req/" + r.ID + "/expired-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
+					Markdown: fmt.Sprintf("Request %s from %s to add Webex for Wholesale to your organization has expired; the buttons on its card no longer do anything. You don't need to do anything.", r.ID, b.partnerName(*r))}},
+			}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("expire %s: %w", w.ID, err)
+		}
+		wake(b.wakeOut)
+	}
+	return nil
+}
+
+// resubmitAfter is how long a request may sit in state submitting before the sweep carries
+// its submission on (the event that was submitting it has normally finished long before).
+const resubmitAfter = 5 * time.Minute
+
+// resubmit carries on submissions that were interrupted. submit looks the externalId up
+// before it POSTs, so this never provisions twice.
+func (b *Bot) resubmit(ctx context.Context) error {
+	stalled, err := b.db.Requests(ctx, RequestFilter{States: []State{StateSubmitting}})
+	if err != nil {
+		return fmt.Errorf("list submitting requests: %w", err)
+	}
+	var errs []error
+	for _, r := range stalled {
+		if b.clock.Now().Sub(r.Updated) < resubmitAfter {
+			continue
+		}
+		if err := b.submit(ctx, r.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Dispatcher turns what a person said or clicked into calls on the Bot. The handlers package
+// implements it (command parsing and card submissions); the Bot calls it from its workers
+// once an event is verified, fetched and attributed.
+type Dispatcher interface {
+	// Command handles a message from an authorized partner admin, mention stripped.
+	Command(ctx context.Context, t *Turn, text string) error
+	// Submit handles a card submission; t.Actor is who clicked, as Webex says.
+	Submit(ctx context.Context, t *Turn, action AttachmentAction) error
+}
+
+// Turn is the processing of one event: who acted, where to answer, and the messages the bot
+// sends because of it. Messages are not sent directly: they are collected with keys derived
+// from the event, and enqueued durably when the event is finished, so that processing an
+// event again after a crash never sends its messages twice.
+type Turn struct {
+	Event    Event
+	Actor    Person
+	RoomID   string // where the event happened
+	ThreadID string // the root message replies go under
+	Now      time.Time
+
+	out  []Outgoing
+	next int
+}
+
+// message returns m as an outbox entry with the turn's next key, without collecting it.
+func (t *Turn) message(m OutMessage) Outgoing {
+	t.next++
+	return Outgoing{Key: fmt.Sprintf("%s#%d", t.Event.Key, t.next), Message: m, Created: t.Now}
+}
+
+// Reply answers in the turn's thread. Long text is split into several messages.
+func (t *Turn) Reply(markdown string) {
+	for _, part := range splitMarkdown(markdown, MaxMessageBytes) {
+		t.out = append(t.out, t.message(OutMessage{RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: part}))
+	}
+}
+
+// Replyf answers in the turn's thread with a formatted text.
+func (t *Turn) Replyf(format string, args ...any) {
+	t.Reply(fmt.Sprintf(format, args...))
+}
+
+// ReplyCard answers in the turn's thread with a card; fallback is shown by clients that
+// cannot render it.
+func (t *Turn) ReplyCard(fallback string, card json.RawMessage) {
+	t.out = append(t.out, t.message(OutMessage{
+		RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: trimMarkdown(fallback, MaxMessageBytes), Card: card,
+	}))
+}
+
+// Messages returns what the turn has collected so far (for tests and logs).
+func (t *Turn) Messages() []OutMessage {
+	msgs := make([]OutMessage, len(t.out))
+	for i, o := range t.out {
+		msgs[i] = o.Message
+	}
+	return msgs
+}

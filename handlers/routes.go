@@ -1,0 +1,45 @@
+// Package handlers is attachbot's delivery layer: the HTTP routes (the signed Webex webhook
+// and the health check), and the parsing of chat commands and card submissions into calls on
+// the bot.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"attachbot/bot"
+
+	"github.com/gorilla/mux"
+)
+
+// Inbox takes verified webhook events; *bot.Bot is one.
+type Inbox interface {
+	Accept(ctx context.Context, ev bot.Event) error
+}
+
+// Pinger reports whether a dependency is up; *store.DB is one.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// New returns attachbot's HTTP handler. Every route is here.
+func New(inbox Inbox, secret string, health Pinger, logger *slog.Logger) http.Handler {
+	r := mux.NewRouter()
+	r.Handle("/webhook", handleWebhook(inbox, []byte(secret), logger)).Methods(http.MethodPost)
+	r.Handle("/healthz", handleHealthz(health, logger)).Methods(http.MethodGet, http.MethodHead)
+	return r
+}
+
+// handleHealthz answers 200 while the server and the store are up.
+func handleHealthz(health Pinger, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := health.Ping(r.Context()); err != nil {
+			logger.Error("health check: store down", "err", err)
+			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}

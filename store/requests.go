@@ -1,0 +1,210 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"attachbot/bot"
+)
+
+// CreateRequest saves a new request and enqueues out (see Enqueue) in one transaction. It
+// returns an error wrapping bot.ErrExists, and changes nothing, when the id is taken.
+func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoing) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return errors.New("create request: the request has no id")
+	}
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		id := []byte(r.ID)
+		reqs := tx.Bucket(bucketRequests)
+		if reqs.Get(id) != nil {
+			return bot.ErrExists
+		}
+		if err := putJSON(reqs, id, r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRequestsByState).Put(stateKey(r.State, r.ID), nil); err != nil {
+			return fmt.Errorf("index by state: %w", err)
+		}
+		return enqueue(tx, out)
+	})
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Request returns the request with id, or an error wrapping bot.ErrNotFound.
+func (db *DB) Request(ctx context.Context, id string) (bot.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Request{}, err
+	}
+	var r bot.Request
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		found, err := getJSON(tx.Bucket(bucketRequests), []byte(id), &r)
+		if err == nil && !found {
+			err = bot.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return bot.Request{}, fmt.Errorf("request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// UpdateRequest reads the request with id, lets fn change it, and saves it with the messages
+// fn returns (see Enqueue), in one transaction, and returns it as saved. An error from fn
+// changes nothing and is returned as is. fn runs inside a bbolt write transaction, so it
+// must be quick, do no I/O and not use db. fn must not change the request's ID.
+func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Request) ([]bot.Outgoing, error)) (bot.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Request{}, err
+	}
+	var (
+		r     bot.Request
+		fnErr error
+	)
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		reqs := tx.Bucket(bucketRequests)
+		found, err := getJSON(reqs, []byte(id), &r)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return bot.ErrNotFound
+		}
+		was := r.State
+		out, err := fn(&r)
+		if err != nil {
+			fnErr = err
+			return err // rolls the transaction back
+		}
+		if r.ID != id {
+			return fmt.Errorf("the update changed the id to %q", r.ID)
+		}
+		if err := putJSON(reqs, []byte(id), r); err != nil {
+			return err
+		}
+		if r.State != was {
+			index := tx.Bucket(bucketRequestsByState)
+			if err := index.Delete(stateKey(was, id)); err != nil {
+				return fmt.Errorf("unindex state %s: %w", was, err)
+			}
+			if err := index.Put(stateKey(r.State, id), nil); err != nil {
+				return fmt.Errorf("index state %s: %w", r.State, err)
+			}
+		}
+		return enqueue(tx, out)
+	})
+	if fnErr != nil {
+		return bot.Request{}, fnErr
+	}
+	if err != nil {
+		return bot.Request{}, fmt.Errorf("update request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Requests returns the requests f selects, newest first: by Created, then by ID, both
+// descending. With States set it reads only the requests in those states, through an index,
+// so it stays cheap however many requests have ended. A Limit of zero or less means no
+// limit.
+func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var rs []bot.Request
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		reqs := tx.Bucket(bucketRequests)
+		keep := func(k, v []byte) error {
+			var r bot.Request
+			if err := decodeJSON(k, v, &r); err != nil {
+				return err
+			}
+			if f.RoomID == "" || r.RoomID == f.RoomID {
+				rs = append(rs, r)
+			}
+			return nil
+		}
+		if len(f.States) == 0 {
+			return reqs.ForEach(keep)
+		}
+		states := slices.Clone(f.States)
+		slices.Sort(states)
+		c := tx.Bucket(bucketRequestsByState).Cursor()
+		for _, s := range slices.Compact(states) {
+			prefix := stateKey(s, "")
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				id := k[len(prefix):]
+				v := reqs.Get(id)
+				if v == nil {
+					return fmt.Errorf("the state index lists request %q, which does not exist", id)
+				}
+				if err := keep(id, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	slices.SortFunc(rs, func(a, b bot.Request) int {
+		if c := b.Created.Compare(a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	if f.Limit > 0 && len(rs) > f.Limit {
+		rs = slices.Clip(rs[:f.Limit])
+	}
+	return rs, nil
+}
+
+// stateKey returns the bucketRequestsByState key of the request with id in state s; with an
+// empty id, the prefix of every key of state s.
+func stateKey(s bot.State, id string) []byte {
+	k := make([]byte, 0, len(s)+1+len(id))
+	k = append(k, s...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// checkRequests verifies that bucketRequestsByState indexes exactly the requests there are,
+// each under its state.
+func checkRequests(tx *bolt.Tx) error {
+	reqs, index := tx.Bucket(bucketRequests), tx.Bucket(bucketRequestsByState)
+	var errs []error
+	n := 0
+	err := reqs.ForEach(func(k, v []byte) error {
+		var r bot.Request
+		if err := decodeJSON(k, v, &r); err != nil {
+			return err
+		}
+		if r.ID != string(k) {
+			errs = append(errs, fmt.Errorf("request %q is stored under %q", r.ID, k))
+		}
+		if !has(index, stateKey(r.State, string(k))) {
+			errs = append(errs, fmt.Errorf("request %s in state %s is not in the state index", k, r.State))
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check the requests: %w", err)
+	}
+	if got := index.Stats().KeyN; got != n {
+		errs = append(errs, fmt.Errorf("the state index has %d entries for %d requests", got, n))
+	}
+	return errors.Join(errs...)
+}

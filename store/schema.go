@@ -1,0 +1,52 @@
+package store
+
+// SchemaVersion is the version of the file layout declared here. Open writes it into a new
+// file and refuses a file that a newer attachbot wrote. Raise it, and teach Open to migrate
+// from the version before, whenever a bucket, a key or an encoding changes.
+const SchemaVersion = 1
+
+// Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
+// JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
+// that cursor order is the order they were assigned in.
+var (
+	// bucketMeta holds facts about the file itself.
+	bucketMeta = []byte("meta")
+	// keySchemaVersion, in bucketMeta, is the file's SchemaVersion as decimal text.
+	keySchemaVersion = []byte("schema_version")
+
+	// bucketEvents is the inbox: Event.Key → bot.Event.
+	bucketEvents = []byte("events")
+	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
+	bucketProcessed = []byte("processed")
+	// bucketEventDeadLetters keeps the events given up on: sequence → deadEvent.
+	bucketEventDeadLetters = []byte("event_deadletters")
+
+	// bucketOutbox holds the messages waiting to be sent: Outgoing.Seq → bot.Outgoing.
+	bucketOutbox = []byte("outbox")
+	// bucketOutboxKeys makes Enqueue idempotent: Outgoing.Key → outboxMark, which holds the
+	// message's Seq while it waits and when it left the outbox after.
+	bucketOutboxKeys = []byte("outbox_keys")
+	// bucketOutboxDeadLetters keeps the messages given up on: sequence → deadOutgoing.
+	bucketOutboxDeadLetters = []byte("outbox_deadletters")
+
+	// bucketRequests holds the attach requests: Request.ID → bot.Request.
+	bucketRequests = []byte("requests")
+	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
+	bucketRequestsByState = []byte("requests_by_state")
+
+	// bucketSubscriptions holds the digest subscriptions: RoomID → bot.Subscription.
+	bucketSubscriptions = []byte("subscriptions")
+	// bucketTokens holds the OAuth token sets: name → bot.Tokens.
+	bucketTokens = []byte("tokens")
+)
+
+// buckets returns every bucket Open creates.
+func buckets() [][]byte {
+	return [][]byte{
+		bucketMeta,
+		bucketEvents, bucketProcessed, bucketEventDeadLetters,
+		bucketOutbox, bucketOutboxKeys, bucketOutboxDeadLetters,
+		bucketRequests, bucketRequestsByState,
+		bucketSubscriptions, bucketTokens,
+	}
+}

@@ -1,0 +1,225 @@
+// Package store keeps attachbot's durable state in one bbolt file: the event inbox, the
+// outbox, attach requests, digest subscriptions and OAuth tokens. DB implements bot.Store;
+// every method is one bbolt transaction.
+//
+// A bbolt file belongs to one process at a time: Open takes an exclusive lock on it, so
+// attachbot cannot run as several replicas sharing a file. The layout of the file (every
+// bucket and fixed key, and its version) is declared in schema.go.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"attachbot/bot"
+)
+
+// DefaultLockTimeout is how long Open waits for another process to release the file when
+// Options.LockTimeout is zero.
+const DefaultLockTimeout = time.Second
+
+// Options tune Open. The zero value is what production uses.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release its lock on the
+	// file before it gives up; zero or less means DefaultLockTimeout.
+	LockTimeout time.Duration
+}
+
+// DB is attachbot's state in a bbolt file. It is safe for concurrent use. Open one with Open
+// and release it with Close.
+type DB struct {
+	bdb  *bolt.DB
+	path string
+}
+
+var _ bot.Store = (*DB)(nil)
+
+// Open opens the bbolt file at path, creating it if need be, and makes sure it has every
+// bucket this package uses. It fails after opts.LockTimeout if another process has the file
+// open, and returns a *SchemaVersionError if a newer attachbot wrote it.
+func Open(path string, opts Options) (*DB, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open store: database %s is locked by another process (gave up after %s): %w", path, timeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := bdb.Update(func(tx *bolt.Tx) error { return initSchema(tx, path) }); err != nil {
+		// The schema error says what is wrong; a failing Close would only hide it.
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &DB{bdb: bdb, path: path}, nil
+}
+
+// initSchema checks the file's schema version, creates the buckets that are missing and
+// records the version.
+func initSchema(tx *bolt.Tx, path string) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
+	}
+	if v := meta.Get(keySchemaVersion); v != nil {
+		found, err := strconv.Atoi(string(v))
+		if err != nil {
+			return fmt.Errorf("read schema version %q: %w", v, err)
+		}
+		if found > SchemaVersion {
+			return &SchemaVersionError{Path: path, Version: found, Supported: SchemaVersion}
+		}
+		// Migrations from older versions go here. Version 1 is the first there is.
+		if found != SchemaVersion {
+			return fmt.Errorf("schema version %d is unknown (this attachbot knows %d)", found, SchemaVersion)
+		}
+	}
+	for _, name := range buckets() {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		return fmt.Errorf("write schema version: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersionError is returned by Open for a file that a newer attachbot wrote, in a layout
+// this one does not know.
+type SchemaVersionError struct {
+	Path      string // the file
+	Version   int    // the file's schema version
+	Supported int    // the newest version this attachbot knows, SchemaVersion
+}
+
+// Error implements error.
+func (e *SchemaVersionError) Error() string {
+	return fmt.Sprintf("database %s has schema version %d, newer than the version %d this attachbot knows: run a newer attachbot, or restore a backup",
+		e.Path, e.Version, e.Supported)
+}
+
+// Close releases the file. Nothing may use db afterwards.
+func (db *DB) Close() error {
+	if err := db.bdb.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Ping reports whether the file can be read, for health checks. It is a cheap read-only
+// transaction.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return fmt.Errorf("bucket %s is missing", bucketMeta)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ping store %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Check verifies the whole file: bbolt's own consistency check (pages, freelist) and this
+// package's invariants (every index entry matches what it indexes). It reads everything, so
+// it is for tests and operators, not for health checks.
+func (db *DB) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		errs = append(errs, checkOutbox(tx), checkRequests(tx))
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		return fmt.Errorf("check store %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// putJSON stores v as JSON under key.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", key, err)
+	}
+	if err := b.Put(key, data); err != nil {
+		return fmt.Errorf("put %q: %w", key, err)
+	}
+	return nil
+}
+
+// getJSON decodes the value under key into v, which then shares no memory with bbolt. It
+// reports false if there is no such key.
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	return true, decodeJSON(key, data, v)
+}
+
+// decodeJSON decodes a value read under key into v.
+func decodeJSON(key, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode %q: %w", key, err)
+	}
+	return nil
+}
+
+// has reports whether b has key. Unlike Get it works for keys with empty values.
+func has(b *bolt.Bucket, key []byte) bool {
+	k, _ := b.Cursor().Seek(key)
+	return k != nil && bytes.Equal(k, key)
+}
+
+// seqKey returns the key of a sequence number: big-endian, so that keys sort like numbers.
+func seqKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, seq)
+}
+
+// putDeadLetter keeps v in a dead-letter bucket under the bucket's next sequence number.
+func putDeadLetter(b *bolt.Bucket, v any) error {
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next dead-letter sequence: %w", err)
+	}
+	return putJSON(b, seqKey(seq), v)
+}
+
+// formatTime and parseTime encode the times kept as bare values (not JSON), in RFC 3339.
+func formatTime(t time.Time) []byte {
+	return []byte(t.UTC().Format(time.RFC3339Nano))
+}
+
+func parseTime(key, v []byte) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("decode time under %q: %w", key, err)
+	}
+	return t, nil
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"attachbot/bot"
+)
+
+// SaveSubscription creates or replaces the digest subscription of s.RoomID.
+func (db *DB) SaveSubscription(ctx context.Context, s bot.Subscription) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.RoomID == "" {
+		return errors.New("save subscription: the subscription has no room id")
+	}
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketSubscriptions), []byte(s.RoomID), s)
+	})
+	if err != nil {
+		return fmt.Errorf("save subscription of room %s: %w", s.RoomID, err)
+	}
+	return nil
+}
+
+// DeleteSubscription removes the digest subscription of a room, or returns an error wrapping
+// bot.ErrNotFound if it has none.
+func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		subs := tx.Bucket(bucketSubscriptions)
+		key := []byte(roomID)
+		if roomID == "" || subs.Get(key) == nil {
+			return bot.ErrNotFound
+		}
+		return subs.Delete(key)
+	})
+	if err != nil {
+		return fmt.Errorf("delete subscription of room %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// Subscriptions returns every digest subscription, by room id.
+func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var subs []bot.Subscription
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSubscriptions).ForEach(func(k, v []byte) error {
+			var s bot.Subscription
+			if err := decodeJSON(k, v, &s); err != nil {
+				return err
+			}
+			subs = append(subs, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read subscriptions: %w", err)
+	}
+	return subs, nil
+}
+
+// SaveTokens creates or replaces the OAuth token set called name.
+func (db *DB) SaveTokens(ctx context.Context, name string, t bot.Tokens) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if name == "" {
+		return errors.New("save tokens: no name")
+	}
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketTokens), []byte(name), t)
+	})
+	if err != nil {
+		return fmt.Errorf("save tokens %s: %w", name, err)
+	}
+	return nil
+}
+
+// Tokens returns the OAuth token set called name, or an error wrapping bot.ErrNotFound.
+func (db *DB) Tokens(ctx context.Context, name string) (bot.Tokens, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Tokens{}, err
+	}
+	var t bot.Tokens
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		found, err := getJSON(tx.Bucket(bucketTokens), []byte(name), &t)
+		if err == nil && !found {
+			err = bot.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return bot.Tokens{}, fmt.Errorf("tokens %s: %w", name, err)
+	}
+	return t, nil
+}
