@@ -281,7 +281,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 		}
 		now := b.clock.Now()
 		r.State, r.WebexStatus, r.CustomerID, r.Updated = StateProvisioning, string(StateProvisioning), done.CustomerID, now
-		r.NextPoll, r.PollInterval = now.Add(firstPoll), firstPoll
+		r.Submitted, r.NextPoll, r.PollInterval = now, now.Add(firstPoll), firstPoll
 		r.audit(now, "attachbot", "submitted", how+"; customer id "+done.CustomerID, done.TrackingID)
 		return []Outgoing{b.notice(*r, "submitted", submittedText(*r))}, nil
 	})

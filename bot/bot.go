@@ -27,6 +27,12 @@ type Config struct {
 	// MaxAttempts is how often an event or a message is tried before it is given up
 	// (default 8).
 	MaxAttempts int
+	// WebhookURL and WebhookSecret, when WebhookURL is set, are what the sweep keeps the
+	// bot's webhooks pointed at and signed with (hourly).
+	WebhookURL, WebhookSecret string
+	// RefreshToken is the partner's OAuth refresh token from the environment; the store
+	// keeps the newer ones the bot gets. Used when Deps.Tokens is set.
+	RefreshToken string
 	// RetryBase is the first retry delay of an event or a message (default 2s), doubled
 	// on each attempt up to RetryMax (default 5m).
 	RetryBase, RetryMax time.Duration
@@ -47,6 +53,8 @@ type Deps struct {
 	Cards     Cards
 	Clock     Clock
 	Logger    *slog.Logger
+	// Tokens, when set, keeps the partner's OAuth token fresh.
+	Tokens TokenRefresher
 }
 
 // Bot is attachbot's core. It owns the worker pool that processes the durable inbox and the
@@ -57,6 +65,7 @@ type Bot struct {
 	partner   Partner
 	db        Store
 	cards     Cards
+	tokens    TokenRefresher
 	clock     Clock
 	log       *slog.Logger
 	me        Person
@@ -64,9 +73,10 @@ type Bot struct {
 	wakeInbox chan struct{}
 	wakeOut   chan struct{}
 
-	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced whenever work finishes
-	inflight int
+	mu               sync.Mutex
+	changed          chan struct{} // closed and replaced whenever work finishes
+	inflight         int
+	lastWebhookCheck time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -117,6 +127,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		partner:   deps.Partner,
 		db:        deps.Store,
 		cards:     deps.Cards,
+		tokens:    deps.Tokens,
 		clock:     deps.Clock,
 		log:       deps.Logger,
 		wakeInbox: make(chan struct{}, 1),
@@ -143,6 +154,9 @@ func (b *Bot) Start(ctx context.Context, d Dispatcher) error {
 		return fmt.Errorf("learn the bot's own identity: %w", err)
 	}
 	b.me, b.dispatch = me, d
+	if err := b.useStoredToken(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.wg.Add(2)

@@ -165,6 +165,7 @@ type Request struct {
 	Packages    []PackageStatus `json:"packages,omitempty"`
 	Role        string          `json:"role,omitempty"` // roleInCustomerOrg once provisioned
 
+	Submitted    time.Time     `json:"submitted,omitempty"` // when Webex accepted it
 	NextPoll     time.Time     `json:"nextPoll,omitempty"`
 	PollInterval time.Duration `json:"pollInterval,omitempty"`
 	StuckWarned  bool          `json:"stuckWarned,omitempty"`

@@ -7,16 +7,30 @@ import (
 	"time"
 )
 
-// Sweep is the bot's periodic work, run by the status job: it expires approvals nobody
-// answered, carries on submissions a crash or an outage interrupted, and forgets processed
-// event keys past the retention period. Each part runs even when another fails; the errors
+// Sweep is the bot's periodic work, run by the status job: it reminds customer admins half
+// way through the approval TTL and expires approvals nobody answered, carries on submissions
+// a crash or an outage interrupted, polls Webex for the requests being provisioned, and
+// sends the digests that are due, keeps the webhooks active and the partner token fresh, and
+// forgets processed event keys past the retention period. Each part runs even when another fails; the errors
 // are returned together.
 func (b *Bot) Sweep(ctx context.Context) error {
 	var errs []error
+	if err := b.refreshToken(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	if err := b.expireApprovals(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if err := b.resubmit(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.pollDue(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.sendDigests(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.checkWebhooks(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := b.db.PruneProcessed(ctx, b.clock.Now().Add(-b.cfg.Retention)); err != nil {
@@ -34,6 +48,9 @@ func (b *Bot) expireApprovals(ctx context.Context) error {
 	}
 	for _, w := range waiting {
 		if b.clock.Now().Before(w.ApprovalSent.Add(b.cfg.ApprovalTTL)) {
+			if err := b.remindHalfway(ctx, w); err != nil {
+				return err
+			}
 			continue
 		}
 		_, err := b.db.UpdateRequest(ctx, w.ID, func(r *Request) ([]Outgoing, error) {
@@ -79,4 +96,36 @@ func (b *Bot) resubmit(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// remindHalfway sends the approval card again, once, when half the approval TTL has passed
+// without an answer or a reminder.
+func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
+	if !w.RemindedAt.IsZero() || b.clock.Now().Before(w.ApprovalSent.Add(b.cfg.ApprovalTTL/2)) {
+		return nil
+	}
+	_, err := b.db.UpdateRequest(ctx, w.ID, func(r *Request) ([]Outgoing, error) {
+		now := b.clock.Now()
+		if r.State != StateAwaitingApproval || !r.RemindedAt.IsZero() {
+			return nil, nil
+		}
+		r.RemindedAt, r.Updated = now, now
+		r.audit(now, "attachbot", "reminded", "half the approval time has passed; card sent again to "+r.Spec.AdminEmail, "")
+		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r)})
+		if err != nil {
+			return nil, fmt.Errorf("build the approval card: %w", err)
+		}
+		expires := r.ApprovalSent.Add(b.cfg.ApprovalTTL)
+		return []Outgoing{
+			{Key: "req/" + r.ID + "/halfway", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
+				Markdown: fmt.Sprintf("Reminder: %s The request expires on %s.", approvalFallback(*r), formatWhen(expires))}},
+			b.notice(*r, "halfway", fmt.Sprintf("Attach **%s**: %s has not answered yet, so I sent the approval card again. It expires on %s.",
+				r.ID, r.Spec.AdminEmail, formatWhen(expires))),
+		}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("remind the admin of %s: %w", w.ID, err)
+	}
+	wake(b.wakeOut)
+	return nil
 }

@@ -53,10 +53,17 @@ func NewCommands(b *bot.Bot) *Commands {
 			Run: func(ctx context.Context, t *bot.Turn, a Args) error {
 				return c.bot.Status(ctx, t, strings.Join(a.Words, " "))
 			}},
+		{Name: "list", Args: "[" + strings.Join(bot.ListFilters, "|") + "]", Summary: "lists the partner's attach requests, newest first", Example: "list pending",
+			Run: func(ctx context.Context, t *bot.Turn, a Args) error {
+				return c.bot.List(ctx, t, strings.Join(a.Words, " "))
+			}},
 		{Name: "remind", Args: "<id>", Summary: "sends the approval card to the customer admin again", Example: "remind K7QM2X",
 			Run: c.withID(c.bot.Remind)},
 		{Name: "cancel", Args: "<id>", Summary: "withdraws a request that waits for approval", Example: "cancel K7QM2X",
 			Run: c.withID(c.bot.Cancel)},
+		{Name: "digest", Args: "on [<cron spec>] | off",
+			Summary: "subscribes this space to a scheduled summary of what waits for approval, what is in progress and what ended (default weekdays 08:00 UTC), or stops it",
+			Example: `digest on "0 7 * * 1"`, Run: c.digest},
 	}
 	return c
 }
@@ -119,6 +126,8 @@ func (c *Commands) Submit(ctx context.Context, t *bot.Turn, a bot.AttachmentActi
 		return c.bot.Decide(ctx, t, a.Input(bot.FieldRequestID), true, a.Input(bot.InputComment))
 	case bot.ActionDecline:
 		return c.bot.Decide(ctx, t, a.Input(bot.FieldRequestID), false, a.Input(bot.InputComment))
+	case bot.ActionAskFullAdmin:
+		return c.bot.AskFullAdmin(ctx, t, a.Input(bot.FieldRequestID))
 	default:
 		t.Reply("I don't recognise this card any more. Type `help` to see what I can do.")
 		return nil
@@ -147,6 +156,21 @@ func (c *Commands) attach(ctx context.Context, t *bot.Turn, a Args) error {
 		return nil
 	}
 	return c.bot.Attach(ctx, t, spec)
+}
+
+func (c *Commands) digest(ctx context.Context, t *bot.Turn, a Args) error {
+	if len(a.Words) == 0 || len(a.Pairs) > 0 {
+		t.Reply("Use `digest on`, `digest on \"<cron spec>\"` (UTC, such as \"0 8 * * 1-5\") or `digest off`.")
+		return nil
+	}
+	switch strings.ToLower(a.Words[0]) {
+	case "on":
+		return c.bot.DigestOn(ctx, t, strings.Join(a.Words[1:], " "))
+	case "off":
+		return c.bot.DigestOff(ctx, t)
+	}
+	t.Reply("Use `digest on`, `digest on \"<cron spec>\"` (UTC, such as \"0 8 * * 1-5\") or `digest off`.")
+	return nil
 }
 
 // withID adapts a bot method that takes a request id.

@@ -1,0 +1,173 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// DefaultDigestSchedule is when a digest goes out unless the space says otherwise: weekdays
+// at 08:00 UTC.
+const DefaultDigestSchedule = "0 8 * * 1-5"
+
+// DigestOn subscribes the turn's space to the digest on a cron schedule (UTC).
+func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		spec = DefaultDigestSchedule
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		t.Replyf("`%s` is not a schedule I understand. Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00), or `@daily`. (%v)", spec, err)
+		return nil
+	}
+	now := b.clock.Now()
+	sub := Subscription{RoomID: t.RoomID, Schedule: spec, CreatedBy: t.Actor.Email(), Created: now, LastSent: now}
+	if err := b.db.SaveSubscription(ctx, sub); err != nil {
+		return fmt.Errorf("save the digest subscription of %s: %w", t.RoomID, err)
+	}
+	t.Replyf("This space gets the attach digest on `%s` (UTC); the next one on %s. `digest off` stops it.", spec, formatWhen(sched.Next(now.UTC())))
+	return nil
+}
+
+// DigestOff ends the turn's space's digest.
+func (b *Bot) DigestOff(ctx context.Context, t *Turn) error {
+	err := b.db.DeleteSubscription(ctx, t.RoomID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		t.Reply("This space gets no digest. `digest on` starts one.")
+		return nil
+	case err != nil:
+		return fmt.Errorf("delete the digest subscription of %s: %w", t.RoomID, err)
+	}
+	t.Reply("This space gets no more digests.")
+	return nil
+}
+
+// sendDigests enqueues the digests that are due. A digest's key names its space and its
+// scheduled time, so a crash between the enqueue and saving the subscription does not send
+// it twice.
+func (b *Bot) sendDigests(ctx context.Context) error {
+	subs, err := b.db.Subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("list digest subscriptions: %w", err)
+	}
+	now := b.clock.Now()
+	var errs []error
+	for _, sub := range subs {
+		sched, err := cron.ParseStandard(sub.Schedule)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("digest schedule %q of %s: %w", sub.Schedule, sub.RoomID, err))
+			continue
+		}
+		due := sched.Next(sub.LastSent.UTC())
+		if due.After(now) {
+			continue
+		}
+		text, err := b.digest(ctx, sub.LastSent)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		msg := Outgoing{Key: fmt.Sprintf("digest/%s/%d", sub.RoomID, due.Unix()), Created: now,
+			Message: OutMessage{RoomID: sub.RoomID, Markdown: trimMarkdown(text, MaxMessageBytes)}}
+		if err := b.db.Enqueue(ctx, []Outgoing{msg}); err != nil {
+			errs = append(errs, fmt.Errorf("enqueue the digest of %s: %w", sub.RoomID, err))
+			continue
+		}
+		sub.LastSent = now
+		if err := b.db.SaveSubscription(ctx, sub); err != nil {
+			errs = append(errs, fmt.Errorf("save the digest subscription of %s: %w", sub.RoomID, err))
+		}
+		wake(b.wakeOut)
+	}
+	return errors.Join(errs...)
+}
+
+// digest summarizes what waits for approval, what is in progress, and what finished or
+// failed since the last digest.
+func (b *Bot) digest(ctx context.Context, since time.Time) (string, error) {
+	all, err := b.db.Requests(ctx, RequestFilter{})
+	if err != nil {
+		return "", fmt.Errorf("list requests for the digest: %w", err)
+	}
+	var waiting, inProgress, finished []string
+	for _, r := range all {
+		switch {
+		case r.State == StateAwaitingApproval:
+			waiting = append(waiting, formatRequestLine(r))
+		case !r.State.Final():
+			inProgress = append(inProgress, formatRequestLine(r))
+		case r.Updated.After(since):
+			finished = append(finished, formatRequestLine(r))
+		}
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "**Attach digest**, since %s\n", formatWhen(since))
+	for _, section := range []struct {
+		title string
+		lines []string
+	}{
+		{"Waiting for the customer admin's approval", waiting},
+		{"In progress", inProgress},
+		{"Finished or failed since the last digest", finished},
+	} {
+		fmt.Fprintf(&s, "\n**%s** (%d)\n", section.title, len(section.lines))
+		for _, l := range section.lines {
+			s.WriteString(l + "\n")
+		}
+	}
+	return strings.TrimRight(s.String(), "\n"), nil
+}
+
+// webhookCheckEvery is how often the sweep makes sure the bot's webhooks are active.
+const webhookCheckEvery = time.Hour
+
+// checkWebhooks re-activates the bot's webhooks when Webex disabled them (it never does by
+// itself), and tells the spaces that get the digest.
+func (b *Bot) checkWebhooks(ctx context.Context) error {
+	if b.cfg.WebhookURL == "" {
+		return nil
+	}
+	now := b.clock.Now()
+	b.mu.Lock()
+	due := b.lastWebhookCheck.IsZero() || now.Sub(b.lastWebhookCheck) >= webhookCheckEvery
+	if due {
+		b.lastWebhookCheck = now
+	}
+	b.mu.Unlock()
+	if !due {
+		return nil
+	}
+	changed, err := b.EnsureWebhooks(ctx, b.cfg.WebhookURL, b.cfg.WebhookSecret)
+	if err != nil {
+		return err
+	}
+	var reactivated []string
+	for _, c := range changed {
+		if strings.HasPrefix(c, "re-activated") {
+			reactivated = append(reactivated, c)
+		}
+	}
+	if len(reactivated) == 0 {
+		return nil
+	}
+	subs, err := b.db.Subscriptions(ctx)
+	if err != nil {
+		return fmt.Errorf("list digest subscriptions: %w", err)
+	}
+	var out []Outgoing
+	for _, sub := range subs {
+		out = append(out, Outgoing{Key: fmt.Sprintf("webhooks/%s/%d", sub.RoomID, now.Unix()), Created: now, Message: OutMessage{RoomID: sub.RoomID,
+			Markdown: "Note: Webex had disabled my webhooks (" + strings.Join(reactivated, "; ") + "), so commands and card clicks sent meanwhile may not have reached me. I re-activated them; please repeat anything that got no answer."}})
+	}
+	if err := b.db.Enqueue(ctx, out); err != nil {
+		return fmt.Errorf("enqueue the webhook notes: %w", err)
+	}
+	wake(b.wakeOut)
+	return nil
+}
