@@ -61,7 +61,7 @@ const (
 	InputLocationName      = "locationName"
 	InputTimezone          = "timezone"
 	InputLanguage          = "language"
-	InputUsers             = "users"            // declared facts: Input.ChoiceSet "yes", "no" or ""
+	InputUsers             = "users"            // declared facts: Input.ChoiceSet "yes", "no" or "unknown"
 	InputVerifiedDomain    = "verifiedDomain"   //
 	InputClaimedDomain     = "claimedDomain"    //
 	InputTrial             = "trial"            //

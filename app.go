@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"attachbot/bot"
+	"attachbot/cards"
+	"attachbot/handlers"
+	"attachbot/store"
+	"attachbot/webex"
+)
+
+// app is attachbot wired together: the store, the two Webex clients, the bot, its jobs and
+// the HTTP handler. serve, the sandbox and the end-to-end tests build it the same way.
+type app struct {
+	cfg     config
+	log     *slog.Logger
+	db      *store.DB
+	bot     *bot.Bot
+	jobs    *jobs
+	handler http.Handler
+}
+
+// wiring is what differs between production, the sandbox and the tests.
+type wiring struct {
+	HTTPClient *http.Client // for both Webex clients; nil means a default one
+	Clock      bot.Clock
+	Workers    int
+}
+
+// newApp opens the store and builds everything. It does no Webex call; start does.
+func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
+	if w.Clock == nil {
+		w.Clock = bot.SystemClock{}
+	}
+	db, err := store.Open(cfg.DBPath, store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open the store: %w", err)
+	}
+	botClient, err := webex.New(webex.Options{BaseURL: cfg.WebexAPIURL, Token: cfg.BotToken, HTTPClient: w.HTTPClient, Clock: w.Clock,
+		Logger: logger.With("component", "webex", "token", "bot")})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("build the bot's Webex client: %w", err)
+	}
+	partnerClient, err := webex.New(webex.Options{BaseURL: cfg.WebexAPIURL, Token: cfg.PartnerToken, HTTPClient: w.HTTPClient, Clock: w.Clock,
+		Logger: logger.With("component", "webex", "token", "partner")})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("build the partner's Webex client: %w", err)
+	}
+	var tokens bot.TokenRefresher
+	if cfg.OAuth.RefreshToken != "" {
+		tokens = partnerTokens{client: partnerClient, app: webex.OAuthApp{ClientID: cfg.OAuth.ClientID, ClientSecret: cfg.OAuth.ClientSecret}}
+	}
+	webhookURL := ""
+	if cfg.PublicURL != "" {
+		webhookURL = cfg.PublicURL + "/webhook"
+	}
+	b, err := bot.New(bot.Config{
+		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
+		Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
+		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
+	}, bot.Deps{
+		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock,
+		Logger: logger.With("component", "bot"), Tokens: tokens,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	j, err := newJobs(cfg, b, logger.With("component", "jobs"))
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &app{
+		cfg: cfg, log: logger, db: db, bot: b, jobs: j,
+		handler: handlers.New(b, cfg.WebhookSecret, db, logger.With("component", "http")),
+	}, nil
+}
+
+// start starts the bot's workers and jobs, and registers the webhooks when PUBLIC_URL is set.
+func (a *app) start(ctx context.Context) error {
+	if err := a.bot.Start(ctx, handlers.NewCommands(a.bot)); err != nil {
+		return err
+	}
+	if a.cfg.PublicURL != "" {
+		if _, err := a.bot.EnsureWebhooks(ctx, a.cfg.PublicURL+"/webhook", a.cfg.WebhookSecret); err != nil {
+			_ = a.bot.Stop(ctx)
+			return fmt.Errorf("register the webhooks (PUBLIC_URL): %w", err)
+		}
+	}
+	a.jobs.start(ctx)
+	return nil
+}
+
+// close stops what start started, in order (jobs, then workers), then closes the store.
+// The HTTP server is shut down before by its owner.
+func (a *app) close(ctx context.Context) error {
+	var errs []error
+	errs = append(errs, a.jobs.stop(ctx))
+	errs = append(errs, a.bot.Stop(ctx))
+	if err := a.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close the store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// partnerTokens renews the partner token with the integration's credentials.
+type partnerTokens struct {
+	client *webex.Client
+	app    webex.OAuthApp
+}
+
+// RefreshToken implements bot.TokenRefresher.
+func (p partnerTokens) RefreshToken(ctx context.Context, refreshToken string) (bot.Tokens, error) {
+	return p.client.RefreshToken(ctx, p.app, refreshToken)
+}
+
+// SetToken implements bot.TokenRefresher.
+func (p partnerTokens) SetToken(token string) error { return p.client.SetToken(token) }
+
+// serveHTTP runs the HTTP server on addr until ctx ends, then shuts it down gracefully.
+// ready, when not nil, receives the address the server listens on.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut the http server down: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"attachbot/bot"
+
+	"github.com/robfig/cron/v3"
+)
+
+// config is attachbot's configuration, read from the environment by run.
+type config struct {
+	WebexAPIURL   string
+	BotToken      string
+	PartnerToken  string
+	WebhookSecret string
+	PublicURL     string
+	ListenAddr    string
+	DBPath        string
+	PartnerAdmins bot.Allowlist
+	Templates     []bot.Template
+	PollSchedule  string
+	ApprovalTTL   time.Duration
+	StuckAfter    time.Duration
+	PartnerName   string
+	// OAuth is the partner integration's client and refresh token, for renewing the partner
+	// token; all three variables or none.
+	OAuth struct{ ClientID, ClientSecret, RefreshToken string }
+}
+
+// loadConfig reads the configuration. A missing or malformed value is an error that names
+// the variable and says what is expected; tokens and secrets never appear in it.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		WebexAPIURL:   orDefault(getenv("WEBEX_API_URL"), "https://webexapis.com/v1"),
+		BotToken:      strings.TrimSpace(getenv("WEBEX_BOT_TOKEN")),
+		PartnerToken:  strings.TrimSpace(getenv("WEBEX_PARTNER_TOKEN")),
+		WebhookSecret: getenv("WEBHOOK_SECRET"),
+		PublicURL:     strings.TrimRight(strings.TrimSpace(getenv("PUBLIC_URL")), "/"),
+		ListenAddr:    orDefault(getenv("LISTEN_ADDR"), ":8080"),
+		DBPath:        orDefault(getenv("DB_PATH"), "attachbot.db"),
+		PollSchedule:  orDefault(getenv("POLL_SCHEDULE"), "@every 1m"),
+		PartnerName:   strings.TrimSpace(getenv("PARTNER_NAME")),
+	}
+	if err := checkURL("WEBEX_API_URL", c.WebexAPIURL); err != nil {
+		return c, err
+	}
+	for _, v := range []struct{ name, value string }{
+		{"WEBEX_BOT_TOKEN", c.BotToken}, {"WEBEX_PARTNER_TOKEN", c.PartnerToken}, {"WEBHOOK_SECRET", c.WebhookSecret},
+	} {
+		if v.value == "" {
+			return c, fmt.Errorf("%s is required (see the README's configuration table)", v.name)
+		}
+	}
+	if c.PublicURL != "" {
+		if err := checkURL("PUBLIC_URL", c.PublicURL); err != nil {
+			return c, err
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		return c, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as :8080", c.ListenAddr)
+	}
+	admins := getenv("PARTNER_ADMINS")
+	if strings.TrimSpace(admins) == "" {
+		return c, fmt.Errorf("PARTNER_ADMINS is required: comma-separated emails and @domain entries allowed to command the bot")
+	}
+	var err error
+	if c.PartnerAdmins, err = bot.ParseAllowlist(admins); err != nil {
+		return c, fmt.Errorf("PARTNER_ADMINS: %w", err)
+	}
+	if c.Templates, err = parseTemplates(getenv("TEMPLATES")); err != nil {
+		return c, fmt.Errorf("TEMPLATES: %w", err)
+	}
+	if _, err := cron.ParseStandard(c.PollSchedule); err != nil {
+		return c, fmt.Errorf("POLL_SCHEDULE=%q is not a cron spec such as \"@every 1m\" or \"*/5 * * * *\": %w", c.PollSchedule, err)
+	}
+	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", 7*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", 2*time.Hour); err != nil {
+		return c, err
+	}
+	c.OAuth.ClientID = strings.TrimSpace(getenv("WEBEX_CLIENT_ID"))
+	c.OAuth.ClientSecret = strings.TrimSpace(getenv("WEBEX_CLIENT_SECRET"))
+	c.OAuth.RefreshToken = strings.TrimSpace(getenv("WEBEX_REFRESH_TOKEN"))
+	set := 0
+	for _, v := range []string{c.OAuth.ClientID, c.OAuth.ClientSecret, c.OAuth.RefreshToken} {
+		if v != "" {
+			set++
+		}
+	}
+	if set != 0 && set != 3 {
+		return c, fmt.Errorf("WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN go together: set all three to refresh the partner token, or none")
+	}
+	return c, nil
+}
+
+// parseTemplates reads comma-separated name=provisioningId pairs.
+func parseTemplates(s string) ([]bot.Template, error) {
+	var ts []bot.Template
+	seen := map[string]bool{}
+	for _, entry := range strings.Split(s, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		name, id, ok := strings.Cut(entry, "=")
+		name, id = strings.TrimSpace(name), strings.TrimSpace(id)
+		if !ok || name == "" || id == "" {
+			return nil, fmt.Errorf("%q is not name=provisioningId", entry)
+		}
+		if seen[strings.ToLower(name)] {
+			return nil, fmt.Errorf("template %q is named twice", name)
+		}
+		seen[strings.ToLower(name)] = true
+		ts = append(ts, bot.Template{Name: name, ProvisioningID: id})
+	}
+	if len(ts) == 0 {
+		return nil, fmt.Errorf("at least one name=provisioningId is required (Partner Hub > Onboarding templates)")
+	}
+	return ts, nil
+}
+
+// parseDuration reads an optional duration such as 168h or 30m.
+func parseDuration(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q is not a positive duration such as 168h or 30m", name, v)
+	}
+	return d, nil
+}
+
+func checkURL(name, value string) error {
+	u, err := url.Parse(value)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s=%q is not an http(s) URL", name, value)
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return def
+	}
+	return s
+}

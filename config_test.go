@@ -1,0 +1,82 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"attachbot/bot"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// validEnv is a complete configuration; tests change one variable at a time.
+func validEnv() map[string]string {
+	return map[string]string{
+		"WEBEX_BOT_TOKEN":     "bot-token",
+		"WEBEX_PARTNER_TOKEN": "partner-token",
+		"WEBHOOK_SECRET":      "s3cret",
+		"PARTNER_ADMINS":      "ann@partner.example,@ops.partner.example",
+		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nLXN0YW5kYXJk, Calling=cHJvdmlzaW9uaW5nLWNhbGxpbmc",
+	}
+}
+
+func getenvFrom(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	got, err := loadConfig(getenvFrom(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{
+		WebexAPIURL: "https://webexapis.com/v1", BotToken: "bot-token", PartnerToken: "partner-token",
+		WebhookSecret: "s3cret", ListenAddr: ":8080", DBPath: "attachbot.db", PollSchedule: "@every 1m",
+		Templates: []bot.Template{
+			{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nLXN0YW5kYXJk"},
+			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nLWNhbGxpbmc"},
+		},
+		ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(config{}, "PartnerAdmins")); diff != "" {
+		t.Errorf("loadConfig (-want +got):\n%s", diff)
+	}
+	if !got.PartnerAdmins.Allows("someone@ops.partner.example") {
+		t.Error("PARTNER_ADMINS @domain entry not honoured")
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, value string
+		wantInError string
+	}{
+		{"WEBEX_BOT_TOKEN", "", "WEBEX_BOT_TOKEN is required"},
+		{"WEBEX_PARTNER_TOKEN", " ", "WEBEX_PARTNER_TOKEN is required"},
+		{"WEBHOOK_SECRET", "", "WEBHOOK_SECRET is required"},
+		{"PARTNER_ADMINS", "", "PARTNER_ADMINS is required"},
+		{"PARTNER_ADMINS", "ann", `PARTNER_ADMINS: "ann" is neither`},
+		{"TEMPLATES", "", "TEMPLATES: at least one"},
+		{"TEMPLATES", "Standard", `TEMPLATES: "Standard" is not name=provisioningId`},
+		{"TEMPLATES", "a=1,A=2", `TEMPLATES: template "A" is named twice`},
+		{"WEBEX_API_URL", "webexapis.com", `WEBEX_API_URL="webexapis.com" is not an http(s) URL`},
+		{"PUBLIC_URL", "ftp://x", `PUBLIC_URL="ftp://x" is not an http(s) URL`},
+		{"LISTEN_ADDR", "8080", `LISTEN_ADDR="8080" is not a host:port`},
+		{"POLL_SCHEDULE", "every minute", `POLL_SCHEDULE="every minute" is not a cron spec`},
+		{"APPROVAL_TTL", "7d", `APPROVAL_TTL="7d" is not a positive duration`},
+		{"STUCK_AFTER", "-1h", `STUCK_AFTER="-1h" is not a positive duration`},
+	}
+	for _, tt := range tests {
+		env := validEnv()
+		env[tt.name] = tt.value
+		_, err := loadConfig(getenvFrom(env))
+		if err == nil || !strings.Contains(err.Error(), tt.wantInError) {
+			t.Errorf("%s=%q: error %v, want one containing %q", tt.name, tt.value, err, tt.wantInError)
+		}
+		if err != nil && strings.Contains(err.Error(), "bot-token") {
+			t.Errorf("%s=%q: error %q reveals a token", tt.name, tt.value, err)
+		}
+	}
+}

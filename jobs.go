@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"attachbot/bot"
+
+	"github.com/robfig/cron/v3"
+)
+
+// jobs runs the bot's scheduled work on robfig/cron, in UTC: the sweep on POLL_SCHEDULE.
+type jobs struct {
+	cron *cron.Cron
+	bot  *bot.Bot
+	log  *slog.Logger
+	// runCtx is the jobs' own lifecycle context (cron's job functions take none): derived
+	// from the app's context at start, cancelled at stop.
+	runCtx context.Context
+	cancel context.CancelFunc
+}
+
+// newJobs schedules the jobs; nothing runs before start.
+func newJobs(cfg config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
+	l := cronLogger{logger}
+	// SkipIfStillRunning must wrap Recover: in v3.0.1 a panic inside the other order loses
+	// the skip token and the job never runs again (go-dependencies.md).
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(l),
+		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)))
+	j := &jobs{cron: c, bot: b, log: logger}
+	if _, err := c.AddFunc(cfg.PollSchedule, j.sweep); err != nil {
+		return nil, fmt.Errorf("POLL_SCHEDULE=%q: %w", cfg.PollSchedule, err)
+	}
+	return j, nil
+}
+
+// start starts the schedule; the jobs run with a context derived from ctx.
+func (j *jobs) start(ctx context.Context) {
+	j.runCtx, j.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	j.cron.Start()
+}
+
+// stop stops scheduling and waits for a running job, or for ctx.
+func (j *jobs) stop(ctx context.Context) error {
+	if j.cancel == nil {
+		return nil
+	}
+	j.cancel()
+	select {
+	case <-j.cron.Stop().Done():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the running job: %w", ctx.Err())
+	}
+}
+
+// sweep is the status job: see bot.Sweep.
+func (j *jobs) sweep() {
+	if err := j.bot.Sweep(j.runCtx); err != nil {
+		j.log.Error("sweep", "err", err)
+	}
+}
+
+// cronLogger adapts slog to cron.Logger.
+type cronLogger struct{ log *slog.Logger }
+
+// Info logs cron's routine messages at debug level.
+func (l cronLogger) Info(msg string, keysAndValues ...any) {
+	l.log.Debug(msg, keysAndValues...)
+}
+
+// Error logs cron's errors, such as a recovered panic.
+func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	l.log.Error(msg, append(keysAndValues, "err", err)...)
+}

@@ -1,0 +1,75 @@
+// Command attachbot is a Webex bot that lets Webex for Wholesale partner admins attach
+// wholesale services to existing customer organizations, following Cisco's rules, with the
+// customer admin's approval by card when the rules require it.
+//
+// Usage:
+//
+//	attachbot [serve]   run the bot (configured by environment variables; see README.md)
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones of calling locations are checked even where the OS has none
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "attachbot:", err)
+		os.Exit(1)
+	}
+}
+
+// run is attachbot: main with the operating system passed in, so that tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 1 {
+		cmd = args[1]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintln(stdout, "usage: attachbot [serve]\n\nserve (the default) runs the bot; its configuration is read from the environment (see README.md).")
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q: use serve (attachbot help)", cmd)
+	}
+}
+
+// serve runs the bot until ctx ends, then shuts down in order: the HTTP server, the jobs,
+// the workers, the store.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	a, err := newApp(cfg, wiring{}, logger)
+	if err != nil {
+		return err
+	}
+	if err := a.start(ctx); err != nil {
+		_ = a.close(context.Background())
+		return err
+	}
+	httpErr := serveHTTP(ctx, cfg.ListenAddr, a.handler, logger, func(addr net.Addr) {
+		logger.Info("attachbot listening", "addr", addr.String(), "webhook", cfg.PublicURL+"/webhook")
+	})
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := a.close(closeCtx); err != nil {
+		logger.Error("shutdown", "err", err)
+	}
+	logger.Info("attachbot stopped")
+	return httpErr
+}
