@@ -1,0 +1,89 @@
+// Package bottest has test doubles for the bot's dependencies other than Webex (for Webex,
+// see webex/webextest): a fake clock.
+package bottest
+
+import (
+	"sync"
+	"time"
+
+	"attachbot/bot"
+)
+
+// Clock is a fake bot.Clock. Time moves only when a test calls Advance, or, in auto mode,
+// when something waits: After(d) then moves the clock d forward and fires at once, so retry
+// delays and Retry-After waits take no real time.
+type Clock struct {
+	mu      sync.Mutex
+	now     time.Time
+	auto    bool
+	waiters []waiter
+	waits   []time.Duration
+}
+
+type waiter struct {
+	at time.Time
+	c  chan time.Time
+}
+
+var _ bot.Clock = (*Clock)(nil)
+
+// NewClock returns a clock at start. With auto, waits take no time (see Clock).
+func NewClock(start time.Time, auto bool) *Clock {
+	return &Clock{now: start, auto: auto}
+}
+
+// Now returns the fake time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// After returns a channel that fires once the clock has moved d forward.
+func (c *Clock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.waits = append(c.waits, d)
+	if c.auto {
+		if d > 0 {
+			c.now = c.now.Add(d)
+		}
+		ch <- c.now
+		c.fireLocked()
+		return ch
+	}
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, waiter{at: c.now.Add(d), c: ch})
+	return ch
+}
+
+// Advance moves the clock d forward and fires the waits that came due.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	c.fireLocked()
+}
+
+func (c *Clock) fireLocked() {
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.c <- c.now
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+}
+
+// Waits returns every duration After was called with, in order.
+func (c *Clock) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"attachbot/handlers"
+	"attachbot/webex/webextest"
+)
+
+func TestHelpGetsOneThreadedReply(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+
+	replies := h.repliesTo(cmd)
+	if len(replies) != 1 {
+		t.Fatalf("got %d replies in the thread, want 1: %+v", len(replies), h.botMessages(webextest.PartnerSpaceID))
+	}
+	for _, name := range []string{"help", "check", "attach", "status", "list", "remind", "cancel", "digest"} {
+		if !strings.Contains(replies[0].Markdown, "`"+name) {
+			t.Errorf("help lacks the command %q:\n%s", name, replies[0].Markdown)
+		}
+	}
+	if got := len(h.botMessages(webextest.PartnerSpaceID)); got != 1 {
+		t.Errorf("the bot posted %d messages in the space, want 1", got)
+	}
+}
+
+func TestUnknownCommandGetsHintAndHelp(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "attahc now")
+	replies := h.repliesTo(cmd)
+	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "I don't know `attahc`") || !strings.Contains(replies[0].Markdown, "`check") {
+		t.Fatalf("replies = %+v, want one hint with the help", replies)
+	}
+}
+
+func TestReplyToAThreadGoesUnderItsRoot(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	root := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if _, err := h.sim.Reply(t.Context(), webextest.AnnID, root.ID, "status"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := len(h.repliesTo(root)); got != 2 {
+		t.Fatalf("got %d replies under the root, want 2 (help, then status)", got)
+	}
+}
+
+func TestWebhookSignature(t *testing.T) {
+	body := []byte(`{"resource":"messages","event":"created","actorId":"x","data":{"id":"m1","roomId":"r1"}}`)
+	tests := []struct {
+		name       string
+		header     string
+		value      string
+		body       []byte
+		wantStatus int
+	}{
+		{"missing signature", "", "", body, http.StatusUnauthorized},
+		{"wrong signature", "X-Spark-Signature", handlers.Sign([]byte("not the secret"), body), body, http.StatusUnauthorized},
+		{"signature of another body", "X-Spark-Signature", handlers.Sign([]byte("s3cret-for-tests"), []byte("{}")), body, http.StatusUnauthorized},
+		{"not hex", "X-Spark-Signature", "zz", body, http.StatusUnauthorized},
+		{"signed but not JSON", "X-Spark-Signature", handlers.Sign([]byte("s3cret-for-tests"), []byte("nope")), []byte("nope"), http.StatusBadRequest},
+		{"signed but no data id", "X-Spark-Signature", handlers.Sign([]byte("s3cret-for-tests"), []byte(`{"resource":"messages","event":"created"}`)), []byte(`{"resource":"messages","event":"created"}`), http.StatusBadRequest},
+		{"too large", "X-Spark-Signature", "00", bytes.Repeat([]byte("x"), handlers.MaxWebhookBody+1), http.StatusRequestEntityTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			before := len(h.sim.Calls())
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.botURL+"/webhook", bytes.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.header != "" {
+				req.Header.Set(tt.header, tt.value)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			h.settle()
+			if calls := h.sim.Calls()[before:]; len(calls) != 0 {
+				t.Errorf("the bot called Webex %d times, want none: first %s %s", len(calls), calls[0].Method, calls[0].Path)
+			}
+			events, err := h.app.db.Events(t.Context())
+			if err != nil || len(events) != 0 {
+				t.Errorf("inbox = %v, %v; want empty", events, err)
+			}
+		})
+	}
+}
+
+func TestRedeliveryGetsOneReply(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	d, ok := h.sim.LastDelivery()
+	if !ok {
+		t.Fatal("no delivery")
+	}
+	for range 2 {
+		again, err := h.sim.Redeliver(t.Context(), d)
+		if err != nil || again.Status != http.StatusOK {
+			t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+		}
+	}
+	h.settle()
+	if got := len(h.repliesTo(cmd)); got != 1 {
+		t.Errorf("got %d replies after three deliveries, want 1", got)
+	}
+	if got := h.sim.CountCalls(http.MethodGet, "/v1/messages/"+cmd.ID); got != 1 {
+		t.Errorf("the bot read the message %d times, want 1", got)
+	}
+}
+
+func TestBotIgnoresItself(t *testing.T) {
+	h := newHarness(t, harnessOptions{sim: webextest.Options{DeliverOwnMessages: true}})
+	h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	// The help reply was delivered back to the bot (DeliverOwnMessages); an envelope naming
+	// the bot as the actor is dropped before anything is read.
+	before := len(h.sim.Calls())
+	for _, d := range h.sim.Deliveries() {
+		if d.ActorID == webextest.BotID && d.Status != http.StatusOK {
+			t.Errorf("own message delivery answered %d, want 200", d.Status)
+		}
+	}
+	own := []byte(`{"resource":"messages","event":"created","actorId":"` + webextest.BotID + `","data":{"id":"bot-said-this","roomId":"` + webextest.PartnerSpaceID + `"}}`)
+	if _, err := h.sim.SendSigned(t.Context(), h.botURL+"/webhook", h.cfg.WebhookSecret, own); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := len(h.botMessages(webextest.PartnerSpaceID)); got != 1 {
+		t.Errorf("the bot posted %d messages, want only its help reply", got)
+	}
+	if calls := h.sim.Calls()[before:]; len(calls) != 0 {
+		t.Errorf("the bot called Webex for its own event: %s %s", calls[0].Method, calls[0].Path)
+	}
+}
+
+func TestUnauthorizedPersonIsRefused(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	if err := h.sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
+		t.Fatal(err)
+	}
+	cmd := h.say(webextest.EveID, webextest.PartnerSpaceID, "attach org="+webextest.SmallOrgID)
+	replies := h.repliesTo(cmd)
+	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "only take commands from this partner's") {
+		t.Fatalf("replies = %+v, want one polite refusal", replies)
+	}
+	if n := h.sim.CountCalls(http.MethodGet, "/v1/organizations/"+webextest.SmallOrgID) + h.sim.CountCalls(http.MethodPost, "/v1/wholesale/customers"); n != 0 {
+		t.Errorf("the refused command reached the partner APIs %d times", n)
+	}
+}
+
+func TestRateLimitedReplyArrivesOnce(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/messages", Status: http.StatusTooManyRequests, RetryAfter: 3, Times: 2})
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if got := len(h.repliesTo(cmd)); got != 1 {
+		t.Fatalf("got %d replies, want exactly 1", got)
+	}
+	if got := h.sim.CountCalls(http.MethodPost, "/v1/messages"); got != 3 {
+		t.Errorf("POST /v1/messages was called %d times, want 3 (two 429s, then the reply)", got)
+	}
+	if waits := h.clock.Waits(); !containsDuration(waits, 3e9) {
+		t.Errorf("the client did not wait the 3s Retry-After: waits %v", waits)
+	}
+}
+
+func TestUnprocessedEventIsProcessedOnceAfterRestart(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// Stop the running bot, and take a delivery with a bot that has not started its workers
+	// (as if it crashed right after storing the event).
+	h.closeApp(h.app)
+	stopped := h.buildApp()
+	cmd, err := h.sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := stopped.db.Events(t.Context())
+	if err != nil || len(events) != 1 {
+		t.Fatalf("inbox after the delivery = %v, %v; want the one event", events, err)
+	}
+	h.closeApp(stopped)
+	if got := len(h.repliesTo(cmd)); got != 0 {
+		t.Fatalf("got %d replies before the restart, want 0", got)
+	}
+
+	h.startApp()
+	h.settle()
+	if got := len(h.repliesTo(cmd)); got != 1 {
+		t.Errorf("got %d replies after the restart, want 1", got)
+	}
+	// And a redelivery after the restart is still recognised.
+	d, _ := h.sim.LastDelivery()
+	if _, err := h.sim.Redeliver(t.Context(), d); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := len(h.repliesTo(cmd)); got != 1 {
+		t.Errorf("got %d replies after a redelivery, want 1", got)
+	}
+}
+
+func TestWebhooksRegisteredOnceAcrossRestarts(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.closeApp(h.app)
+	h.startApp()
+	hooks := h.sim.Webhooks()
+	if len(hooks) != 2 {
+		t.Fatalf("got %d webhooks after two starts, want 2: %+v", len(hooks), hooks)
+	}
+	for _, hook := range hooks {
+		if hook.TargetURL != h.botURL+"/webhook" || hook.Status != "active" || hook.Secret != h.cfg.WebhookSecret {
+			t.Errorf("webhook %+v: want target %s/webhook, active, with the secret", hook, h.botURL)
+		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	resp, err := http.Get(h.botURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz = %d, want 200", resp.StatusCode)
+	}
+	if err := h.app.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Get(h.botURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /healthz with the store closed = %d, want 503", resp.StatusCode)
+	}
+}
+
+func containsDuration(ds []time.Duration, d time.Duration) bool {
+	for _, x := range ds {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}

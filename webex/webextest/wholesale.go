@@ -1,0 +1,538 @@
+package webextest
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// The statuses of a wholesale customer, verbatim from the wholesale spec.
+const (
+	StatusProvisioning          = "provisioning"
+	StatusProvisioned           = "provisioned"
+	StatusProvisionedWithErrors = "provisioned_with_errors"
+	StatusError                 = "error"
+	StatusPendingReview         = "pending_rpl_review"
+	StatusUpdating              = "updating"
+)
+
+// The error codes the Sim answers where Webex's codes are not documented. They are simulated
+// and UNCONFIRMED: the real codes are unknown, so code under test should show the description
+// rather than depend on them.
+const (
+	// CodeTrialOrg: the organization is a trial, which cannot become a wholesale customer.
+	CodeTrialOrg = 990001
+	// CodeAlreadyCustomer: the organization already is a wholesale customer.
+	CodeAlreadyCustomer = 990002
+	// CodeDuplicateExternalID: another customer has this externalId.
+	CodeDuplicateExternalID = 990003
+	// CodeUnknownOrg: no organization has this orgId.
+	CodeUnknownOrg = 990004
+)
+
+// maxAddressLine is the wholesale API's limit on each address line, in characters.
+const maxAddressLine = 50
+
+// Address is a wholesale customer's or location's address.
+type Address struct {
+	AddressLine1    string `json:"addressLine1"`
+	AddressLine2    string `json:"addressLine2,omitempty"`
+	City            string `json:"city"`
+	StateOrProvince string `json:"stateOrProvince,omitempty"`
+	ZipOrPostalCode string `json:"zipOrPostalCode,omitempty"`
+	Country         string `json:"country"`
+}
+
+// Customer is a wholesale customer as GET /v1/wholesale/customers/{customerId} answers it.
+type Customer struct {
+	ID string `json:"id"`
+	// OrgID is only present when the status is provisioned (as the spec says).
+	OrgID           string           `json:"orgId,omitempty"`
+	ExternalID      string           `json:"externalId"`
+	Address         Address          `json:"address"`
+	Status          string           `json:"status"`
+	Packages        []string         `json:"packages"`
+	ResourceDetails *ResourceDetails `json:"resourceDetails,omitempty"`
+	Errors          []ErrorDetail    `json:"errors,omitempty"`
+}
+
+// ResourceDetails is a customer's resourceDetails.
+type ResourceDetails struct {
+	Packages []PackageDetail `json:"packages"`
+}
+
+// PackageDetail is one entry of a customer's resourceDetails.packages.
+type PackageDetail struct {
+	Name     string        `json:"name"`
+	Status   string        `json:"status"` // provisioned, provisioning, deleting or error
+	Warnings []ErrorDetail `json:"warnings,omitempty"`
+	Errors   []ErrorDetail `json:"errors,omitempty"`
+	// LicenseIDs are only answered with ?includePackageLicenseInfo=true.
+	LicenseIDs []string `json:"licenseIds,omitempty"`
+}
+
+// customer is a wholesale customer as the Sim keeps it.
+type customer struct {
+	id             string
+	orgID          string // the organization it maps to, shown only once provisioned
+	externalID     string
+	provisioningID string
+	address        Address
+	packages       []string
+	created        time.Time
+	readyAt        time.Time // when provisioning ends
+	outcome        Outcome   // how it ends
+	role           string    // the partner's role in the org once attached
+}
+
+// status returns the customer's status at now.
+func (c *customer) status(now time.Time) string {
+	if now.Before(c.readyAt) {
+		return StatusProvisioning
+	}
+	return c.outcome.Status
+}
+
+// attached reports whether the partner manages the customer's org at now.
+func (c *customer) attached(now time.Time) bool {
+	st := c.status(now)
+	return st == StatusProvisioned || st == StatusProvisionedWithErrors
+}
+
+// view returns the customer as the API answers it.
+func (c *customer) view(now time.Time, licenseIDs bool) Customer {
+	st := c.status(now)
+	v := Customer{
+		ID:         c.id,
+		ExternalID: c.externalID,
+		Address:    c.address,
+		Status:     st,
+		Packages:   slices.Clone(c.packages),
+	}
+	if st == StatusProvisioned {
+		v.OrgID = c.orgID
+	}
+	pkgErrors := c.outcome.Errors
+	if len(pkgErrors) == 0 {
+		pkgErrors = []ErrorDetail{emailTakenError()}
+	}
+	details := &ResourceDetails{Packages: []PackageDetail{}}
+	for i, name := range c.packages {
+		d := PackageDetail{Name: name}
+		switch {
+		case st == StatusProvisioned, st == StatusProvisionedWithErrors && i > 0:
+			d.Status = StatusProvisioned
+			if licenseIDs {
+				d.LicenseIDs = []string{derivedID(KindLicense, c.id, name)}
+			}
+		case st == StatusProvisionedWithErrors:
+			d.Status = StatusError
+			d.Errors = slices.Clone(pkgErrors)
+		case st == StatusError:
+			d.Status = StatusError
+		default:
+			d.Status = StatusProvisioning
+		}
+		details.Packages = append(details.Packages, d)
+	}
+	v.ResourceDetails = details
+	if st == StatusError {
+		v.Errors = slices.Clone(c.outcome.Errors)
+		if len(v.Errors) == 0 {
+			v.Errors = []ErrorDetail{callingMaintenanceError()}
+		}
+	}
+	return v
+}
+
+func validOutcome(status string) bool {
+	switch status {
+	case StatusProvisioned, StatusProvisionedWithErrors, StatusError, StatusPendingReview:
+		return true
+	}
+	return false
+}
+
+// addExistingCustomerLocked makes o a wholesale customer from the start. addOrgLocked has
+// checked o.Existing and given it an id.
+func (s *Sim) addExistingCustomerLocked(o *Org, now time.Time) {
+	e := o.Existing
+	if e.Status == "" {
+		e.Status = StatusProvisioned
+	}
+	s.customers[e.ID] = &customer{
+		id:         e.ID,
+		orgID:      o.ID,
+		externalID: e.ExternalID,
+		address:    e.Address,
+		packages:   slices.Clone(e.Packages),
+		created:    now,
+		readyAt:    now,
+		outcome:    Outcome{Status: e.Status},
+		role:       roleFor(o.Licenses),
+	}
+	s.customerOrder = append(s.customerOrder, e.ID)
+}
+
+// Customer returns a wholesale customer as GET would answer it now (with license ids).
+func (s *Sim) Customer(customerID string) (Customer, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[customerID]
+	if !ok {
+		return Customer{}, false
+	}
+	return c.view(s.nowLocked(), true), true
+}
+
+// Customers returns every wholesale customer as GET would answer it now, oldest first.
+func (s *Sim) Customers() []Customer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	list := make([]Customer, 0, len(s.customerOrder))
+	for _, id := range s.customerOrder {
+		list = append(list, s.customers[id].view(now, true))
+	}
+	return list
+}
+
+// SetCustomerStatus gives a customer a status from now on, e.g. to move one out of
+// pending_rpl_review. errs become its errors[] (StatusError) or its first package's errors
+// (StatusProvisionedWithErrors).
+func (s *Sim) SetCustomerStatus(customerID, status string, errs ...ErrorDetail) error {
+	if !validOutcome(status) && status != StatusProvisioning && status != StatusUpdating {
+		return fmt.Errorf("unknown customer status %q", status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.customers[customerID]
+	if !ok {
+		return fmt.Errorf("no customer %s", customerID)
+	}
+	c.readyAt = s.nowLocked()
+	c.outcome = Outcome{Status: status, Errors: slices.Clone(errs)}
+	s.changedLocked()
+	return nil
+}
+
+// provisionBody is the body of POST /v1/wholesale/customers and of its precheck.
+type provisionBody struct {
+	ProvisioningID string   `json:"provisioningId"`
+	Packages       []string `json:"packages"`
+	OrgID          string   `json:"orgId"`
+	ExternalID     string   `json:"externalId"`
+	Address        *Address `json:"address"`
+	CustomerInfo   *struct {
+		Name         string `json:"name"`
+		PrimaryEmail string `json:"primaryEmail"`
+		Language     string `json:"language"`
+	} `json:"customerInfo"`
+	ProvisioningParameters *struct {
+		Calling *struct {
+			Location *struct {
+				Name     string   `json:"name"`
+				Address  *Address `json:"address"`
+				Timezone string   `json:"timezone"`
+				Language string   `json:"language"`
+			} `json:"location"`
+		} `json:"calling"`
+	} `json:"provisioningParameters"`
+}
+
+// customerPackages is the spec's WholesalePackagesCustomer enum.
+func customerPackages() []string {
+	return []string{
+		"common_area_calling", "webex_calling", "webex_meetings", "webex_suite", "webex_voice",
+		"cx_essentials", "webex_calling_standard", "cisco_calling_plan", "attendant_console",
+		"cx_premium_agent", "cx_standard_agent", "cx_voice_ports", "cx_ai_assistant", "webex_ai_agent",
+	}
+}
+
+// callingPackage reports whether a package needs provisioningParameters.calling. The list is
+// an inference (the spec does not state it): the calling packages, cx_essentials included.
+func callingPackage(p string) bool {
+	switch p {
+	case "common_area_calling", "webex_calling", "webex_suite", "webex_voice", "webex_calling_standard", "cx_essentials":
+		return true
+	}
+	return false
+}
+
+// validate returns what is wrong with a provisioning body: everything the spec requires for
+// POST (full) or for the precheck (only the address and, when present, a valid rest).
+func (b *provisionBody) validate(full bool) []ErrorDetail {
+	var probs []ErrorDetail
+	bad := func(format string, args ...any) {
+		probs = append(probs, ErrorDetail{Description: fmt.Sprintf(format, args...)})
+	}
+	if full && strings.TrimSpace(b.ProvisioningID) == "" {
+		bad("provisioningId is required.")
+	}
+	if full && len(b.Packages) == 0 {
+		bad("packages is required.")
+	}
+	known := customerPackages()
+	for _, p := range b.Packages {
+		if !slices.Contains(known, p) {
+			bad("packages: %q is not one of %s.", p, strings.Join(known, ", "))
+		}
+	}
+	needs := func(pkg string, oneOf ...string) {
+		if slices.Contains(b.Packages, pkg) && !slices.ContainsFunc(oneOf, func(p string) bool { return slices.Contains(b.Packages, p) }) {
+			bad("packages: %s requires one of %s.", pkg, strings.Join(oneOf, ", "))
+		}
+	}
+	needs("cisco_calling_plan", "common_area_calling", "webex_calling", "webex_suite", "webex_voice", "cx_essentials", "webex_calling_standard")
+	needs("attendant_console", "webex_calling", "webex_suite", "cx_essentials", "webex_voice")
+	if full && strings.TrimSpace(b.ExternalID) == "" {
+		bad("externalId is required.")
+	}
+	probs = append(probs, validateAddress("address", b.Address)...)
+	switch ci := b.CustomerInfo; {
+	case ci == nil && full && b.OrgID == "":
+		bad("customerInfo is required for a new customer (no orgId).")
+	case ci == nil && !full && b.OrgID == "":
+		bad("customerInfo.primaryEmail is required.")
+	case ci != nil:
+		if full && strings.TrimSpace(ci.Name) == "" && b.OrgID == "" {
+			bad("customerInfo.name is required.")
+		}
+		if strings.Contains(ci.Name, "%") {
+			bad("customerInfo.name must not contain %%.")
+		}
+		if strings.TrimSpace(ci.PrimaryEmail) == "" {
+			bad("customerInfo.primaryEmail is required.")
+		}
+	}
+	if slices.ContainsFunc(b.Packages, callingPackage) {
+		pp := b.ProvisioningParameters
+		if pp == nil || pp.Calling == nil || pp.Calling.Location == nil {
+			bad("provisioningParameters.calling.location is required when provisioning calling packages.")
+		} else {
+			loc := pp.Calling.Location
+			for field, v := range map[string]string{"name": loc.Name, "timezone": loc.Timezone, "language": loc.Language} {
+				if strings.TrimSpace(v) == "" {
+					bad("provisioningParameters.calling.location.%s is required.", field)
+				}
+			}
+			probs = append(probs, validateAddress("provisioningParameters.calling.location.address", loc.Address)...)
+		}
+	}
+	slices.SortStableFunc(probs, func(a, b ErrorDetail) int { return strings.Compare(a.Description, b.Description) })
+	return probs
+}
+
+// validateAddress checks an address: addressLine1, city and country required, 50 characters a
+// line at most, country a two-letter code (the last is a simulated check).
+func validateAddress(field string, a *Address) []ErrorDetail {
+	if a == nil {
+		return []ErrorDetail{{Description: field + " is required."}}
+	}
+	var probs []ErrorDetail
+	bad := func(format string, args ...any) {
+		probs = append(probs, ErrorDetail{Description: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(a.AddressLine1) == "" {
+		bad("%s.addressLine1 is required.", field)
+	}
+	if strings.TrimSpace(a.City) == "" {
+		bad("%s.city is required.", field)
+	}
+	if strings.TrimSpace(a.Country) == "" {
+		bad("%s.country is required.", field)
+	} else if len(a.Country) != 2 || strings.Trim(strings.ToUpper(a.Country), "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+		bad("%s.country must be an ISO 3166 alpha-2 code, not %q.", field, a.Country)
+	}
+	for name, line := range map[string]string{"addressLine1": a.AddressLine1, "addressLine2": a.AddressLine2} {
+		if n := utf8.RuneCountInString(line); n > maxAddressLine {
+			bad("%s.%s is %d characters long; the limit is %d.", field, name, n, maxAddressLine)
+		}
+	}
+	return probs
+}
+
+// refuseLocked checks a provisioning against the state of Webex: an unknown org, a trial org,
+// an org that already is a customer, a taken externalId. status409 is the status of the last
+// two (409 for POST; the precheck answers 400 throughout). The codes are simulated.
+func (s *Sim) refuseLocked(b *provisionBody, status409 int, now time.Time) error {
+	if b.OrgID != "" {
+		o, ok := s.orgs[b.OrgID]
+		switch {
+		case !ok:
+			return &apiError{status: http.StatusBadRequest, message: "Organization not found.",
+				details: []ErrorDetail{{ErrorCode: CodeUnknownOrg, Description: fmt.Sprintf("No organization has the orgId %s.", b.OrgID)}}}
+		case o.Trial:
+			return &apiError{status: http.StatusBadRequest, message: "Trial organizations cannot be converted to wholesale customers.",
+				details: []ErrorDetail{{ErrorCode: CodeTrialOrg, Description: "Trial organizations cannot be converted to wholesale customers."}}}
+		}
+		for _, id := range s.customerOrder {
+			if c := s.customers[id]; c.orgID == b.OrgID && c.status(now) != StatusError {
+				return &apiError{status: status409, message: "The organization is already a wholesale customer.",
+					details: []ErrorDetail{{ErrorCode: CodeAlreadyCustomer, Description: fmt.Sprintf("Organization %s is already the wholesale customer %s.", b.OrgID, c.id)}}}
+			}
+		}
+	}
+	if b.ExternalID != "" {
+		for _, id := range s.customerOrder {
+			if c := s.customers[id]; c.externalID == b.ExternalID && c.status(now) != StatusError {
+				return &apiError{status: status409, message: "The externalId is already in use.",
+					details: []ErrorDetail{{ErrorCode: CodeDuplicateExternalID, Description: fmt.Sprintf("The externalId %s is already used by the customer %s.", b.ExternalID, c.id)}}}
+			}
+		}
+	}
+	return nil
+}
+
+// decodeProvision decodes and validates a provisioning body.
+func decodeProvision(q *request, full bool) (*provisionBody, error) {
+	var b provisionBody
+	if err := decodeJSON(q.body, &b); err != nil {
+		return nil, err
+	}
+	if probs := b.validate(full); len(probs) > 0 {
+		return nil, &apiError{status: http.StatusBadRequest, message: probs[0].Description, details: probs}
+	}
+	return &b, nil
+}
+
+// POST /v1/wholesale/customers: validates, refuses what Webex would refuse, and answers 202
+// with a Location header and {"url"} pointing at the new customer, whose status is
+// "provisioning" until its org's Outcome delay has passed.
+func (s *Sim) handleProvision(q *request) reply {
+	b, err := decodeProvision(q, true)
+	if err != nil {
+		return errReply(err)
+	}
+	if err := s.refuseLocked(b, http.StatusConflict, q.now); err != nil {
+		return errReply(err)
+	}
+	orgID := b.OrgID
+	if orgID == "" {
+		// A new customer organization, with its admin (customerInfo is required then).
+		if _, taken := s.personByEmailLocked(b.CustomerInfo.PrimaryEmail); taken {
+			return errReply(&apiError{status: http.StatusBadRequest, message: emailTakenError().Description,
+				details: []ErrorDetail{emailTakenError()}})
+		}
+		o, err := s.addOrgLocked(Org{
+			Name:        b.CustomerInfo.Name,
+			Description: "A new organization created by POST /v1/wholesale/customers.",
+			AdminEmail:  b.CustomerInfo.PrimaryEmail,
+			Users:       1,
+		})
+		if err != nil {
+			return errReply(err)
+		}
+		orgID = o.ID
+	}
+	o := s.orgs[orgID]
+	delay := o.Outcome.Delay
+	if delay <= 0 {
+		delay = s.opts.ProvisioningDelay
+	}
+	c := &customer{
+		id:             s.newIDLocked(KindEnterprise),
+		orgID:          orgID,
+		externalID:     b.ExternalID,
+		provisioningID: b.ProvisioningID,
+		address:        *b.Address,
+		packages:       slices.Clone(b.Packages),
+		created:        q.now,
+		readyAt:        q.now.Add(delay),
+		outcome:        o.clone().Outcome,
+		role:           roleFor(o.Licenses),
+	}
+	s.customers[c.id] = c
+	s.customerOrder = append(s.customerOrder, c.id)
+	s.changedLocked()
+	u := q.absURL("/v1/wholesale/customers/"+c.id, nil)
+	return reply{
+		status: http.StatusAccepted,
+		header: http.Header{"Location": {u}},
+		body:   map[string]string{"url": u},
+	}
+}
+
+// GET /v1/wholesale/customers/{customerId}?includePackageLicenseInfo=
+func (s *Sim) handleGetCustomer(q *request) reply {
+	c, ok := s.customers[q.params[0]]
+	if !ok {
+		return errReply(failf(http.StatusNotFound, "Customer %s not found.", q.params[0]))
+	}
+	withLicenses, _ := strconv.ParseBool(q.query.Get("includePackageLicenseInfo"))
+	return jsonReply(c.view(q.now, withLicenses))
+}
+
+// GET /v1/wholesale/customers?orgId=&externalId=&status=&offset=&max=
+//
+// status may be repeated or comma-separated. The orgId filter matches the org a customer maps
+// to even before it is provisioned (an inference). Paging is by offset, linked with
+// Link rel="next".
+func (s *Sim) handleListCustomers(q *request) reply {
+	max, err := pageSize(q)
+	if err != nil {
+		return errReply(err)
+	}
+	offset := 0
+	if v := q.query.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return errReply(failf(http.StatusBadRequest, "Invalid offset value %q.", v))
+		}
+	}
+	var statuses []string
+	for _, v := range q.query["status"] {
+		for st := range strings.SplitSeq(v, ",") {
+			if st = strings.TrimSpace(st); st != "" {
+				statuses = append(statuses, st)
+			}
+		}
+	}
+	orgID, externalID := q.query.Get("orgId"), q.query.Get("externalId")
+	var found []Customer
+	for _, id := range s.customerOrder {
+		c := s.customers[id]
+		switch {
+		case orgID != "" && c.orgID != orgID,
+			externalID != "" && c.externalID != externalID,
+			len(statuses) > 0 && !slices.Contains(statuses, c.status(q.now)):
+			continue
+		}
+		found = append(found, c.view(q.now, false))
+	}
+	page, more := paginate(found, offset, max)
+	rep := jsonReply(items[Customer]{Items: page})
+	if more {
+		rep.header = q.nextLink("offset", strconv.Itoa(offset+max))
+	}
+	return rep
+}
+
+// precheckInfo is an entry of the precheck's info[].
+type precheckInfo struct {
+	InfoCode    int    `json:"infoCode"`
+	Description string `json:"description"`
+}
+
+// POST /v1/wholesale/customers/validate: 200 with infoCode 100, or 400 with errors[] for a body
+// the spec rejects, an unknown org, a trial org, an org that already is a customer or a taken
+// externalId (those codes are simulated).
+func (s *Sim) handlePrecheck(q *request) reply {
+	b, err := decodeProvision(q, false)
+	if err != nil {
+		return errReply(err)
+	}
+	if err := s.refuseLocked(b, http.StatusBadRequest, q.now); err != nil {
+		return errReply(err)
+	}
+	return jsonReply(struct {
+		Message string         `json:"message"`
+		Info    []precheckInfo `json:"info"`
+	}{
+		Message: "success",
+		Info:    []precheckInfo{{InfoCode: 100, Description: "Provisioning preCheck validation successful."}},
+	})
+}
