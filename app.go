@@ -32,6 +32,8 @@ type wiring struct {
 	HTTPClient *http.Client // for both Webex clients; nil means a default one
 	Clock      bot.Clock
 	Workers    int
+	// FirstPoll and MaxPoll bound the status job's per-request backoff (defaults: bot's).
+	FirstPoll, MaxPoll time.Duration
 }
 
 // newApp opens the store and builds everything. It does no Webex call; start does.
@@ -67,6 +69,7 @@ func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
 		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
 		Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
+		FirstPoll: w.FirstPoll, MaxPoll: w.MaxPoll,
 	}, bot.Deps{
 		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock,
 		Logger: logger.With("component", "bot"), Tokens: tokens,

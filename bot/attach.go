@@ -281,7 +281,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 		}
 		now := b.clock.Now()
 		r.State, r.WebexStatus, r.CustomerID, r.Updated = StateProvisioning, string(StateProvisioning), done.CustomerID, now
-		r.Submitted, r.NextPoll, r.PollInterval = now, now.Add(firstPoll), firstPoll
+		r.Submitted, r.NextPoll, r.PollInterval = now, now.Add(b.cfg.FirstPoll), b.cfg.FirstPoll
 		r.audit(now, "attachbot", "submitted", how+"; customer id "+done.CustomerID, done.TrackingID)
 		return []Outgoing{b.notice(*r, "submitted", submittedText(*r))}, nil
 	})
@@ -291,9 +291,6 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	wake(b.wakeOut)
 	return nil
 }
-
-// firstPoll is when the status job first asks Webex how a submitted request is doing.
-const firstPoll = 30 * time.Second
 
 // rejected records that Webex refused to provision a request.
 func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {

@@ -36,6 +36,10 @@ type Config struct {
 	// RetryBase is the first retry delay of an event or a message (default 2s), doubled
 	// on each attempt up to RetryMax (default 5m).
 	RetryBase, RetryMax time.Duration
+	// FirstPoll is how long after a submission or a status change the status job asks
+	// Webex again (default 30s); an unchanged status doubles the wait, up to MaxPoll
+	// (default 15m). The sandbox shortens both.
+	FirstPoll, MaxPoll time.Duration
 }
 
 // Template is an onboarding template the partner offers: a name people type and the
@@ -120,6 +124,12 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 5 * time.Minute
+	}
+	if cfg.FirstPoll <= 0 {
+		cfg.FirstPoll = 30 * time.Second
+	}
+	if cfg.MaxPoll < cfg.FirstPoll {
+		cfg.MaxPoll = max(15*time.Minute, cfg.FirstPoll)
 	}
 	return &Bot{
 		cfg:       cfg,

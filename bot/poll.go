@@ -12,12 +12,8 @@ import (
 
 // Polling: a 202 only means "accepted", so the status job asks Webex how each submitted
 // request is doing and tells the partner's thread about every change, once.
-const (
-	// maxPollInterval caps the per-request backoff of an unchanged status.
-	maxPollInterval = 15 * time.Minute
-	// pollConcurrency bounds the status calls under way at once.
-	pollConcurrency = 8
-)
+// pollConcurrency bounds the status calls under way at once.
+const pollConcurrency = 8
 
 // pollDue polls every request in a polled state whose next poll is due.
 func (b *Bot) pollDue(ctx context.Context) error {
@@ -92,7 +88,7 @@ func (b *Bot) poll(ctx context.Context, r Request) error {
 
 // postpone schedules a request's next poll with its backoff, doubled each time, capped.
 func (b *Bot) postpone(r *Request, now time.Time) {
-	r.PollInterval = min(max(r.PollInterval*2, firstPoll), maxPollInterval)
+	r.PollInterval = min(max(r.PollInterval*2, b.cfg.FirstPoll), b.cfg.MaxPoll)
 	r.NextPoll = now.Add(r.PollInterval)
 }
 
@@ -118,7 +114,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	r.WebexStatus, r.Updated = string(status), now
 	r.Errors, r.Packages = c.Errors, c.Details
 	r.audit(now, "webex", "status "+string(status), "", c.TrackingID)
-	r.PollInterval, r.NextPoll = firstPoll, now.Add(firstPoll)
+	r.PollInterval, r.NextPoll = b.cfg.FirstPoll, now.Add(b.cfg.FirstPoll)
 	switch status {
 	case StateProvisioning, StateUpdating, StatePendingReview:
 		r.State = status
