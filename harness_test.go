@@ -28,6 +28,7 @@ var start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 // harness is one attachbot against one simulated Webex.
 type harness struct {
 	t      *testing.T
+	opts   harnessOptions
 	sim    *webextest.Sim
 	clock  *bottest.Clock
 	cfg    config
@@ -43,13 +44,14 @@ type harnessOptions struct {
 	manualClock bool // the clock moves only with Advance (default: waits take no time)
 	sim         webextest.Options
 	configure   func(*config)
+	httpClient  *http.Client // the Webex clients' (default: a default client)
 }
 
 // newHarness starts a simulated Webex and attachbot, with Ann as the only partner admin and
 // two templates.
 func newHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: bottest.NewClock(start, !opts.manualClock)}
+	h := &harness{t: t, opts: opts, clock: bottest.NewClock(start, !opts.manualClock)}
 	opts.sim.Now = h.clock.Now
 	h.sim = webextest.New(opts.sim)
 	webexSrv := httptest.NewServer(h.sim)
@@ -108,7 +110,7 @@ func (h *harness) startApp() {
 func (h *harness) buildApp() *app {
 	h.t.Helper()
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(h.cfg, wiring{Clock: h.clock}, logger)
+	a, err := newApp(h.cfg, wiring{Clock: h.clock, HTTPClient: h.opts.httpClient}, logger)
 	if err != nil {
 		h.t.Fatalf("build attachbot: %v", err)
 	}

@@ -25,7 +25,8 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 	actor := t.Actor.Email()
 	if !sameEmail(actor, r.Spec.AdminEmail) {
 		b.log.Warn("approval click refused: not the addressed admin", "request", id, "person_email", actor)
-		t.Replyf("Sorry, only %s can approve or decline request %s.", r.Spec.AdminEmail, id)
+		// Told directly: the clicker may not be in the room of the card they pressed.
+		t.Tell(fmt.Sprintf("Sorry, only %s can approve or decline request %s. Nothing was changed.", r.Spec.AdminEmail, id))
 		t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
 			RoomID: r.RoomID, ParentID: r.ThreadID,
 			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused: only %s can.", orDefault(actor, "someone"), verb, id, r.Spec.AdminEmail),

@@ -180,7 +180,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	switch {
 	case report.Assessment.Trial:
-		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s", orgLabel(report), report.Facts.Trial.Source, TrialRule)
+		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s Nothing was changed.", orgLabel(report), report.Facts.Trial.Source, TrialRule)
 		return nil
 	case len(report.Existing) > 0:
 		c := report.Existing[0]

@@ -95,6 +95,18 @@ func formatReport(r Report) string {
 	} else {
 		b.WriteString("\nNot a wholesale customer yet (GET /wholesale/customers?orgId= lists none).\n")
 	}
+	b.WriteString(precheckText(r))
+	if r.Facts.Managed.Value == Yes {
+		fmt.Fprintf(&b, "\nNote: %s\n", ManagedNote)
+	}
+	b.WriteString("\nNothing was changed.")
+	return b.String()
+}
+
+// precheckText reports Webex's precheck: its message and info, or each error and the
+// trackingId, or why it did not run.
+func precheckText(r Report) string {
+	var b strings.Builder
 	switch {
 	case r.Precheck != nil:
 		fmt.Fprintf(&b, "\nPrecheck: %s", r.Precheck.Message)
@@ -107,10 +119,6 @@ func formatReport(r Report) string {
 	case r.PrecheckSkipped != "":
 		fmt.Fprintf(&b, "\nPrecheck not run: %s.\n", r.PrecheckSkipped)
 	}
-	if r.Facts.Managed.Value == Yes {
-		fmt.Fprintf(&b, "\nNote: %s\n", ManagedNote)
-	}
-	b.WriteString("\nNothing was changed.")
 	return b.String()
 }
 
@@ -118,7 +126,9 @@ func formatReport(r Report) string {
 func approvalAskedText(r Request, report Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Attach request **%s** for %s: %s\n\n", r.ID, orgLabel(report), verdictText(r.Assessment))
-	fmt.Fprintf(&b, "I sent an approval card to **%s**. Only their Approve starts provisioning; I'll tell you here when they answer. "+
+	b.WriteString(formatFacts(r.Facts))
+	b.WriteString(precheckText(report))
+	fmt.Fprintf(&b, "\nI sent an approval card to **%s**. Only their Approve starts provisioning; I'll tell you here when they answer. "+
 		"The request expires if nobody answers. `remind %s` sends the card again, `cancel %s` withdraws it.\n\n", r.Spec.AdminEmail, r.ID, r.ID)
 	b.WriteString(roleText(r.Assessment))
 	if r.Facts.Managed.Value == Yes {
@@ -129,7 +139,8 @@ func approvalAskedText(r Request, report Report) string {
 
 // automaticText tells the partner that the attach is automatic.
 func automaticText(r Request, report Report) string {
-	text := fmt.Sprintf("Attach request **%s** for %s: %s\n\n%s", r.ID, orgLabel(report), verdictText(r.Assessment), roleText(r.Assessment))
+	text := fmt.Sprintf("Attach request **%s** for %s: %s\n\n%s%s\n%s", r.ID, orgLabel(report), verdictText(r.Assessment),
+		formatFacts(r.Facts), precheckText(report), roleText(r.Assessment))
 	if r.Facts.Managed.Value == Yes {
 		text += "\n\nNote: " + ManagedNote
 	}

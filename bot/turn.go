@@ -50,6 +50,19 @@ func (t *Turn) Replyf(format string, args ...any) {
 	t.Reply(fmt.Sprintf(format, args...))
 }
 
+// Tell sends the actor a direct message, for what only they should read; when their email
+// is unknown, it answers in the turn's thread instead.
+func (t *Turn) Tell(markdown string) {
+	email := t.Actor.Email()
+	if email == "" {
+		t.Reply(markdown)
+		return
+	}
+	for _, part := range splitMarkdown(markdown, MaxMessageBytes) {
+		t.out = append(t.out, t.message(OutMessage{ToPersonEmail: email, Markdown: part}))
+	}
+}
+
 // ReplyCard answers in the turn's thread with a card; fallback is shown by clients that
 // cannot render it.
 func (t *Turn) ReplyCard(fallback string, card json.RawMessage) {

@@ -684,7 +684,7 @@ func (s *Sim) Click(ctx context.Context, personID, messageID string, inputs map[
 		return AttachmentAction{}, err
 	}
 	s.mu.Lock()
-	a, pend, err := s.createActionLocked(personID, messageID, inputs)
+	a, pend, err := s.createActionLocked(personID, messageID, inputs, false)
 	s.mu.Unlock()
 	if err != nil {
 		return AttachmentAction{}, err
@@ -692,15 +692,33 @@ func (s *Sim) Click(ctx context.Context, personID, messageID string, inputs map[
 	return a, deliveryError(s.deliver(ctx, pend))
 }
 
-// createActionLocked creates a card submission. inputs must be the Sim's own copy.
-func (s *Sim) createActionLocked(personID, messageID string, inputs map[string]any) (AttachmentAction, []pending, error) {
+// ClickUnseen is Click by a person who is not in the message's room, such as an outsider
+// pressing Approve on the card sent to a customer admin. Webex itself would not let them;
+// ClickUnseen exists to show that the bot checks who clicked instead of relying on that.
+func (s *Sim) ClickUnseen(ctx context.Context, personID, messageID string, inputs map[string]any) (AttachmentAction, error) {
+	inputs, err := cloneInputs(inputs)
+	if err != nil {
+		return AttachmentAction{}, err
+	}
+	s.mu.Lock()
+	a, pend, err := s.createActionLocked(personID, messageID, inputs, true)
+	s.mu.Unlock()
+	if err != nil {
+		return AttachmentAction{}, err
+	}
+	return a, deliveryError(s.deliver(ctx, pend))
+}
+
+// createActionLocked creates a card submission. inputs must be the Sim's own copy. unseen
+// lets a person who cannot see the message submit it (ClickUnseen).
+func (s *Sim) createActionLocked(personID, messageID string, inputs map[string]any, unseen bool) (AttachmentAction, []pending, error) {
 	p, ok := s.people[personID]
 	if !ok {
 		return AttachmentAction{}, nil, failf(http.StatusNotFound, "No person %s.", personID)
 	}
 	m, ok := s.messages[messageID]
 	switch {
-	case !ok || !s.visibleLocked(personID, m):
+	case !ok || (!unseen && !s.visibleLocked(personID, m)):
 		return AttachmentAction{}, nil, failf(http.StatusNotFound, "Could not find a message with the given ID.")
 	case len(m.Attachments) == 0:
 		return AttachmentAction{}, nil, failf(http.StatusBadRequest, "Message %s has no card.", messageID)
@@ -747,7 +765,7 @@ func (s *Sim) handleCreateAction(q *request) reply {
 	if in.Inputs == nil {
 		in.Inputs = map[string]any{}
 	}
-	a, pend, err := s.createActionLocked(q.who.personID, in.MessageID, in.Inputs)
+	a, pend, err := s.createActionLocked(q.who.personID, in.MessageID, in.Inputs, false)
 	if err != nil {
 		return errReply(err)
 	}
