@@ -561,3 +561,73 @@ func TestAttachManagedOrgNote(t *testing.T) {
 		mustContain(t, what, joined(msgs), "Already managed by this partner: **yes**", bot.ManagedNote)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want []string
+	}{
+		{
+			name: "automatic, with the precheck",
+			line: "check " + webextest.SmallOrgID + ` verified-domain=no claimed-domain=no admin=` + webextest.SmallAdminEmail +
+				` template=Standard packages=webex_meetings street="Storgata 1" city=Oslo country=NO`,
+			want: []string{"**Automatic attach**", "counted 12 users", "declared by " + webextest.AnnEmail, "Precheck: success", "Not a wholesale customer yet", "Nothing was changed."},
+		},
+		{
+			name: "approval: 150 users, precheck not asked for",
+			line: "check " + webextest.BigOrgID,
+			want: []string{"**The customer admin must approve**, because the organization has 100 users or more", "Precheck not run"},
+		},
+		{
+			name: "unknown facts of an org the partner cannot read",
+			line: "check " + webextest.HiddenOrgID,
+			want: []string{"(the safe side)", "answered 403", "declare users=yes|no"},
+		},
+		{
+			name: "no licenses: Full Admin",
+			line: "check " + webextest.NoLicenseOrgID + " verified-domain=no claimed-domain=no",
+			want: []string{"Has licenses: **no**", "Predicted partner role: **Full Admin**"},
+		},
+		{
+			name: "already a customer",
+			line: "check " + webextest.CustomerOrgID,
+			want: []string{"Already a wholesale customer: status `provisioned`, externalId `" + webextest.ExistingExternalID + "`"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			_, replies := h.attach(tt.line)
+			mustContain(t, "the report", joined(replies), tt.want...)
+			if got := h.webexWrites(); len(got) != 0 {
+				t.Errorf("check wrote to Webex: %q", got)
+			}
+			status := joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status")))
+			if strings.Contains(status, webextest.SmallOrgID) || strings.Contains(status, webextest.BigOrgID) {
+				t.Errorf("check recorded a request:\n%s", status)
+			}
+		})
+	}
+}
+
+func TestAttachCallingLocationIsChecked(t *testing.T) {
+	tests := []struct{ name, extra, want string }{
+		{"unknown time zone", "timezone=Mars/Olympus", "Mars/Olympus"},
+		{"a country of several time zones needs one", "", "timezone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			_, replies := h.attach(fmt.Sprintf(`attach org=%s admin=%s template=Standard packages=webex_calling name="Acme" street="1 Main St" city=Austin state=TX zip=78701 country=US %s verified-domain=no claimed-domain=no`,
+				webextest.SmallOrgID, webextest.SmallAdminEmail, tt.extra))
+			if len(replies) != 1 {
+				t.Fatalf("%d replies, want 1:\n%s", len(replies), joined(replies))
+			}
+			mustContain(t, "the reply", replies[0].Markdown, "Please fix", tt.want)
+			if got := len(h.provisionCalls()); got != 0 {
+				t.Errorf("POST /wholesale/customers %d times with a bad calling location", got)
+			}
+		})
+	}
+}
