@@ -679,29 +679,24 @@ func (s *Sim) handleDeleteMessage(q *request) reply {
 // attachmentActions/created event to the webhooks of the card's author. The person must be in
 // the message's room. Delivery failures are reported as for Say.
 func (s *Sim) Click(ctx context.Context, personID, messageID string, inputs map[string]any) (AttachmentAction, error) {
-	inputs, err := cloneInputs(inputs)
-	if err != nil {
-		return AttachmentAction{}, err
-	}
-	s.mu.Lock()
-	a, pend, err := s.createActionLocked(personID, messageID, inputs, false)
-	s.mu.Unlock()
-	if err != nil {
-		return AttachmentAction{}, err
-	}
-	return a, deliveryError(s.deliver(ctx, pend))
+	return s.click(ctx, personID, messageID, inputs, false)
 }
 
 // ClickUnseen is Click by a person who is not in the message's room, such as an outsider
 // pressing Approve on the card sent to a customer admin. Webex itself would not let them;
 // ClickUnseen exists to show that the bot checks who clicked instead of relying on that.
 func (s *Sim) ClickUnseen(ctx context.Context, personID, messageID string, inputs map[string]any) (AttachmentAction, error) {
+	return s.click(ctx, personID, messageID, inputs, true)
+}
+
+// click is Click, or ClickUnseen when unseen is true.
+func (s *Sim) click(ctx context.Context, personID, messageID string, inputs map[string]any, unseen bool) (AttachmentAction, error) {
 	inputs, err := cloneInputs(inputs)
 	if err != nil {
 		return AttachmentAction{}, err
 	}
 	s.mu.Lock()
-	a, pend, err := s.createActionLocked(personID, messageID, inputs, true)
+	a, pend, err := s.createActionLocked(personID, messageID, inputs, unseen)
 	s.mu.Unlock()
 	if err != nil {
 		return AttachmentAction{}, err
