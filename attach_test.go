@@ -179,6 +179,12 @@ func TestAttachNeedsApproval(t *testing.T) {
 			wantFacts: []string{"counted 100 users (stopped there)"},
 		},
 		{
+			name: "150 users, declared fewer", orgID: webextest.BigOrgID, adminID: webextest.BigAdminID, email: webextest.BigAdminEmail,
+			facts:     "users=no verified-domain=no claimed-domain=no",
+			wantWhy:   []string{"because the organization has 100 users or more"},
+			wantFacts: []string{"counted 100 users (stopped there); the declared users=no is ignored"},
+		},
+		{
 			name: "declared verified domain", orgID: webextest.SmallOrgID, adminID: webextest.SmallAdminID, email: webextest.SmallAdminEmail,
 			facts:     "verified-domain=yes claimed-domain=no",
 			wantWhy:   []string{"because the organization has a verified email domain"},
@@ -215,22 +221,36 @@ func TestAttachNeedsApproval(t *testing.T) {
 
 func TestApprovalClickBySomeoneElse(t *testing.T) {
 	tests := []struct {
-		name     string
-		personID string
-		email    string
-		unseen   bool // not in the card's room (Webex would not let them; the bot checks anyway)
+		name      string
+		adminMail string // the admin= of the attach
+		personID  string // who clicks
+		email     string
+		unseen    bool // not in the card's room (Webex would not let them; the bot checks anyway)
+		why       string
 	}{
-		{name: "outsider", personID: webextest.EveID, email: webextest.EveEmail, unseen: true},
-		{name: "the partner admin herself", personID: webextest.AnnID, email: webextest.AnnEmail, unseen: true},
+		{name: "outsider", adminMail: webextest.BigAdminEmail, personID: webextest.EveID, email: webextest.EveEmail, unseen: true,
+			why: "the card was sent to someone else"},
+		{name: "the partner admin herself", adminMail: webextest.BigAdminEmail, personID: webextest.AnnID, email: webextest.AnnEmail, unseen: true,
+			why: "the card was sent to someone else"},
+		{name: "the addressed person, of another organization", adminMail: webextest.EveEmail, personID: webextest.EveID, email: webextest.EveEmail,
+			why: "your Webex account belongs to another organization"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{})
-			cmd, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+			cmd, replies := h.attach(attachLine(webextest.BigOrgID, tt.adminMail, "webex_meetings", "verified-domain=no claimed-domain=no"))
 			id := requestIDIn(t, replies[0])
-			card := h.approvalCard(webextest.BigAdminID)
+			adminID := webextest.BigAdminID
+			if tt.adminMail == webextest.EveEmail {
+				adminID = webextest.EveID
+			}
+			card := h.approvalCard(adminID)
 
-			if _, err := h.sim.ClickUnseen(t.Context(), tt.personID, card.ID, h.submission(card, "Approve", nil)); err != nil {
+			click := h.sim.Click
+			if tt.unseen {
+				click = h.sim.ClickUnseen
+			}
+			if _, err := click(t.Context(), tt.personID, card.ID, h.submission(card, "Approve", nil)); err != nil {
 				t.Fatal(err)
 			}
 			h.settle()
@@ -238,19 +258,30 @@ func TestApprovalClickBySomeoneElse(t *testing.T) {
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times after a click by %s", len(got), tt.email)
 			}
-			refusal := joined(h.directFromBot(tt.personID))
-			mustContain(t, "the refusal to "+tt.email, refusal, "only "+webextest.BigAdminEmail+" can approve or decline request "+id)
-			mustContain(t, "the partner thread", joined(h.repliesTo(cmd)), tt.email+" tried to approve attach **"+id+"** and was refused")
-			if got := h.directFromBot(webextest.BigAdminID); len(got) != 1 {
-				t.Errorf("the customer admin got %d messages, want only the card:\n%s", len(got), joined(got))
-			}
-
-			// The real admin's click still counts.
-			h.press(webextest.BigAdminID, card, "Approve", nil)
-			if got := h.provisionCalls(); len(got) != 1 {
-				t.Errorf("POST /wholesale/customers %d times after the admin approved, want once", len(got))
+			refusal := h.directFromBot(tt.personID)
+			mustContain(t, "the refusal to "+tt.email, refusal[len(refusal)-1].Markdown,
+				"you can't approve or decline request "+id+": "+tt.why, "Only "+tt.adminMail+", an admin of the customer's organization, can.")
+			mustContain(t, "the partner thread", joined(h.repliesTo(cmd)), tt.email+" tried to approve attach **"+id+"** and was refused ("+tt.why+")")
+			if tt.unseen {
+				if got := h.directFromBot(adminID); len(got) != 1 {
+					t.Errorf("the customer admin got %d messages, want only the card:\n%s", len(got), joined(got))
+				}
+				// The real admin's click still counts.
+				h.press(adminID, card, "Approve", nil)
+				if got := h.provisionCalls(); len(got) != 1 {
+					t.Errorf("POST /wholesale/customers %d times after the admin approved, want once", len(got))
+				}
 			}
 		})
+	}
+}
+
+func TestAttachRefusesAPartnerAdminAsApprover(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	_, replies := h.attach(attachLine(webextest.BigOrgID, strings.ToUpper(webextest.AnnEmail), "webex_meetings", "verified-domain=no claimed-domain=no"))
+	mustContain(t, "the reply", joined(replies), "is a partner admin; give the email of the customer organization's admin")
+	if got := h.directFromBot(webextest.AnnID); len(got) != 0 {
+		t.Errorf("the bot sent Ann %d messages", len(got))
 	}
 }
 
@@ -325,6 +356,12 @@ func TestAttachRefused(t *testing.T) {
 			name:  "trial org, undeclared: the precheck refuses",
 			line:  attachLine(webextest.TrialOrgID, webextest.TrialAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"),
 			wants: []string{"precheck refused", "TrackingId for Cisco support"},
+		},
+		{
+			name: "externalId taken",
+			line: attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no external-id="+webextest.ExistingExternalID),
+			wants: []string{"external-id=" + webextest.ExistingExternalID, "wholesale customer `" + webextest.ExistingCustomerID + "` (status `provisioned`) already has that externalId",
+				"Choose another one"},
 		},
 		{
 			name:  "already a customer",
@@ -585,6 +622,11 @@ func TestCheck(t *testing.T) {
 			want: []string{"(the safe side)", "answered 403", "declare users=yes|no"},
 		},
 		{
+			name: "unreadable org, every criterion declared",
+			line: "check " + webextest.HiddenOrgID + " users=no verified-domain=no claimed-domain=no",
+			want: []string{"**Automatic attach**", "100 users or more: **no** (declared by " + webextest.AnnEmail + " (GET /people?orgId= answered 403))"},
+		},
+		{
 			name: "no licenses: Full Admin",
 			line: "check " + webextest.NoLicenseOrgID + " verified-domain=no claimed-domain=no",
 			want: []string{"Has licenses: **no**", "Predicted partner role: **Full Admin**"},
@@ -630,4 +672,44 @@ func TestAttachCallingLocationIsChecked(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAttachOneOpenRequestPerOrg(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	line := attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no")
+	_, first := h.attach(line)
+	id := requestIDIn(t, first[0])
+	_, second := h.attach(line)
+
+	if len(second) != 1 {
+		t.Fatalf("%d replies to the second attach, want 1:\n%s", len(second), joined(second))
+	}
+	mustContain(t, "the second reply", second[0].Markdown, "Attach **"+id+"** for this organization is still waiting for the customer admin's approval", "status "+id)
+	if got := len(h.directFromBot(webextest.BigAdminID)); got != 1 {
+		t.Errorf("the customer admin got %d cards, want 1", got)
+	}
+}
+
+func TestApprovalAfterTheDeadline(t *testing.T) {
+	h := newHarness(t, harnessOptions{manualClock: true})
+	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+	id := requestIDIn(t, replies[0])
+	card := h.approvalCard(webextest.BigAdminID)
+
+	h.clock.Advance(h.cfg.ApprovalTTL) // no sweep has expired it yet
+	h.press(webextest.BigAdminID, card, "Approve", nil)
+
+	if got := h.provisionCalls(); len(got) != 0 {
+		t.Errorf("POST /wholesale/customers %d times after the deadline", len(got))
+	}
+	admin := h.directFromBot(webextest.BigAdminID)
+	mustContain(t, "the answer to a late click", admin[len(admin)-1].Markdown, "Request "+id+" is already expired")
+}
+
+func TestCommandOnSeveralLines(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	line := strings.Replace(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"), "attach ", "attach\n", 1)
+	line = strings.ReplaceAll(line, " template=", "\ntemplate=")
+	_, replies := h.attach(line)
+	mustContain(t, "the replies", joined(replies), "Automatic attach", "submitted")
 }

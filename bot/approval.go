@@ -23,13 +23,14 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 	}
 	verb := map[bool]string{true: "approve", false: "decline"}[approve]
 	actor := t.Actor.Email()
-	if !sameEmail(actor, r.Spec.AdminEmail) {
-		b.log.Warn("approval click refused: not the addressed admin", "request", id, "person_email", actor)
+	if why := b.notTheApprover(t.Actor, r); why != "" {
+		b.log.Warn("approval click refused", "request", id, "person_email", actor, "why", why)
 		// Told directly: the clicker may not be in the room of the card they pressed.
-		t.Tell(fmt.Sprintf("Sorry, only %s can approve or decline request %s. Nothing was changed.", r.Spec.AdminEmail, id))
+		t.Tell(fmt.Sprintf("Sorry, you can't approve or decline request %s: %s. Only %s, an admin of the customer's organization, can. Nothing was changed.",
+			id, why, r.Spec.AdminEmail))
 		t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
 			RoomID: r.RoomID, ParentID: r.ThreadID,
-			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused: only %s can.", orDefault(actor, "someone"), verb, id, r.Spec.AdminEmail),
+			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", orDefault(actor, "someone"), verb, id, why, r.Spec.AdminEmail),
 		}})
 		return nil
 	}
@@ -43,6 +44,10 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 			return nil, nil
 		}
 		now := b.clock.Now()
+		if !now.Before(r.ApprovalSent.Add(b.cfg.ApprovalTTL)) {
+			already = StateExpired // the status job records the expiry and tells both sides
+			return nil, nil
+		}
 		r.DecidedBy, r.DecidedAt, r.Comment, r.DecisionEvent, r.Updated = actor, now, comment, t.Event.Key, now
 		var notice string
 		if approve {
@@ -80,6 +85,20 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 	return nil
 }
 
+// notTheApprover says why the person who clicked may not decide request r, or "" when they
+// may: they must be the addressed customer admin (by email, as Webex reports it), and their
+// account must belong to the customer's organization, so that an address typed by mistake
+// (or the partner's own) cannot approve.
+func (b *Bot) notTheApprover(p Person, r Request) string {
+	if !sameEmail(p.Email(), r.Spec.AdminEmail) {
+		return "the card was sent to someone else"
+	}
+	if org, ok := NormalizeOrgID(p.OrgID); !ok || org != r.Spec.OrgID {
+		return "your Webex account belongs to another organization"
+	}
+	return ""
+}
+
 // pastTense says what happened to a request that is no longer waiting for approval.
 func pastTense(s State) string {
 	switch s {
@@ -115,7 +134,7 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 		now := b.clock.Now()
 		r.RemindedAt, r.Updated = now, now
 		r.audit(now, t.Actor.Email(), "reminded", "approval card sent again to "+r.Spec.AdminEmail, "")
-		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r)})
+		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r), OrgName: r.OrgName})
 		if err != nil {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -62,21 +63,25 @@ func (b *Bot) report(ctx context.Context, orgID string, d Declared, pre *Custome
 		return r, fmt.Errorf("read organization %s: %w", orgID, err)
 	}
 
+	// The user count is read whenever Webex lets the partner read it; a declaration only
+	// stands in for a count the partner cannot read.
 	declaredBy := "declared by " + d.By
-	if d.Users != Unknown {
-		f.Users = Fact{d.Users, declaredBy}
-	} else {
-		n, err := b.partner.CountPeople(ctx, orgID, 100)
-		switch {
-		case err == nil && n >= 100:
+	n, err := b.partner.CountPeople(ctx, orgID, 100)
+	switch {
+	case err == nil:
+		f.Users = Fact{No, fmt.Sprintf("GET /people?orgId= counted %d users", n)}
+		if n >= 100 {
 			f.Users = Fact{Yes, "GET /people?orgId= counted 100 users (stopped there)"}
-		case err == nil:
-			f.Users = Fact{No, fmt.Sprintf("GET /people?orgId= counted %d users", n)}
-		case unreadable(err):
-			f.Users = Fact{Unknown, fmt.Sprintf("GET /people?orgId= answered %d: the partner cannot read its people; declare users=yes|no", apiStatus(err))}
-		default:
-			return r, fmt.Errorf("count the people of %s: %w", orgID, err)
 		}
+		if d.Users != Unknown && d.Users != f.Users.Value {
+			f.Users.Source += fmt.Sprintf("; the declared users=%s is ignored", d.Users)
+		}
+	case !unreadable(err):
+		return r, fmt.Errorf("count the people of %s: %w", orgID, err)
+	case d.Users != Unknown:
+		f.Users = Fact{d.Users, fmt.Sprintf("%s (GET /people?orgId= answered %d)", declaredBy, apiStatus(err))}
+	default:
+		f.Users = Fact{Unknown, fmt.Sprintf("GET /people?orgId= answered %d: the partner cannot read its people; declare users=yes|no", apiStatus(err))}
 	}
 
 	licenses, err := b.partner.Licenses(ctx, orgID)
@@ -170,13 +175,31 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	if existing != nil { // this event was processed before, up to a crash
 		return b.submit(ctx, existing.ID)
 	}
-	if spec.ExternalID == "" {
+	// One open request per organization: a second attach (a double click on Create
+	// customer, the command said twice) is told about the first.
+	unlock := b.locks.lock("org/" + spec.OrgID)
+	defer unlock()
+	if open, err := b.openRequest(ctx, spec.OrgID); err != nil {
+		return err
+	} else if open != nil {
+		t.Replyf("Attach **%s** for this organization is still %s, so I did not start another. `status %s` shows it; `cancel %s` withdraws it while it waits for approval.",
+			open.ID, stateText(open.State), open.ID, open.ID)
+		return nil
+	}
+	givenExternalID := spec.ExternalID != ""
+	if !givenExternalID {
 		spec.ExternalID = "attachbot-" + strings.ToLower(id)
 	}
 	req := spec.CustomerRequest()
 	report, err := b.report(ctx, spec.OrgID, spec.Declared, &req)
 	if err != nil {
 		return err
+	}
+	var externalIDUsedBy []Customer
+	if givenExternalID {
+		if externalIDUsedBy, err = b.partner.Customers(ctx, CustomerQuery{ExternalID: spec.ExternalID}); err != nil {
+			return fmt.Errorf("look up externalId %s: %w", spec.ExternalID, err)
+		}
 	}
 	switch {
 	case report.Assessment.Trial:
@@ -186,6 +209,11 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 		c := report.Existing[0]
 		t.Replyf("I can't attach %s: it already is a wholesale customer (status `%s`, externalId `%s`, customer id `%s`). Nothing was changed.",
 			orgLabel(report), c.Status, c.ExternalID, c.ID)
+		return nil
+	case len(externalIDUsedBy) > 0:
+		c := externalIDUsedBy[0]
+		t.Replyf("I can't attach %s with external-id=%s: wholesale customer `%s` (status `%s`) already has that externalId. Choose another one, or leave it out and I'll make one. Nothing was changed.",
+			orgLabel(report), spec.ExternalID, c.ID, c.Status)
 		return nil
 	case report.PrecheckFailed():
 		t.Replyf("Webex's precheck refused attaching %s (HTTP %d), so nothing was created:\n%s\nTrackingId for Cisco support: `%s`",
@@ -198,7 +226,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 		ID: id, Source: t.Event.Key, Created: now, Updated: now,
 		RoomID: t.RoomID, ThreadID: t.ThreadID,
 		RequestedBy: t.Actor.Email(), RequestedByID: t.Actor.ID,
-		Spec: spec, Facts: report.Facts, Assessment: report.Assessment,
+		Spec: spec, OrgName: report.OrgName, Facts: report.Facts, Assessment: report.Assessment,
 	}
 	r.audit(now, r.RequestedBy, "requested", fmt.Sprintf("attach %s with %s", spec.OrgID, strings.Join(spec.Packages, ", ")), "")
 	if report.Precheck != nil {
@@ -227,6 +255,20 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	return b.submit(ctx, id)
 }
 
+// openRequest returns the request for an organization that has not ended yet, if any.
+func (b *Bot) openRequest(ctx context.Context, orgID string) (*Request, error) {
+	rs, err := b.db.Requests(ctx, RequestFilter{States: []State{StateAwaitingApproval, StateSubmitting, StateProvisioning, StateUpdating, StatePendingReview}})
+	if err != nil {
+		return nil, fmt.Errorf("list the open requests: %w", err)
+	}
+	for _, r := range rs {
+		if r.Spec.OrgID == orgID {
+			return &r, nil
+		}
+	}
+	return nil, nil
+}
+
 // claimRequestID returns the id for a request created by the event source, or the request
 // the event already created.
 func (b *Bot) claimRequestID(ctx context.Context, source string) (string, *Request, error) {
@@ -248,6 +290,10 @@ func (b *Bot) claimRequestID(ctx context.Context, source string) (string, *Reque
 // a retry after a crash or a timeout never provisions twice, then POSTs. Requests in any
 // other state are left alone.
 func (b *Bot) submit(ctx context.Context, id string) error {
+	// The inbox's retry of an event and the sweep's resubmission may meet: one at a time,
+	// and the second finds the request submitted.
+	unlock := b.locks.lock("submit/" + id)
+	defer unlock()
 	r, err := b.db.Request(ctx, id)
 	if err != nil {
 		return fmt.Errorf("load request %s: %w", id, err)
@@ -261,6 +307,11 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	}
 	var done Provisioned
 	var how string
+	if len(found) > 0 && found[0].OrgID != "" && found[0].OrgID != r.Spec.OrgID {
+		// Webex shows a customer's orgId once it is provisioned: this one is not ours.
+		return b.rejected(ctx, id, &APIError{Status: http.StatusConflict,
+			Message: fmt.Sprintf("externalId %s belongs to wholesale customer %s of another organization", r.Spec.ExternalID, found[0].ID)})
+	}
 	if len(found) > 0 {
 		done = Provisioned{CustomerID: found[0].ID}
 		how = "an earlier submission went through: found by externalId " + r.Spec.ExternalID

@@ -65,6 +65,7 @@ type Deps struct {
 // sender that drains the durable outbox; Start launches them and Stop ends them.
 type Bot struct {
 	cfg       Config
+	locks     keyLocks // one submission per request, one open request per organization
 	webex     Messenger
 	partner   Partner
 	db        Store

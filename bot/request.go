@@ -147,6 +147,7 @@ type Request struct {
 	RequestedByID string `json:"requestedById"`
 
 	Spec       AttachSpec `json:"spec"`
+	OrgName    string     `json:"orgName,omitempty"` // when the partner could read it
 	Facts      Facts      `json:"facts"`
 	Assessment Assessment `json:"assessment"`
 

@@ -150,6 +150,8 @@ func (b *Bot) completeSpec(s AttachSpec) (AttachSpec, []string) {
 		problems = append(problems, "admin is missing: the customer admin's email address")
 	case !validEmail(s.AdminEmail):
 		problems = append(problems, fmt.Sprintf("admin=%s is not an email address", s.AdminEmail))
+	case b.cfg.PartnerAdmins.Allows(s.AdminEmail):
+		problems = append(problems, fmt.Sprintf("admin=%s is a partner admin; give the email of the customer organization's admin, who approves the attach", s.AdminEmail))
 	}
 	if strings.Contains(s.CustomerName, "%") {
 		problems = append(problems, "name may not contain %")

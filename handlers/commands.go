@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"attachbot/bot"
 )
@@ -87,7 +88,12 @@ func (c *Commands) Help() string {
 
 // Command runs a partner admin's message.
 func (c *Commands) Command(ctx context.Context, t *bot.Turn, text string) error {
-	name, rest, _ := strings.Cut(strings.TrimSpace(text), " ")
+	// The command ends at the first space or line break (Shift+Enter in a Webex client).
+	text = strings.TrimSpace(text)
+	name, rest := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		name, rest = text[:i], text[i:]
+	}
 	name = strings.ToLower(strings.TrimSpace(name))
 	for _, cmd := range c.routes {
 		if cmd.Name != name {
