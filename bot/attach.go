@@ -17,7 +17,7 @@ func (b *Bot) Check(ctx context.Context, t *Turn, orgID string, args map[string]
 	if !ok {
 		problems = append(problems, fmt.Sprintf("%q is not a Webex organization id: copy it from Control Hub > Account (a UUID, or the base64 id)", orgID))
 	}
-	problems = append(problems, unknownKeys(args, CheckKeys)...)
+	problems = append(problems, unknownKeys(args, checkKeys)...)
 	declared, declaredProblems := declaredFrom(args, t.Actor.Email())
 	problems = append(problems, declaredProblems...)
 

@@ -1,6 +1,9 @@
 package bot
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // Cards builds the Adaptive Cards (version 1.3) the bot sends. The cards package implements
 // it with pure functions; the Bot treats a card as opaque JSON.
@@ -99,16 +102,21 @@ type ProvisionedView struct {
 	Mapped  Role   // what the role means in the help article's words, when known
 }
 
+// attachConditions are section 6, "Conditions of attaching an organization".
+var attachConditions = []string{
+	"The first user of the existing organization provisioned to Webex for Wholesale is not provisioned as an admin user. The organization's settings and entitlements are kept.",
+	"The organization's existing authentication settings take precedence over the wholesale onboarding template, so nothing changes in how existing users sign in.",
+	"If the organization has basic branding enabled, the partner's advanced branding takes precedence after attaching; to keep the customer's branding, the partner sets the organization to override branding.",
+	"The organization's name does not change.",
+	"Restricted admin mode (the Restricted by partner toggle) is turned off for the attached organization.",
+}
+
+// AttachConditions returns section 6 of the rules, "Conditions of attaching an organization",
+// a sentence each.
+func AttachConditions() []string { return slices.Clone(attachConditions) }
+
 // Rules quoted to people, from attach-rules.md.
-var (
-	// AttachConditions are section 6, "Conditions of attaching an organization".
-	AttachConditions = []string{
-		"The first user of the existing organization provisioned to Webex for Wholesale is not provisioned as an admin user. The organization's settings and entitlements are kept.",
-		"The organization's existing authentication settings take precedence over the wholesale onboarding template, so nothing changes in how existing users sign in.",
-		"If the organization has basic branding enabled, the partner's advanced branding takes precedence after attaching; to keep the customer's branding, the partner sets the organization to override branding.",
-		"The organization's name does not change.",
-		"Restricted admin mode (the Restricted by partner toggle) is turned off for the attached organization.",
-	}
+const (
 	// TemplatePrerequisite is section 3, step 2.
 	TemplatePrerequisite = `The onboarding template's toggle "Allow admin-invite emails when attaching to existing orgs" must be on (template details, Common settings).`
 	// ExternalAdminStep is section 3, step 1.

@@ -83,11 +83,11 @@ type PackageInfo struct {
 	Requires []string `json:"requires,omitempty"`
 }
 
-// Packages are the customer packages of the wholesale API (WholesalePackagesCustomer) with
+// packageCatalogue holds the customer packages of the wholesale API (WholesalePackagesCustomer) with
 // their dependencies (webex-wholesale-api.md 1.10). Which packages count as calling packages
 // is not stated by Cisco; cx_essentials is treated as one (unconfirmed), so a calling location
 // is asked for, which is the safe side.
-var Packages = []PackageInfo{
+var packageCatalogue = []PackageInfo{
 	{Name: "webex_calling", Label: "Webex Calling", Calling: true},
 	{Name: "webex_calling_standard", Label: "Webex Calling Standard", Calling: true},
 	{Name: "webex_meetings", Label: "Webex Meetings"},
@@ -104,13 +104,16 @@ var Packages = []PackageInfo{
 	{Name: "webex_ai_agent", Label: "Webex AI Agent"},
 }
 
+// Packages returns the package catalogue (a copy): see packageCatalogue.
+func Packages() []PackageInfo { return slices.Clone(packageCatalogue) }
+
 // packageInfo returns the package named name.
 func packageInfo(name string) (PackageInfo, bool) {
-	i := slices.IndexFunc(Packages, func(p PackageInfo) bool { return p.Name == name })
+	i := slices.IndexFunc(packageCatalogue, func(p PackageInfo) bool { return p.Name == name })
 	if i < 0 {
 		return PackageInfo{}, false
 	}
-	return Packages[i], true
+	return packageCatalogue[i], true
 }
 
 // needsCalling reports whether any of the packages needs a calling location.
@@ -146,8 +149,8 @@ func NormalizeOrgID(s string) (string, bool) {
 	return "", false
 }
 
-// Countries are the ISO 3166-1 alpha-2 codes.
-var Countries = strings.Fields(`AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
+// countries are the ISO 3166-1 alpha-2 codes.
+var countries = strings.Fields(`AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
 BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
 EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT
 HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU
@@ -155,3 +158,6 @@ LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC
 NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM
 SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG
 VI VN VU WF WS YE YT ZA ZM ZW`)
+
+// Countries returns the ISO 3166-1 alpha-2 codes (a copy).
+func Countries() []string { return slices.Clone(countries) }

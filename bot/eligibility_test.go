@@ -126,9 +126,9 @@ func TestAllowlist(t *testing.T) {
 
 func TestPackagesCatalogue(t *testing.T) {
 	// Every dependency names a known package.
-	for _, p := range bot.Packages {
+	for _, p := range bot.Packages() {
 		for _, r := range p.Requires {
-			if !slices.ContainsFunc(bot.Packages, func(q bot.PackageInfo) bool { return q.Name == r }) {
+			if !slices.ContainsFunc(bot.Packages(), func(q bot.PackageInfo) bool { return q.Name == r }) {
 				t.Errorf("package %s requires unknown package %s", p.Name, r)
 			}
 		}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
 // ListFilters are the filters of `list`, in the order help shows them.
-var ListFilters = []string{"all", "pending", "approvals", "failed", "done"}
+var listFilters = []string{"all", "pending", "approvals", "failed", "done"}
+
+// ListFilters returns the filters of `list`, in the order help shows them.
+func ListFilters() []string { return slices.Clone(listFilters) }
 
 // listStates maps a list filter to the states it selects (nil: all).
 func listStates(filter string) ([]State, bool) {
@@ -36,7 +40,7 @@ func (b *Bot) List(ctx context.Context, t *Turn, filter string) error {
 	filter = strings.ToLower(strings.TrimSpace(filter))
 	states, ok := listStates(filter)
 	if !ok {
-		t.Replyf("`list %s`? Use one of: %s.", filter, strings.Join(ListFilters, ", "))
+		t.Replyf("`list %s`? Use one of: %s.", filter, strings.Join(listFilters, ", "))
 		return nil
 	}
 	rs, err := b.db.Requests(ctx, RequestFilter{States: states, Limit: listLimit + 1})

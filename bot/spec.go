@@ -9,21 +9,24 @@ import (
 	"time"
 )
 
-// AttachKeys are the keys of `attach key=value …`, in the order help shows them.
-var AttachKeys = []string{
+// attachKeys are the keys of `attach key=value …`, in the order help shows them.
+var attachKeys = []string{
 	"org", "admin", "template", "packages", "external-id", "name",
 	"street", "street2", "city", "state", "zip", "country",
 	"location", "timezone", "language",
 	"users", "verified-domain", "claimed-domain", "trial", "inactive-licenses",
 }
 
-// CheckKeys are the keys `check <orgId> key=value …` takes: the declared facts, plus what the
+// checkKeys are the keys `check <orgId> key=value …` takes: the declared facts, plus what the
 // precheck needs when the partner wants it run.
-var CheckKeys = []string{
+var checkKeys = []string{
 	"users", "verified-domain", "claimed-domain", "trial", "inactive-licenses",
 	"admin", "template", "packages", "street", "street2", "city", "state", "zip", "country",
 	"location", "timezone", "language",
 }
+
+// AttachKeys returns the keys of `attach key=value …`, in the order help shows them.
+func AttachKeys() []string { return slices.Clone(attachKeys) }
 
 const maxAddressLine = 50
 
@@ -102,7 +105,7 @@ func unknownKeys(args map[string]string, allowed []string) []string {
 // spec as far as it could read it and every problem found; nothing is checked against
 // Webex. by is the email of the partner admin, recorded as the declarer of facts.
 func (b *Bot) SpecFromArgs(args map[string]string, by string) (AttachSpec, []string) {
-	problems := unknownKeys(args, AttachKeys)
+	problems := unknownKeys(args, attachKeys)
 	s := AttachSpec{
 		OrgID:        args["org"],
 		AdminEmail:   strings.TrimSpace(args["admin"]),
@@ -213,8 +216,8 @@ func checkPackages(packages []string) []string {
 	for _, name := range packages {
 		p, ok := packageInfo(name)
 		if !ok {
-			names := make([]string, len(Packages))
-			for i, p := range Packages {
+			names := make([]string, len(packageCatalogue))
+			for i, p := range packageCatalogue {
 				names[i] = p.Name
 			}
 			problems = append(problems, fmt.Sprintf("unknown package %q; the packages are %s", name, strings.Join(names, ", ")))
@@ -247,7 +250,7 @@ func checkAddress(prefix string, a Address) []string {
 	switch {
 	case a.Country == "":
 		problems = append(problems, prefix+"country is missing: a two-letter ISO 3166 code such as US or DK")
-	case !slices.Contains(Countries, a.Country):
+	case !slices.Contains(countries, a.Country):
 		problems = append(problems, fmt.Sprintf("%scountry=%s is not an ISO 3166 two-letter country code (such as US, GB or DK)", prefix, a.Country))
 	}
 	return problems

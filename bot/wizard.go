@@ -130,7 +130,7 @@ func (b *Bot) wizardCard(ctx context.Context, t *Turn, step int, spec AttachSpec
 	if err != nil {
 		return err
 	}
-	v := WizardView{Step: step, State: state, Spec: spec, Templates: b.cfg.Templates, Packages: Packages, Problems: problems, Countries: Countries}
+	v := WizardView{Step: step, State: state, Spec: spec, Templates: b.cfg.Templates, Packages: Packages(), Problems: problems, Countries: Countries()}
 	if step >= StepCompany && spec.OrgID != "" {
 		if org, err := b.partner.Organization(ctx, spec.OrgID); err == nil {
 			v.OrgName = org.DisplayName

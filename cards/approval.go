@@ -37,7 +37,7 @@ func (*Builder) Approval(v bot.ApprovalView) (json.RawMessage, error) {
 	}
 
 	body = append(body, section("What attaching means for your organization"))
-	body = append(body, bullets(bot.AttachConditions)...)
+	body = append(body, bullets(bot.AttachConditions())...)
 	body = append(body,
 		section("Partner administrator access"),
 		para(bot.ExternalAdminStep),
@@ -92,7 +92,7 @@ func requestFacts(v bot.ApprovalView, requester string) []element {
 		fact{requester, r.RequestedBy},
 		fact{"Organization", orgName(v.OrgName, r.Spec)},
 		fact{"Organization id", r.Spec.OrgID},
-		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages), ", ")},
+		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages()), ", ")},
 		fact{"Request", r.ID},
 	)
 }

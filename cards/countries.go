@@ -3,7 +3,7 @@ package cards
 // country is an ISO 3166-1 alpha-2 code and the country's English short name.
 type country struct{ code, name string }
 
-// countryNames are the ISO 3166-1 alpha-2 codes of bot.Countries with their English short
+// countryNames are the ISO 3166-1 alpha-2 codes of bot.Countries() with their English short
 // names, in alphabetical order of the names: the country drop-down of the wizard's address
 // step. The names are CLDR's (golang.org/x/text/language/display, English), a few of them
 // updated to the current ISO short name (Eswatini, North Macedonia, Türkiye, ...). A code

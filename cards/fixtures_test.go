@@ -59,7 +59,7 @@ func wizardView(t *testing.T, step int, spec bot.AttachSpec) bot.WizardView {
 	t.Helper()
 	return bot.WizardView{
 		Step: step, State: stateOf(t, spec), Spec: spec,
-		Templates: sampleTemplates, Packages: bot.Packages, Countries: bot.Countries,
+		Templates: sampleTemplates, Packages: bot.Packages(), Countries: bot.Countries(),
 	}
 }
 

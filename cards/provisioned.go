@@ -33,7 +33,7 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 		fact{"Company name", r.Spec.CustomerName},
 		fact{"Organization id", r.Spec.OrgID},
 		fact{"Customer admin", r.Spec.AdminEmail},
-		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages), ", ")},
+		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages()), ", ")},
 		fact{"External id", r.Spec.ExternalID},
 		fact{"Partner role", orDefault(v.Role, "not reported by Webex yet")},
 		fact{"Which means", meaning},

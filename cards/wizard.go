@@ -342,7 +342,7 @@ func reviewStep(v bot.WizardView) ([]element, bool) {
 
 	body = append(body, section("Before you create"))
 	body = append(body, bullets([]string{bot.TemplatePrerequisite, bot.ExternalAdminStep})...)
-	conditions := append([]element{para("Conditions of attaching an organization:")}, bullets(bot.AttachConditions)...)
+	conditions := append([]element{para("Conditions of attaching an organization:")}, bullets(bot.AttachConditions())...)
 	body = append(body, actionSet{
 		Actions: []action{actionShowCard{Title: "Conditions of attaching", Card: adaptiveCard{Body: conditions}}},
 	})

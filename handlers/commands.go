@@ -47,14 +47,14 @@ func NewCommands(b *bot.Bot) *Commands {
 			Example: "check 6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 verified-domain=no claimed-domain=no",
 			Run:     c.check},
 		{Name: "attach", Args: "[key=value …]",
-			Summary: "attaches Webex for Wholesale to an existing organization. Without arguments, a card wizard walks you through it. Keys: " + strings.Join(bot.AttachKeys, ", "),
+			Summary: "attaches Webex for Wholesale to an existing organization. Without arguments, a card wizard walks you through it. Keys: " + strings.Join(bot.AttachKeys(), ", "),
 			Example: `attach org=6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 admin=it@smallshop.example template=Standard packages=webex_meetings name="Small Shop ApS" street="Nørregade 1" city=København zip=1165 country=DK verified-domain=no claimed-domain=no`,
 			Run:     c.attach},
 		{Name: "status", Args: "[<id>]", Summary: "shows one attach request in full, or this space's requests in short", Example: "status K7QM2X",
 			Run: func(ctx context.Context, t *bot.Turn, a Args) error {
 				return c.bot.Status(ctx, t, strings.Join(a.Words, " "))
 			}},
-		{Name: "list", Args: "[" + strings.Join(bot.ListFilters, "|") + "]", Summary: "lists the partner's attach requests, newest first", Example: "list pending",
+		{Name: "list", Args: "[" + strings.Join(bot.ListFilters(), "|") + "]", Summary: "lists the partner's attach requests, newest first", Example: "list pending",
 			Run: func(ctx context.Context, t *bot.Turn, a Args) error {
 				return c.bot.List(ctx, t, strings.Join(a.Words, " "))
 			}},
