@@ -60,6 +60,17 @@ func (h *harness) webexWrites() []string {
 	return got
 }
 
+// partnerCalls returns the calls made with the partner token.
+func (h *harness) partnerCalls() []string {
+	var got []string
+	for _, c := range h.sim.Calls() {
+		if c.Identity == webextest.IdentityPartner {
+			got = append(got, c.Method+" "+c.Path)
+		}
+	}
+	return got
+}
+
 // approvalCard returns the one approval card the bot sent to a customer admin.
 func (h *harness) approvalCard(adminID string) webextest.Message {
 	h.t.Helper()
@@ -408,14 +419,8 @@ func TestAttachInvalidInput(t *testing.T) {
 		"country=XX is not an ISO 3166 two-letter country code",
 		"colour",
 	)
-	var partnerCalls []string
-	for _, c := range h.sim.Calls() {
-		if c.Identity == webextest.IdentityPartner {
-			partnerCalls = append(partnerCalls, c.Method+" "+c.Path)
-		}
-	}
-	if len(partnerCalls) != 0 {
-		t.Errorf("Webex was asked about the organization before the input was valid: %q", partnerCalls)
+	if got := h.partnerCalls(); len(got) != 0 {
+		t.Errorf("Webex was asked about the organization before the input was valid: %q", got)
 	}
 }
 
@@ -712,4 +717,20 @@ func TestCommandOnSeveralLines(t *testing.T) {
 	line = strings.ReplaceAll(line, " template=", "\ntemplate=")
 	_, replies := h.attach(line)
 	mustContain(t, "the replies", joined(replies), "Automatic attach", "submitted")
+}
+
+func TestCheckInvalidInput(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	_, replies := h.attach("check nonsense users=maybe admin=x@ colour=red")
+	if len(replies) != 1 {
+		t.Fatalf("%d replies, want 1:\n%s", len(replies), joined(replies))
+	}
+	text := replies[0].Markdown
+	mustContain(t, "the reply", text, `"nonsense" is not a Webex organization id`, "users=maybe: say yes or no", "admin=x@ is not an email address", "colour")
+	if n := strings.Count(text, "users=maybe"); n != 1 {
+		t.Errorf("the reply names users=maybe %d times, want once:\n%s", n, text)
+	}
+	if got := h.partnerCalls(); len(got) != 0 {
+		t.Errorf("Webex was asked about the organization before the input was valid: %q", got)
+	}
 }

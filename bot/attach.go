@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,7 +30,11 @@ func (b *Bot) Check(ctx context.Context, t *Turn, orgID string, args map[string]
 			full[k] = v
 		}
 		spec, specProblems := b.SpecFromArgs(full, t.Actor.Email())
-		problems = append(problems, specProblems...)
+		for _, p := range specProblems { // the declared facts are checked above already
+			if !slices.Contains(problems, p) {
+				problems = append(problems, p)
+			}
+		}
 		req := spec.CustomerRequest()
 		pre = &req
 	}
