@@ -5,6 +5,7 @@
 // Usage:
 //
 //	attachbot [serve]   run the bot (configured by environment variables; see README.md)
+//	attachbot sandbox   run the bot against a simulated Webex, with a page to try it in a browser
 package main
 
 import (
@@ -38,11 +39,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return serve(ctx, getenv, stdout, stderr)
+	case "sandbox":
+		return sandbox(ctx, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(stdout, "usage: attachbot [serve]\n\nserve (the default) runs the bot; its configuration is read from the environment (see README.md).")
+		fmt.Fprintln(stdout, "usage: attachbot [serve|sandbox]\n\n"+
+			"serve (the default) runs the bot; its configuration is read from the environment (see README.md).\n"+
+			"sandbox runs the bot against a simulated Webex and prints the URL of a page to try it in a browser\n"+
+			"(LISTEN_ADDR, default :8080; DB_PATH, default a file in a temporary folder).")
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q: use serve (attachbot help)", cmd)
+		return fmt.Errorf("unknown command %q: use serve or sandbox (attachbot help)", cmd)
 	}
 }
 
