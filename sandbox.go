@@ -600,14 +600,21 @@ func (e *sandboxEnv) handleClick(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("message %q has no card to submit", in.MessageID))
 		return
 	}
-	p, _, ok := e.actorIn(w, in.PersonID, m.RoomID)
+	p, ok := e.person(w, in.PersonID)
 	if !ok {
 		return
 	}
 	if in.Inputs == nil {
 		in.Inputs = map[string]any{}
 	}
-	a, err := e.sim.Click(r.Context(), p.ID, m.ID, in.Inputs)
+	// Someone outside the card's space (the outsider, or the partner admin on a customer
+	// admin's card) may press it here, as if looking over the admin's shoulder. Webex would
+	// not let them; the sandbox does, so that the bot's own check of who clicked answers.
+	click := e.sim.Click
+	if room, ok := e.sim.Room(m.RoomID); !ok || !slices.Contains(room.Members, p.ID) {
+		click = e.sim.ClickUnseen
+	}
+	a, err := click(r.Context(), p.ID, m.ID, in.Inputs)
 	if err != nil {
 		e.deliveryFailed(w, a.ID, err)
 		return
@@ -617,15 +624,10 @@ func (e *sandboxEnv) handleClick(w http.ResponseWriter, r *http.Request) {
 
 // actorIn checks that personID is a person and a member of roomID. It answers 400 for an
 // unknown person or space, and 403 when the person is not in the space: Webex neither shows
-// them its messages nor lets them post or submit a card there.
+// them its messages nor lets them post there.
 func (e *sandboxEnv) actorIn(w http.ResponseWriter, personID, roomID string) (webextest.Person, webextest.Room, bool) {
-	if personID == "" {
-		writeError(w, http.StatusBadRequest, "personId is missing: who is acting (the partner admin, a customer admin or the outsider)")
-		return webextest.Person{}, webextest.Room{}, false
-	}
-	p, ok := e.sim.Person(personID)
+	p, ok := e.person(w, personID)
 	if !ok {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("personId %q is nobody in the simulated Webex", personID))
 		return webextest.Person{}, webextest.Room{}, false
 	}
 	if roomID == "" {
@@ -646,6 +648,20 @@ func (e *sandboxEnv) actorIn(w http.ResponseWriter, personID, roomID string) (we
 		return webextest.Person{}, webextest.Room{}, false
 	}
 	return p, room, true
+}
+
+// person returns the simulated person personID, or answers 400 saying what is wrong.
+func (e *sandboxEnv) person(w http.ResponseWriter, personID string) (webextest.Person, bool) {
+	if personID == "" {
+		writeError(w, http.StatusBadRequest, "personId is missing: who is acting (the partner admin, a customer admin or the outsider)")
+		return webextest.Person{}, false
+	}
+	p, ok := e.sim.Person(personID)
+	if !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("personId %q is nobody in the simulated Webex", personID))
+		return webextest.Person{}, false
+	}
+	return p, true
 }
 
 // directTitle names the two people of a direct space.
