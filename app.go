@@ -130,35 +130,48 @@ func (p partnerTokens) RefreshToken(ctx context.Context, refreshToken string) (b
 // SetToken implements bot.TokenRefresher.
 func (p partnerTokens) SetToken(token string) error { return p.client.SetToken(token) }
 
-// serveHTTP runs the HTTP server on addr until ctx ends, then shuts it down gracefully.
-// ready, when not nil, receives the address the server listens on.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", addr, err)
+// server is an HTTP server on a listener, serving in a goroutine that it owns until stop.
+type server struct {
+	srv  *http.Server
+	done chan struct{} // closed when Serve has returned
+	err  error         // what Serve returned; read after done
+}
+
+// startServer serves h on ln until stop. writeTimeout bounds a response (the sandbox's
+// long polls need more than a webhook).
+func startServer(ln net.Listener, h http.Handler, logger *slog.Logger, writeTimeout time.Duration) *server {
+	s := &server{
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		},
+		done: make(chan struct{}),
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	go func() {
+		defer close(s.done)
+		s.err = s.srv.Serve(ln)
+	}()
+	return s
+}
+
+// stop shuts the server down gracefully and waits for its goroutine. A server that had
+// stopped on an error returns that error.
+func (s *server) stop(ctx context.Context) error {
+	shutdownErr := s.srv.Shutdown(ctx)
+	<-s.done
+	serveErr := s.err
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
 	}
-	if ready != nil {
-		ready(ln.Addr())
+	if serveErr != nil {
+		serveErr = fmt.Errorf("http server: %w", serveErr)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+	if shutdownErr != nil {
+		shutdownErr = fmt.Errorf("shut the http server down: %w", shutdownErr)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut the http server down: %w", err)
-	}
-	return nil
+	return errors.Join(serveErr, shutdownErr)
 }

@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,8 +157,8 @@ func TestUnauthorizedPersonIsRefused(t *testing.T) {
 	}
 	cmd := h.say(webextest.EveID, webextest.PartnerSpaceID, "attach org="+webextest.SmallOrgID)
 	replies := h.repliesTo(cmd)
-	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "only take commands from this partner's") {
-		t.Fatalf("replies = %+v, want one polite refusal", replies)
+	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "only take commands from the partner's") || strings.Contains(replies[0].Markdown, "PARTNER_ADMINS") {
+		t.Fatalf("replies = %+v, want one polite refusal that names no setting", replies)
 	}
 	if n := h.sim.CountCalls(http.MethodGet, "/v1/organizations/"+webextest.SmallOrgID) + h.sim.CountCalls(http.MethodPost, "/v1/wholesale/customers"); n != 0 {
 		t.Errorf("the refused command reached the partner APIs %d times", n)
@@ -254,4 +260,126 @@ func containsDuration(ds []time.Duration, d time.Duration) bool {
 		}
 	}
 	return false
+}
+
+func TestEventGivenUpTellsTheSpaceOnce(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/licenses", Status: http.StatusServiceUnavailable})
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID)
+
+	replies := h.repliesTo(cmd)
+	if len(replies) != 1 {
+		t.Fatalf("%d replies, want one notice:\n%s", len(replies), joined(replies))
+	}
+	if got, want := replies[0].Markdown, "Sorry, I could not process that request."; !strings.HasPrefix(got, want) {
+		t.Errorf("notice = %q, want it to start with %q", got, want)
+	}
+	mustContain(t, "the notice", replies[0].Markdown, "Webex answered 503", "TrackingId for Cisco support", "Please try again later")
+	tries := h.sim.CountCalls(http.MethodGet, "/v1/licenses")
+	if tries < 2 {
+		t.Errorf("GET /licenses tried %d times; a 503 is worth retrying", tries)
+	}
+
+	// Given up for good: a restart does not take it up again.
+	h.closeApp(h.app)
+	h.sim.ClearFaults()
+	h.startApp()
+	h.settle()
+	if got := h.sim.CountCalls(http.MethodGet, "/v1/licenses"); got != tries {
+		t.Errorf("GET /licenses %d times after the restart, want still %d", got, tries)
+	}
+	if got := len(h.repliesTo(cmd)); got != 1 {
+		t.Errorf("%d replies after the restart, want 1", got)
+	}
+}
+
+func TestRunServe(t *testing.T) {
+	sim := webextest.New(webextest.Options{})
+	webexSrv := httptest.NewServer(sim)
+	t.Cleanup(webexSrv.Close)
+	addr := freeAddr(t)
+	env := map[string]string{
+		"WEBEX_API_URL":       webexSrv.URL + "/v1",
+		"WEBEX_BOT_TOKEN":     webextest.DefaultBotToken,
+		"WEBEX_PARTNER_TOKEN": webextest.DefaultPartnerToken,
+		"WEBHOOK_SECRET":      "s3cret-for-tests",
+		"PUBLIC_URL":          "http://" + addr,
+		"LISTEN_ADDR":         addr,
+		"DB_PATH":             filepath.Join(t.TempDir(), "attachbot.db"),
+		"PARTNER_ADMINS":      webextest.AnnEmail,
+		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	var stderr lockedBuffer
+	go func() {
+		done <- run(ctx, []string{"attachbot"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+	}()
+
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		waitCtx, stop := context.WithTimeout(t.Context(), 20*time.Second)
+		defer stop()
+		if err := sim.WaitFor(waitCtx, cond); err != nil {
+			t.Fatalf("waiting for %s: %v\n%s", what, err, stderr.String())
+		}
+	}
+	wait("the webhooks", func() bool { return len(sim.Webhooks()) == 2 })
+	cmd, err := sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait("the reply to help", func() bool {
+		for _, m := range sim.Messages(webextest.PartnerSpaceID) {
+			if m.PersonID == webextest.BotID && m.ParentID == cmd.ID && strings.Contains(m.Markdown, "`attach") {
+				return true
+			}
+		}
+		return false
+	})
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run = %v, want nil after the context ends", err)
+	}
+	for _, secret := range []string{webextest.DefaultBotToken, webextest.DefaultPartnerToken, "s3cret-for-tests"} {
+		if strings.Contains(stderr.String(), secret) {
+			t.Errorf("the log shows a secret %q", secret)
+		}
+	}
+	if !strings.Contains(stderr.String(), `"msg":"attachbot stopped"`) {
+		t.Errorf("the log does not say attachbot stopped:\n%s", stderr.String())
+	}
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// lockedBuffer is a bytes.Buffer that a running attachbot may write while the test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -60,21 +60,33 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Listen before the webhooks are registered, so that Webex's first delivery finds us.
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	}
 	a, err := newApp(cfg, wiring{}, logger)
 	if err != nil {
+		ln.Close()
 		return err
 	}
-	if err := a.start(ctx); err != nil {
-		_ = a.close(context.Background())
-		return err
-	}
-	httpErr := serveHTTP(ctx, cfg.ListenAddr, a.handler, logger, func(addr net.Addr) {
-		logger.Info("attachbot listening", "addr", addr.String(), "webhook", cfg.PublicURL+"/webhook")
-	})
+	front := startServer(ln, a.handler, logger, 30*time.Second)
+	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	startErr := a.start(ctx)
+	if startErr == nil {
+		select {
+		case <-ctx.Done():
+		case <-front.done: // it failed; stop reports why
+		}
+	}
+	httpErr := front.stop(closeCtx)
 	if err := a.close(closeCtx); err != nil {
 		logger.Error("shutdown", "err", err)
+	}
+	if startErr != nil {
+		return startErr
 	}
 	logger.Info("attachbot stopped")
 	return httpErr

@@ -88,7 +88,7 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 		ln.Close()
 		return err
 	}
-	front := startServer(ln, env.handler, logger)
+	front := startServer(ln, env.handler, logger, sandboxLongPoll+30*time.Second)
 	front.srv.RegisterOnShutdown(env.stopWaiting)
 	logger.Info("attachbot sandbox listening", "addr", ln.Addr().String(), "db", dbPath)
 	fmt.Fprintf(stdout, "attachbot sandbox: open %s\n", pageURL)
@@ -172,7 +172,7 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	if err != nil {
 		return nil, fmt.Errorf("listen for the simulated Webex: %w", err)
 	}
-	simSrv := startServer(simLn, sim, logger.With("component", "webextest"))
+	simSrv := startServer(simLn, sim, logger.With("component", "webextest"), 30*time.Second)
 	env := &sandboxEnv{sim: sim, simSrv: simSrv, log: logger, seeded: seeded, stopping: make(chan struct{})}
 
 	fail := func(err error) (*sandboxEnv, error) {
@@ -769,49 +769,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers with {"error": msg}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-// server is an HTTP server on a listener, serving in a goroutine that it owns until stop.
-type server struct {
-	srv  *http.Server
-	done chan struct{} // closed when Serve has returned
-	err  error         // what Serve returned; read after done
-}
-
-// startServer serves h on ln until stop.
-func startServer(ln net.Listener, h http.Handler, logger *slog.Logger) *server {
-	s := &server{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      sandboxLongPoll + 30*time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		},
-		done: make(chan struct{}),
-	}
-	go func() {
-		defer close(s.done)
-		s.err = s.srv.Serve(ln)
-	}()
-	return s
-}
-
-// stop shuts the server down gracefully and waits for its goroutine. A server that had
-// stopped on an error returns that error.
-func (s *server) stop(ctx context.Context) error {
-	shutdownErr := s.srv.Shutdown(ctx)
-	<-s.done
-	serveErr := s.err
-	if errors.Is(serveErr, http.ErrServerClosed) {
-		serveErr = nil
-	}
-	if serveErr != nil {
-		serveErr = fmt.Errorf("http server: %w", serveErr)
-	}
-	if shutdownErr != nil {
-		shutdownErr = fmt.Errorf("shut the http server down: %w", shutdownErr)
-	}
-	return errors.Join(serveErr, shutdownErr)
 }

@@ -70,7 +70,11 @@ func describeAPIError(e *APIError) string {
 
 // failureNotice tells a space that its command could not be processed at all.
 func failureNotice(err error) string {
-	return "Sorry, I could not process that request. " + Explain(err)
+	text := "Sorry, I could not process that request. " + Explain(err)
+	if isTemporary(err) {
+		text += "\nI tried several times. Please try again later; if it keeps failing, status.webex.com may tell why."
+	}
+	return text
 }
 
 // unreadable reports whether err is Webex saying the partner may not read an organization

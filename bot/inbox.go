@@ -14,15 +14,14 @@ import (
 // retry comes due, so nothing waits in memory alone.
 func (b *Bot) runInbox(ctx context.Context) {
 	jobs := make(chan Event)
-	results := make(chan string, b.cfg.Workers)
+	results := make(chan handled, b.cfg.Workers)
 	var workers sync.WaitGroup
 	for range b.cfg.Workers {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
 			for ev := range jobs {
-				b.handle(ctx, ev)
-				results <- ev.Key
+				results <- handled{key: ev.Key, holdUntil: b.handle(ctx, ev)}
 			}
 		}()
 	}
@@ -32,6 +31,7 @@ func (b *Bot) runInbox(ctx context.Context) {
 	}()
 
 	inflight := map[string]bool{}
+	held := map[string]time.Time{} // events whose outcome the store could not record
 	for {
 		var next time.Time
 		events, err := b.db.Events(ctx)
@@ -47,9 +47,16 @@ func (b *Bot) runInbox(ctx context.Context) {
 			if inflight[ev.Key] {
 				continue
 			}
-			if ev.NotBefore.After(now) {
-				if next.IsZero() || ev.NotBefore.Before(next) {
-					next = ev.NotBefore
+			notBefore := ev.NotBefore
+			if until, ok := held[ev.Key]; ok {
+				if !until.After(now) {
+					delete(held, ev.Key)
+				}
+				notBefore = until
+			}
+			if notBefore.After(now) {
+				if next.IsZero() || notBefore.Before(next) {
+					next = notBefore
 				}
 				continue
 			}
@@ -64,8 +71,11 @@ func (b *Bot) runInbox(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-b.wakeInbox:
-		case key := <-results:
-			delete(inflight, key)
+		case r := <-results:
+			delete(inflight, r.key)
+			if !r.holdUntil.IsZero() {
+				held[r.key] = r.holdUntil
+			}
 		case <-b.timerFor(next):
 		}
 	}
@@ -77,9 +87,17 @@ func (b *Bot) addInflight(n int) {
 	b.mu.Unlock()
 }
 
+// handled is a worker's report on one event: holdUntil is set when the store could not
+// record the outcome, so that the event is not taken up again at once.
+type handled struct {
+	key       string
+	holdUntil time.Time
+}
+
 // handle processes one event and records the outcome: finished with its replies, retried
-// later, or given up with a notice to the space.
-func (b *Bot) handle(ctx context.Context, ev Event) {
+// later, or given up with a notice to the space. When the store fails to record it, the
+// event stays in the inbox and handle returns when to try it again.
+func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
 	defer func() {
 		b.addInflight(-1)
 		b.progressed()
@@ -89,16 +107,16 @@ func (b *Bot) handle(ctx context.Context, ev Event) {
 	if err == nil {
 		if err := b.db.FinishEvent(ctx, ev.Key, now, t.out); err != nil {
 			b.log.Error("finish event; it will be processed again", "event", ev.Key, "err", err)
-			return
+			return now.Add(b.cfg.RetryBase)
 		}
 		if len(t.out) > 0 {
 			wake(b.wakeOut)
 		}
-		return
+		return time.Time{}
 	}
 	if ctx.Err() != nil {
 		b.log.Info("event left in the inbox for the next start", "event", ev.Key)
-		return
+		return time.Time{}
 	}
 	ev.Attempts++
 	ev.LastError = err.Error()
@@ -107,21 +125,25 @@ func (b *Bot) handle(ctx context.Context, ev Event) {
 		b.log.Warn("event failed; will retry", "event", ev.Key, "attempt", ev.Attempts, "retry_at", ev.NotBefore, "err", err)
 		if err := b.db.SaveEvent(ctx, ev); err != nil {
 			b.log.Error("save event for retry", "event", ev.Key, "err", err)
+			return ev.NotBefore
 		}
-		return
+		return time.Time{}
 	}
 	b.log.Error("event given up", "event", ev.Key, "attempts", ev.Attempts, "err", err)
+	var out []Outgoing
 	if ev.RoomID != "" {
 		notice := t.message(OutMessage{RoomID: ev.RoomID, ParentID: t.ThreadID, Markdown: failureNotice(err)})
 		notice.Key = ev.Key + "#failed"
-		if err := b.db.Enqueue(ctx, []Outgoing{notice}); err != nil {
-			b.log.Error("enqueue failure notice", "event", ev.Key, "err", err)
-		}
+		out = append(out, notice)
+	}
+	if err := b.db.DeadLetterEvent(ctx, ev, now, out); err != nil {
+		b.log.Error("dead-letter event", "event", ev.Key, "err", err)
+		return now.Add(b.cfg.RetryBase)
+	}
+	if len(out) > 0 {
 		wake(b.wakeOut)
 	}
-	if err := b.db.DeadLetterEvent(ctx, ev, now); err != nil {
-		b.log.Error("dead-letter event", "event", ev.Key, "err", err)
-	}
+	return time.Time{}
 }
 
 // process reads what an event refers to, attributes it, and dispatches it.
@@ -170,8 +192,9 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 }
 
 // refusalText answers someone who may not command the bot.
-const refusalText = "Sorry, I only take commands from this partner's Webex for Wholesale admins. " +
-	"If you should be one of them, ask the person who runs attachbot to add your email address to PARTNER_ADMINS."
+const refusalText = "Sorry, I only take commands from the partner's Webex for Wholesale admins. " +
+	"If I asked you to approve a request, use the Approve or Decline buttons on its card; there is nothing to type. " +
+	"If you work for the partner and need me, ask whoever runs attachbot to allow your email address."
 
 var mentionRE = regexp.MustCompile(`(?s)<spark-mention[^>]*data-object-id="([^"]*)"[^>]*>(.*?)</spark-mention>`)
 

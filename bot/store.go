@@ -23,8 +23,8 @@ type Store interface {
 	// enqueues out, all at once.
 	FinishEvent(ctx context.Context, key string, processed time.Time, out []Outgoing) error
 	// DeadLetterEvent removes an event that cannot be processed from the inbox, keeps it
-	// for the operator, and records its key as processed.
-	DeadLetterEvent(ctx context.Context, ev Event, at time.Time) error
+	// for the operator, records its key as processed and enqueues out (a notice), at once.
+	DeadLetterEvent(ctx context.Context, ev Event, at time.Time, out []Outgoing) error
 	// PruneProcessed forgets processed event keys and sent outbox keys older than before.
 	PruneProcessed(ctx context.Context, before time.Time) (int, error)
 

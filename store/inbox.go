@@ -124,9 +124,9 @@ func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, 
 }
 
 // DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator in a
-// dead-letter bucket, and records its key as processed at at. The event need not be in the
-// inbox any more.
-func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time) error {
+// dead-letter bucket, records its key as processed at at, and enqueues out (the notice to
+// the space), all at once. The event need not be in the inbox any more.
+func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time) e
 		if err := tx.Bucket(bucketProcessed).Put(key, formatTime(at)); err != nil {
 			return fmt.Errorf("record as processed: %w", err)
 		}
-		return nil
+		return enqueue(tx, out)
 	})
 	if err != nil {
 		return fmt.Errorf("dead-letter event %s: %w", ev.Key, err)

@@ -153,11 +153,15 @@ func TestDeadLetterEvent(t *testing.T) {
 	mustAddEvent(t, db, ev)
 
 	ev.Attempts, ev.LastError = 5, "webex 500"
-	if err := db.DeadLetterEvent(ctx, ev, t0); err != nil {
+	if err := db.DeadLetterEvent(ctx, ev, t0, []bot.Outgoing{outgoing("k#failed")}); err != nil {
 		t.Fatalf("DeadLetterEvent() = %v", err)
 	}
 	if got := mustEvents(t, db); len(got) != 0 {
 		t.Errorf("Events() = %v, want none", got)
+	}
+	// The notice to the space is enqueued with it.
+	if diff := cmp.Diff([]string{"k#failed/1"}, outboxKeys(t, db)); diff != "" {
+		t.Errorf("Outbox() mismatch (-want +got):\n%s", diff)
 	}
 	if added, err := db.AddEvent(ctx, ev); added || err != nil {
 		t.Errorf("AddEvent() of the dead-lettered event = %t, %v; want false, nil", added, err)
@@ -167,7 +171,7 @@ func TestDeadLetterEvent(t *testing.T) {
 		t.Fatalf("PruneProcessed() = %d, %v; want 1, nil", n, err)
 	}
 	mustAddEvent(t, db, ev)
-	if err := db.DeadLetterEvent(ctx, ev, t0.Add(time.Hour)); err != nil {
+	if err := db.DeadLetterEvent(ctx, ev, t0.Add(time.Hour), nil); err != nil {
 		t.Fatalf("DeadLetterEvent() again = %v", err)
 	}
 }

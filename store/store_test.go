@@ -215,7 +215,7 @@ func TestCanceled(t *testing.T) {
 		"Events":             func() error { _, err := db.Events(ctx); return err },
 		"SaveEvent":          func() error { return db.SaveEvent(ctx, event("k", t0)) },
 		"FinishEvent":        func() error { return db.FinishEvent(ctx, "k", t0, nil) },
-		"DeadLetterEvent":    func() error { return db.DeadLetterEvent(ctx, event("k", t0), t0) },
+		"DeadLetterEvent":    func() error { return db.DeadLetterEvent(ctx, event("k", t0), t0, nil) },
 		"PruneProcessed":     func() error { _, err := db.PruneProcessed(ctx, t0); return err },
 		"Enqueue":            func() error { return db.Enqueue(ctx, []bot.Outgoing{outgoing("k")}) },
 		"Outbox":             func() error { _, err := db.Outbox(ctx); return err },
