@@ -74,36 +74,16 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 		fnErr error
 	)
 	err := db.bdb.Update(func(tx *bolt.Tx) error {
-		reqs := tx.Bucket(bucketRequests)
-		found, err := getJSON(reqs, []byte(id), &r)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return bot.ErrNotFound
-		}
-		was := r.State
-		out, err := fn(&r)
-		if err != nil {
+		var skipped, err error
+		r, skipped, err = updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) {
+			out, err := fn(r)
 			fnErr = err
-			return err // rolls the transaction back
+			return out, err
+		})
+		if skipped != nil {
+			return skipped // rolls the transaction back
 		}
-		if r.ID != id {
-			return fmt.Errorf("the update changed the id to %q", r.ID)
-		}
-		if err := putJSON(reqs, []byte(id), r); err != nil {
-			return err
-		}
-		if r.State != was {
-			index := tx.Bucket(bucketRequestsByState)
-			if err := index.Delete(stateKey(was, id)); err != nil {
-				return fmt.Errorf("unindex state %s: %w", was, err)
-			}
-			if err := index.Put(stateKey(r.State, id), nil); err != nil {
-				return fmt.Errorf("index state %s: %w", r.State, err)
-			}
-		}
-		return enqueue(tx, out)
+		return err
 	})
 	if fnErr != nil {
 		return bot.Request{}, fnErr
@@ -112,6 +92,73 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 		return bot.Request{}, fmt.Errorf("update request %s: %w", id, err)
 	}
 	return r, nil
+}
+
+// UpdateRequests is UpdateRequest for many requests in one transaction, for work that changes
+// many at once (the status job records its poll answers so): fn is called for each id with
+// the request as stored, and each request is saved with the messages fn returns. A request
+// that does not exist, or that fn returns an error for, is left as it was while the others
+// are saved; those errors are returned joined, each naming its request. A failure to write
+// saves nothing. fn obeys the rules of UpdateRequest's fn.
+func (db *DB) UpdateRequests(ctx context.Context, ids []string, fn func(id string, r *bot.Request) ([]bot.Outgoing, error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var skipped []error
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			_, skip, err := updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) { return fn(id, r) })
+			if err != nil {
+				return fmt.Errorf("update request %s: %w", id, err)
+			}
+			if skip != nil {
+				skipped = append(skipped, fmt.Errorf("update request %s: %w", id, skip))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update %d requests: %w", len(ids), err)
+	}
+	return errors.Join(skipped...)
+}
+
+// updateRequestTx is UpdateRequest within tx. skipped is why nothing of the request was
+// written: it is missing or unreadable, fn failed (its error as is), or fn changed the id.
+// err is a failure to write, after which tx must be rolled back.
+func updateRequestTx(tx *bolt.Tx, id string, fn func(r *bot.Request) ([]bot.Outgoing, error)) (r bot.Request, skipped, err error) {
+	reqs := tx.Bucket(bucketRequests)
+	found, err := getJSON(reqs, []byte(id), &r)
+	if err != nil {
+		return r, err, nil
+	}
+	if !found {
+		return r, bot.ErrNotFound, nil
+	}
+	was := r.State
+	out, err := fn(&r)
+	if err != nil {
+		return r, err, nil
+	}
+	if r.ID != id {
+		return r, fmt.Errorf("the update changed the id to %q", r.ID), nil
+	}
+	if err := putJSON(reqs, []byte(id), r); err != nil {
+		return r, nil, err
+	}
+	if r.State != was {
+		index := tx.Bucket(bucketRequestsByState)
+		if err := index.Delete(stateKey(was, id)); err != nil {
+			return r, nil, fmt.Errorf("unindex state %s: %w", was, err)
+		}
+		if err := index.Put(stateKey(r.State, id), nil); err != nil {
+			return r, nil, fmt.Errorf("index state %s: %w", r.State, err)
+		}
+	}
+	return r, nil, enqueue(tx, out)
 }
 
 // Requests returns the requests f selects, newest first: by Created, then by ID, both

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,6 +187,81 @@ func TestUpdateRequestError(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestUpdateRequests(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	for _, id := range []string{"R1", "R2", "R3"} {
+		if err := db.CreateRequest(ctx, request(id, "room1", bot.StateProvisioning, t0), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errCard := errors.New("build the card")
+	var called []string
+	err := db.UpdateRequests(ctx, []string{"R1", "R2", "R9", "R3"}, func(id string, r *bot.Request) ([]bot.Outgoing, error) {
+		called = append(called, id)
+		if r.ID != id {
+			t.Errorf("fn got request %s for id %s", r.ID, id)
+		}
+		switch id {
+		case "R1": // a change with its notice
+			r.State, r.WebexStatus = bot.StateProvisioned, "provisioned"
+			return []bot.Outgoing{outgoing("R1/provisioned")}, nil
+		case "R2": // fails: left as it was, its message not enqueued
+			r.State = bot.StateError
+			return []bot.Outgoing{outgoing("R2/error")}, errCard
+		default: // only postponed
+			r.NextPoll = t0.Add(time.Minute)
+			return nil, nil
+		}
+	})
+	if !errors.Is(err, errCard) || !errors.Is(err, bot.ErrNotFound) || !strings.Contains(err.Error(), "R2") || !strings.Contains(err.Error(), "R9") {
+		t.Errorf("UpdateRequests() = %v, want the errors of R2 (fn) and R9 (not found), each named", err)
+	}
+	if diff := cmp.Diff([]string{"R1", "R2", "R3"}, called); diff != "" {
+		t.Errorf("fn called for (-want +got):\n%s", diff)
+	}
+	want := map[string]bot.Request{
+		"R1": request("R1", "room1", bot.StateProvisioned, t0),
+		"R2": request("R2", "room1", bot.StateProvisioning, t0),
+		"R3": request("R3", "room1", bot.StateProvisioning, t0),
+	}
+	r1, r3 := want["R1"], want["R3"]
+	r1.WebexStatus, r3.NextPoll = "provisioned", t0.Add(time.Minute)
+	want["R1"], want["R3"] = r1, r3
+	for id, w := range want {
+		got, err := db.Request(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(w, got); diff != "" {
+			t.Errorf("Request(%s) after UpdateRequests (-want +got):\n%s", id, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"R1/provisioned/1"}, outboxKeys(t, db)); diff != "" {
+		t.Errorf("Outbox() (-want +got):\n%s", diff)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check() after UpdateRequests = %v", err)
+	}
+
+	// A failure to write (a message without a key) saves nothing.
+	err = db.UpdateRequests(ctx, []string{"R2", "R3"}, func(id string, r *bot.Request) ([]bot.Outgoing, error) {
+		r.State = bot.StateError
+		if id == "R3" {
+			return []bot.Outgoing{{}}, nil
+		}
+		return nil, nil
+	})
+	if err == nil {
+		t.Error("UpdateRequests() with a message without a key = nil, want an error")
+	}
+	for _, id := range []string{"R2", "R3"} {
+		if got, err := db.Request(ctx, id); err != nil || got.State != bot.StateProvisioning {
+			t.Errorf("Request(%s) after a failed write: state %s, %v; want %s", id, got.State, err, bot.StateProvisioning)
+		}
 	}
 }
 

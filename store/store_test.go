@@ -225,12 +225,19 @@ func TestCanceled(t *testing.T) {
 		"CreateRequest":      func() error { return db.CreateRequest(ctx, request("R", "r", bot.StateSubmitting, t0), nil) },
 		"Request":            func() error { _, err := db.Request(ctx, "R"); return err },
 		"UpdateRequest":      func() error { _, err := db.UpdateRequest(ctx, "R", noop); return err },
+		"UpdateRequests": func() error {
+			return db.UpdateRequests(ctx, []string{"R"}, func(string, *bot.Request) ([]bot.Outgoing, error) { return nil, nil })
+		},
 		"Requests":           func() error { _, err := db.Requests(ctx, bot.RequestFilter{}); return err },
 		"SaveSubscription":   func() error { return db.SaveSubscription(ctx, bot.Subscription{RoomID: "r"}) },
 		"DeleteSubscription": func() error { return db.DeleteSubscription(ctx, "r") },
 		"Subscriptions":      func() error { _, err := db.Subscriptions(ctx); return err },
-		"SaveTokens":         func() error { return db.SaveTokens(ctx, "n", bot.Tokens{}) },
-		"Tokens":             func() error { _, err := db.Tokens(ctx, "n"); return err },
+		"RecordDigest": func() error {
+			_, err := db.RecordDigest(ctx, bot.Subscription{RoomID: "r"}, t0, []bot.Outgoing{outgoing("k")})
+			return err
+		},
+		"SaveTokens": func() error { return db.SaveTokens(ctx, "n", bot.Tokens{}) },
+		"Tokens":     func() error { _, err := db.Tokens(ctx, "n"); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {

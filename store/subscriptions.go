@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -67,6 +68,39 @@ func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
 		return nil, fmt.Errorf("read subscriptions: %w", err)
 	}
 	return subs, nil
+}
+
+// RecordDigest enqueues a space's digest (see Enqueue) and sets its subscription's LastSent
+// to sent, in one transaction, provided the subscription is still sub as the caller read it
+// (same schedule, creation and last sending). When it was ended, replaced or sent meanwhile,
+// it changes nothing and reports false, so that a digest is never sent to a space that said
+// `digest off`, nor twice by overlapping runs.
+func (db *DB) RecordDigest(ctx context.Context, sub bot.Subscription, sent time.Time, out []bot.Outgoing) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	recorded := false
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		subs := tx.Bucket(bucketSubscriptions)
+		var cur bot.Subscription
+		found, err := getJSON(subs, []byte(sub.RoomID), &cur)
+		switch {
+		case err != nil:
+			return err
+		case !found || sub.RoomID == "" || cur.Schedule != sub.Schedule || !cur.Created.Equal(sub.Created) || !cur.LastSent.Equal(sub.LastSent):
+			return nil
+		}
+		cur.LastSent = sent
+		if err := putJSON(subs, []byte(cur.RoomID), cur); err != nil {
+			return err
+		}
+		recorded = true
+		return enqueue(tx, out)
+	})
+	if err != nil {
+		return false, fmt.Errorf("record the digest of room %s: %w", sub.RoomID, err)
+	}
+	return recorded, nil
 }
 
 // SaveTokens creates or replaces the OAuth token set called name.

@@ -220,6 +220,47 @@ func (s *Sim) SetCustomerStatus(customerID, status string, errs ...ErrorDetail) 
 	return nil
 }
 
+// AddCustomers adds wholesale customers directly, without POST /v1/wholesale/customers, for
+// load tests and benchmarks: one per externalId, each with the package webex_meetings, in
+// status (any status SetCustomerStatus takes), which it keeps until SetCustomerStatus moves it
+// on. They map to no organization. It returns their customer ids, in the order of externalIDs.
+func (s *Sim) AddCustomers(status string, externalIDs ...string) ([]string, error) {
+	if !validOutcome(status) && status != StatusProvisioning && status != StatusUpdating {
+		return nil, fmt.Errorf("unknown customer status %q", status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	taken := make(map[string]bool, len(s.customers))
+	for _, c := range s.customers {
+		taken[c.externalID] = true
+	}
+	for _, ext := range externalIDs {
+		if ext == "" || taken[ext] {
+			return nil, fmt.Errorf("externalId %q is empty or taken; no customer was added", ext)
+		}
+		taken[ext] = true
+	}
+	now := s.nowLocked()
+	ids := make([]string, 0, len(externalIDs))
+	for _, ext := range externalIDs {
+		c := &customer{
+			id:         s.newIDLocked(KindEnterprise),
+			externalID: ext,
+			address:    Address{AddressLine1: "1 Load Street", City: "Oslo", ZipOrPostalCode: "0150", Country: "NO"},
+			packages:   []string{"webex_meetings"},
+			created:    now,
+			readyAt:    now,
+			outcome:    Outcome{Status: status},
+			role:       RoleProvisionAdmin,
+		}
+		s.customers[c.id] = c
+		s.customerOrder = append(s.customerOrder, c.id)
+		ids = append(ids, c.id)
+	}
+	s.changedLocked()
+	return ids, nil
+}
+
 // provisionBody is the body of POST /v1/wholesale/customers and of its precheck.
 type provisionBody struct {
 	ProvisioningID string   `json:"provisioningId"`
