@@ -48,9 +48,10 @@ func (b *Bot) DigestOff(ctx context.Context, t *Turn) error {
 	return nil
 }
 
-// sendDigests enqueues the digests that are due. A digest's key names its space and its
-// scheduled time, so a crash between the enqueue and saving the subscription does not send
-// it twice.
+// sendDigests enqueues the digests that are due, each together with its subscription's new
+// LastSent (Store.RecordDigest), so that a crash, an overlapping run or a `digest off`
+// meanwhile never sends one twice or to a space that stopped them. A digest longer than
+// Webex's limit goes in several messages.
 func (b *Bot) sendDigests(ctx context.Context) error {
 	subs, err := b.db.Subscriptions(ctx)
 	if err != nil {
@@ -73,52 +74,63 @@ func (b *Bot) sendDigests(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		msg := Outgoing{Key: fmt.Sprintf("digest/%s/%d", sub.RoomID, due.Unix()), Created: now,
-			Message: OutMessage{RoomID: sub.RoomID, Markdown: trimMarkdown(text, MaxMessageBytes)}}
-		if err := b.db.Enqueue(ctx, []Outgoing{msg}); err != nil {
+		var msgs []Outgoing
+		for i, part := range splitMarkdown(text, MaxMessageBytes) {
+			msgs = append(msgs, Outgoing{Key: fmt.Sprintf("digest/%s/%d/%d", sub.RoomID, due.Unix(), i), Created: now,
+				Message: OutMessage{RoomID: sub.RoomID, Markdown: part}})
+		}
+		recorded, err := b.db.RecordDigest(ctx, sub, now, msgs)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("enqueue the digest of %s: %w", sub.RoomID, err))
 			continue
 		}
-		sub.LastSent = now
-		if err := b.db.SaveSubscription(ctx, sub); err != nil {
-			errs = append(errs, fmt.Errorf("save the digest subscription of %s: %w", sub.RoomID, err))
+		if recorded {
+			wake(b.wakeOut)
 		}
-		wake(b.wakeOut)
 	}
 	return errors.Join(errs...)
 }
 
+// digestSectionLimit is how many requests a digest lists in each section; `list` shows the
+// rest.
+const digestSectionLimit = 20
+
 // digest summarizes what waits for approval, what is in progress, and what finished or
-// failed since the last digest.
+// failed since the last digest: each section's count, and its newest requests.
 func (b *Bot) digest(ctx context.Context, since time.Time) (string, error) {
 	all, err := b.db.Requests(ctx, RequestFilter{})
 	if err != nil {
 		return "", fmt.Errorf("list requests for the digest: %w", err)
 	}
-	var waiting, inProgress, finished []string
+	var waiting, inProgress, finished []Request
 	for _, r := range all {
 		switch {
 		case r.State == StateAwaitingApproval:
-			waiting = append(waiting, formatRequestLine(r))
+			waiting = append(waiting, r)
 		case !r.State.Final():
-			inProgress = append(inProgress, formatRequestLine(r))
+			inProgress = append(inProgress, r)
 		case r.Updated.After(since):
-			finished = append(finished, formatRequestLine(r))
+			finished = append(finished, r)
 		}
 	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "**Attach digest**, since %s\n", formatWhen(since))
 	for _, section := range []struct {
-		title string
-		lines []string
+		title    string
+		requests []Request
+		more     string // the command that lists them all
 	}{
-		{"Waiting for the customer admin's approval", waiting},
-		{"In progress", inProgress},
-		{"Finished or failed since the last digest", finished},
+		{"Waiting for the customer admin's approval", waiting, "`list approvals`"},
+		{"In progress", inProgress, "`list pending`"},
+		{"Finished or failed since the last digest", finished, "`list done` and `list failed`"},
 	} {
-		fmt.Fprintf(&s, "\n**%s** (%d)\n", section.title, len(section.lines))
-		for _, l := range section.lines {
-			s.WriteString(l + "\n")
+		fmt.Fprintf(&s, "\n**%s** (%d)\n", section.title, len(section.requests))
+		for i, r := range section.requests {
+			if i == digestSectionLimit {
+				fmt.Fprintf(&s, "… and %d more: %s\n", len(section.requests)-i, section.more)
+				break
+			}
+			s.WriteString(formatRequestLine(r) + "\n")
 		}
 	}
 	return strings.TrimRight(s.String(), "\n"), nil

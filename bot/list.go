@@ -82,7 +82,7 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		}
 		now := b.clock.Now()
 		r.audit(now, t.Actor.Email(), "asked for Full Admin", "card sent to "+r.Spec.AdminEmail, "")
-		card, err := b.cards.FullAdminRequest(ApprovalView{Request: *r, PartnerName: b.partnerName(*r)})
+		card, err := b.cards.FullAdminRequest(ApprovalView{Request: *r, PartnerName: b.partnerName(*r), OrgName: r.OrgName})
 		if err != nil {
 			return nil, fmt.Errorf("build the Full Admin card: %w", err)
 		}

@@ -15,17 +15,36 @@ import (
 // pollConcurrency bounds the status calls under way at once.
 const pollConcurrency = 8
 
-// pollDue polls every request in a polled state whose next poll is due.
+// pollBatchMax bounds how many poll answers one store transaction records.
+const pollBatchMax = 256
+
+// pollAnswer is what Webex answered for one request, to be recorded.
+type pollAnswer struct {
+	id        string
+	customer  Customer
+	admins    []PartnerAdmin // read once the status is provisioned
+	adminsErr error          // why they could not be read, when that is final
+	err       error          // the poll failed: the next one is postponed
+}
+
+// pollDue polls every request in a polled state whose next poll is due. At most
+// pollConcurrency calls are under way at once; the answers are recorded as they come by one
+// writer, each batch of the answers that arrived meanwhile in one store transaction (a group
+// commit), so that the pollers never wait for the disk. A status change is recorded with its
+// notice in the same transaction, so that it is told once.
 func (b *Bot) pollDue(ctx context.Context) error {
 	inFlight, err := b.db.Requests(ctx, RequestFilter{States: []State{StateProvisioning, StateUpdating, StatePendingReview}})
 	if err != nil {
 		return fmt.Errorf("list requests in flight: %w", err)
 	}
 	now := b.clock.Now()
+	answers := make(chan pollAnswer, 4*pollConcurrency)
+	recorded := make(chan []error, 1)
+	go func() { recorded <- b.recordPolls(ctx, answers) }()
+
 	sem := make(chan struct{}, pollConcurrency)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
+	cancelled := false
 	for _, r := range inFlight {
 		if r.NextPoll.After(now) {
 			continue
@@ -33,57 +52,94 @@ func (b *Bot) pollDue(ctx context.Context) error {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
-			return ctx.Err()
+			cancelled = true
 		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := b.poll(ctx, r); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
+		if cancelled {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			answers <- b.poll(ctx, r)
+		})
 	}
 	wg.Wait()
+	close(answers)
+	errs := <-recorded
+	if cancelled {
+		errs = append(errs, ctx.Err())
+	}
 	return errors.Join(errs...)
 }
 
-// poll asks Webex for one request's status and records what it says. An error from Webex
-// postpones the next poll with the request's backoff; it is returned for the log.
-func (b *Bot) poll(ctx context.Context, r Request) error {
+// poll asks Webex for one request's status and, when it just became provisioned, for the
+// partner's role in the organization. A failure to read the status, or a temporary one to read
+// the role, is the answer's err, which postpones the next poll; a final failure to read the
+// role (such as a 403) is recorded with the status and told in the notice.
+func (b *Bot) poll(ctx context.Context, r Request) pollAnswer {
+	a := pollAnswer{id: r.ID}
 	c, err := b.partner.Customer(ctx, r.CustomerID)
 	if err != nil {
-		if _, uerr := b.db.UpdateRequest(ctx, r.ID, func(r *Request) ([]Outgoing, error) {
-			b.postpone(r, b.clock.Now())
-			return nil, nil
-		}); uerr != nil {
-			return errors.Join(fmt.Errorf("poll %s: %w", r.ID, err), uerr)
-		}
-		return fmt.Errorf("poll %s: %w", r.ID, err)
+		a.err = fmt.Errorf("poll %s: %w", r.ID, err)
+		return a
 	}
-	status := State(c.Status)
-	var admins []PartnerAdmin
-	var adminsErr error
-	if status == StateProvisioned && string(status) != r.WebexStatus {
+	a.customer = c
+	if State(c.Status) == StateProvisioned && c.Status != r.WebexStatus {
 		orgID := c.OrgID
 		if orgID == "" {
 			orgID = r.Spec.OrgID
 		}
-		admins, adminsErr = b.partner.PartnerAdmins(ctx, orgID)
-		if adminsErr != nil && !unreadable(adminsErr) && isTemporary(adminsErr) {
-			return fmt.Errorf("read the partner's role in %s: %w", orgID, adminsErr)
+		a.admins, a.adminsErr = b.partner.PartnerAdmins(ctx, orgID)
+		if a.adminsErr != nil && !unreadable(a.adminsErr) && isTemporary(a.adminsErr) {
+			a.err = fmt.Errorf("poll %s: read the partner's role in %s: %w", r.ID, orgID, a.adminsErr)
 		}
 	}
-	_, err = b.db.UpdateRequest(ctx, r.ID, func(r *Request) ([]Outgoing, error) {
-		return b.recordStatus(r, c, admins, adminsErr)
-	})
-	if err != nil {
-		return fmt.Errorf("record the status of %s: %w", r.ID, err)
+	return a
+}
+
+// recordPolls records the answers until the channel is closed: it takes what arrived while
+// it was writing, up to pollBatchMax, and writes it in one transaction. It returns the failed
+// polls' errors and its own.
+func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []error {
+	var errs []error
+	for first := range answers {
+		batch := map[string]pollAnswer{first.id: first}
+		ids := []string{first.id}
+	drain:
+		for len(ids) < pollBatchMax {
+			select {
+			case a, ok := <-answers:
+				if !ok {
+					break drain
+				}
+				if _, dup := batch[a.id]; !dup {
+					ids = append(ids, a.id)
+				}
+				batch[a.id] = a
+			default:
+				break drain
+			}
+		}
+		for _, id := range ids {
+			if err := batch[id].err; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		err := b.db.UpdateRequests(ctx, ids, func(id string, r *Request) ([]Outgoing, error) {
+			a := batch[id]
+			if a.err != nil {
+				if r.State.Polled() { // not decided meanwhile by an overlapping run
+					b.postpone(r, b.clock.Now())
+				}
+				return nil, nil
+			}
+			return b.recordStatus(r, a.customer, a.admins, a.adminsErr)
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("record the status of %d requests: %w", len(ids), err))
+		}
+		wake(b.wakeOut)
 	}
-	wake(b.wakeOut)
-	return nil
+	return errs
 }
 
 // postpone schedules a request's next poll with its backoff, doubled each time, capped.
@@ -93,8 +149,9 @@ func (b *Bot) postpone(r *Request, now time.Time) {
 }
 
 // recordStatus applies a status answer to a request, inside the store's transaction, and
-// returns the notices to send with it: one per change, keyed by the status, so a change is
-// told once whatever runs overlap or restart.
+// returns the notices to send with it: one per change, keyed by the status and how many
+// changes came before it, so that a change is told once whatever runs overlap or restart, and
+// a status the request comes back to is told again.
 func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, adminsErr error) ([]Outgoing, error) {
 	now := b.clock.Now()
 	status := State(c.Status)
@@ -113,7 +170,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	}
 	r.WebexStatus, r.Updated = string(status), now
 	r.Errors, r.Packages = c.Errors, c.Details
-	r.audit(now, "webex", "status "+string(status), "", c.TrackingID)
+	r.audit(now, "webex", auditStatusPrefix+string(status), "", c.TrackingID)
 	r.PollInterval, r.NextPoll = b.cfg.FirstPoll, now.Add(b.cfg.FirstPoll)
 	switch status {
 	case StateProvisioning, StateUpdating, StatePendingReview:
@@ -125,7 +182,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 		// A status this version does not know: told verbatim, and polled on.
 		r.State = StateProvisioning
 	}
-	key := "status/" + string(status)
+	key := fmt.Sprintf("status/%d/%s", statusChanges(*r), status)
 	if status != StateProvisioned {
 		return append(out, b.notice(*r, key, statusText(*r, status))), nil
 	}
@@ -142,6 +199,20 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	n := b.notice(*r, key, text)
 	n.Message.Card = card
 	return append(out, n), nil
+}
+
+// auditStatusPrefix starts the action of every audit entry that records a Webex status.
+const auditStatusPrefix = "status "
+
+// statusChanges counts the Webex statuses recorded in a request's audit trail.
+func statusChanges(r Request) int {
+	n := 0
+	for _, a := range r.Audit {
+		if a.Actor == "webex" && strings.HasPrefix(a.Action, auditStatusPrefix) {
+			n++
+		}
+	}
+	return n
 }
 
 // partnerRole returns the partner's role in the organization as Webex names it, and what it
@@ -235,10 +306,25 @@ func provisionedText(r Request, role string, mapped Role, adminsErr error) strin
 	return b.String()
 }
 
-// stuckText warns that provisioning takes longer than it should.
+// stuckText warns that provisioning takes longer than it should. It quotes the trackingId of
+// the submission, which is what Cisco support traces an asynchronous provisioning by.
 func stuckText(r Request, now time.Time) string {
 	return fmt.Sprintf("Attach **%s** (%s) is still `provisioning` %s after Webex accepted it (customer id `%s`). "+
 		"Check status.webex.com for incidents, and Partner Hub > Customers for the customer's state; "+
 		"if it stays like this, open a case with Cisco quoting the trackingId `%s`. I keep polling and will tell you how it ends.",
-		r.ID, orgOf(r), now.Sub(r.Submitted).Round(time.Minute), r.CustomerID, lastTrackingID(r))
+		r.ID, orgOf(r), now.Sub(r.Submitted).Round(time.Minute), r.CustomerID, submissionTrackingID(r))
+}
+
+// auditSubmitted is the audit action submit records when Webex accepted a provisioning.
+const auditSubmitted = "submitted"
+
+// submissionTrackingID is the trackingId of the request's accepted submission (POST
+// /wholesale/customers), or the most recent one of its audit trail when it has none.
+func submissionTrackingID(r Request) string {
+	for i := len(r.Audit) - 1; i >= 0; i-- {
+		if a := r.Audit[i]; a.Action == auditSubmitted && a.TrackingID != "" {
+			return a.TrackingID
+		}
+	}
+	return lastTrackingID(r)
 }

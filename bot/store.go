@@ -49,6 +49,10 @@ type Store interface {
 	// messages fn returns, in one transaction. fn must do no I/O. An error from fn
 	// changes nothing and is returned as is.
 	UpdateRequest(ctx context.Context, id string, fn func(r *Request) ([]Outgoing, error)) (Request, error)
+	// UpdateRequests is UpdateRequest for many requests in one transaction: fn is called
+	// for each id. A request that is missing, or that fn fails for, is left as it was while
+	// the others are saved; those errors are returned joined.
+	UpdateRequests(ctx context.Context, ids []string, fn func(id string, r *Request) ([]Outgoing, error)) error
 	// Requests returns the requests f selects, newest first.
 	Requests(ctx context.Context, f RequestFilter) ([]Request, error)
 
@@ -58,6 +62,10 @@ type Store interface {
 	DeleteSubscription(ctx context.Context, roomID string) error
 	// Subscriptions returns every digest subscription.
 	Subscriptions(ctx context.Context) ([]Subscription, error)
+	// RecordDigest enqueues a space's digest and sets the subscription's LastSent to sent,
+	// at once, provided the subscription is still sub as read; otherwise (ended, replaced
+	// or sent meanwhile) it changes nothing and reports false.
+	RecordDigest(ctx context.Context, sub Subscription, sent time.Time, out []Outgoing) (bool, error)
 
 	// SaveTokens keeps a named OAuth token set.
 	SaveTokens(ctx context.Context, name string, t Tokens) error

@@ -40,16 +40,18 @@ func (b *Bot) Sweep(ctx context.Context) error {
 }
 
 // expireApprovals ends the requests whose approval card went unanswered for ApprovalTTL, and
-// tells both sides.
+// tells both sides; it reminds the customer admins of the others half way. A request that
+// fails does not hold up the others.
 func (b *Bot) expireApprovals(ctx context.Context) error {
 	waiting, err := b.db.Requests(ctx, RequestFilter{States: []State{StateAwaitingApproval}})
 	if err != nil {
 		return fmt.Errorf("list requests waiting for approval: %w", err)
 	}
+	var errs []error
 	for _, w := range waiting {
 		if b.clock.Now().Before(w.ApprovalSent.Add(b.cfg.ApprovalTTL)) {
 			if err := b.remindHalfway(ctx, w); err != nil {
-				return err
+				errs = append(errs, err)
 			}
 			continue
 		}
@@ -68,11 +70,12 @@ func (b *Bot) expireApprovals(ctx context.Context) error {
 			}, nil
 		})
 		if err != nil {
-			return fmt.Errorf("expire %s: %w", w.ID, err)
+			errs = append(errs, fmt.Errorf("expire %s: %w", w.ID, err))
+			continue
 		}
 		wake(b.wakeOut)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // resubmitAfter is how long a request may sit in state submitting before the sweep carries
@@ -111,13 +114,15 @@ func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
 		}
 		r.RemindedAt, r.Updated = now, now
 		r.audit(now, "attachbot", "reminded", "half the approval time has passed; card sent again to "+r.Spec.AdminEmail, "")
-		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r)})
+		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r), OrgName: r.OrgName})
 		if err != nil {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}
 		expires := r.ApprovalSent.Add(b.cfg.ApprovalTTL)
 		return []Outgoing{
-			{Key: "req/" + r.ID + "/halfway", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
+			// The card's key differs from the notice's ("req/<id>/halfway"): the outbox keeps one
+			// message per key.
+			{Key: "req/" + r.ID + "/halfway-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
 				Markdown: fmt.Sprintf("Reminder: %s The request expires on %s.", approvalFallback(*r), formatWhen(expires))}},
 			b.notice(*r, "halfway", fmt.Sprintf("Attach **%s**: %s has not answered yet, so I sent the approval card again. It expires on %s.",
 				r.ID, r.Spec.AdminEmail, formatWhen(expires))),
