@@ -1344,3 +1344,32 @@ func TestStatusJobRunsOnPollSchedule(t *testing.T) {
 	h.closeApp(h.app) // waits for a sweep under way
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 }
+
+func TestStatusUnreadableStatusIsToldOnce(t *testing.T) {
+	h := newStatusHarness(t, harnessOptions{})
+	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
+	h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Message: "Customer not found."})
+
+	for range 4 { // each sweep finds the request due: the backoff is waited out
+		h.clock.Advance(statusMaxPoll)
+		if err := h.statusSweep(); err == nil {
+			t.Fatal("a sweep whose poll got 404 reported no error")
+		}
+	}
+	const marker = "I can't read how attach"
+	n := h.statusOneNotice(cmd, marker)
+	statusContains(t, "the notice", n.Markdown, []string{r.ID, r.CustomerID, "Webex answered 404: Customer not found.", "TrackingId for Cisco support", "`status " + r.ID + "`"}, nil)
+	if got := len(h.statusPolls(r.CustomerID)); got != 4 {
+		t.Errorf("status calls = %d, want 4 (a 404 is not retried within a poll)", got)
+	}
+
+	// Webex answers again: the outcome is told, and a later failure would be told anew.
+	h.sim.ClearFaults()
+	h.clock.Advance(statusMaxPoll)
+	h.statusMustSweep()
+	h.statusOneNotice(cmd, statusProvisionedMarker)
+	h.statusOneNotice(cmd, marker)
+	if got := h.statusRequest(r.ID); got.PollFailureTold {
+		t.Error("PollFailureTold is still set after a successful poll")
+	}
+}

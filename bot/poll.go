@@ -127,10 +127,11 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []erro
 		err := b.db.UpdateRequests(ctx, ids, func(id string, r *Request) ([]Outgoing, error) {
 			a := batch[id]
 			if a.err != nil {
-				if r.State.Polled() { // not decided meanwhile by an overlapping run
-					b.postpone(r, b.clock.Now())
+				if !r.State.Polled() { // decided meanwhile by an overlapping run
+					return nil, nil
 				}
-				return nil, nil
+				b.postpone(r, b.clock.Now())
+				return b.pollFailed(r, a.err), nil
 			}
 			return b.recordStatus(r, a.customer, a.admins, a.adminsErr)
 		})
@@ -140,6 +141,24 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []erro
 		wake(b.wakeOut)
 	}
 	return errs
+}
+
+// pollFailed tells the partner's thread, once until a poll succeeds again, that Webex refuses
+// to show a request's status (a 404 for a customer deleted in Partner Hub, say): such an
+// error does not go away by retrying, and polling goes on with the backoff in case it does.
+// Temporary failures are not told: the next poll retries them.
+func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Temporary() || r.PollFailureTold {
+		return nil
+	}
+	now := b.clock.Now()
+	r.PollFailureTold = true
+	r.audit(now, "attachbot", "status unreadable", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
+	return []Outgoing{b.notice(*r, fmt.Sprintf("poll-failed/%d", len(r.Audit)), fmt.Sprintf(
+		"I can't read how attach **%s** (%s, customer id `%s`) is doing: %s\n\nI keep asking, at most every %s, and will tell you here when it answers. "+
+			"If the customer was deleted in Partner Hub, nothing more will come; `status %s` shows the history.",
+		r.ID, orgOf(*r), r.CustomerID, describeAPIError(apiErr), b.cfg.MaxPoll, r.ID))}
 }
 
 // postpone schedules a request's next poll with its backoff, doubled each time, capped.
@@ -158,6 +177,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	if !r.State.Polled() {
 		return nil, nil // decided meanwhile (an overlapping run recorded it)
 	}
+	r.PollFailureTold = false // Webex answered
 	var out []Outgoing
 	if string(status) == r.WebexStatus {
 		b.postpone(r, now)

@@ -165,6 +165,9 @@ type Request struct {
 	Errors      []ErrorDetail   `json:"errors,omitempty"`
 	Packages    []PackageStatus `json:"packages,omitempty"`
 	Role        string          `json:"role,omitempty"` // roleInCustomerOrg once provisioned
+	// PollFailureTold says the partner was told that Webex refuses to show the status; it
+	// is cleared when a poll succeeds again.
+	PollFailureTold bool `json:"pollFailureTold,omitempty"`
 
 	Submitted    time.Time     `json:"submitted,omitempty"` // when Webex accepted it
 	NextPoll     time.Time     `json:"nextPoll,omitempty"`
