@@ -734,3 +734,24 @@ func TestCheckInvalidInput(t *testing.T) {
 		t.Errorf("Webex was asked about the organization before the input was valid: %q", got)
 	}
 }
+
+func TestApprovalCardUndeliverable(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const nobody = "nobody@bigcorp.example" // no Webex account: Webex answers 404
+	cmd, replies := h.attach(attachLine(webextest.BigOrgID, nobody, "webex_meetings", "verified-domain=no claimed-domain=no"))
+	id := requestIDIn(t, replies[0])
+
+	var undelivered []webextest.Message
+	for _, m := range h.repliesTo(cmd) {
+		if strings.Contains(m.Markdown, "I could not deliver") {
+			undelivered = append(undelivered, m)
+		}
+	}
+	if len(undelivered) != 1 {
+		t.Fatalf("%d notices of the undelivered card, want 1:\n%s", len(undelivered), joined(h.repliesTo(cmd)))
+	}
+	mustContain(t, "the notice", undelivered[0].Markdown, "attach **"+id+"** to "+nobody, "Webex answered 404", "`remind "+id+"`", "`cancel "+id+"`")
+	if got := h.provisionCalls(); len(got) != 0 {
+		t.Errorf("POST /wholesale/customers %d times", len(got))
+	}
+}

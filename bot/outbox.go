@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -78,8 +80,33 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 		return false
 	}
 	b.log.Error("message given up", "key", o.Key, "room_id", o.Message.RoomID, "to", o.Message.ToPersonEmail, "attempts", o.Attempts, "err", err)
-	if err := b.db.DeadLetterOutgoing(ctx, o, now); err != nil {
+	notice := b.undelivered(ctx, o, err)
+	if err := b.db.DeadLetterOutgoing(ctx, o, now, notice); err != nil {
 		b.log.Error("dead-letter message", "key", o.Key, "err", err)
 	}
+	if len(notice) > 0 {
+		wake(b.wakeOut)
+	}
 	return true
+}
+
+// undelivered returns the notice that tells a request's partner thread that a message about
+// the request to someone else (an approval card to a customer admin, say) could not be
+// delivered, so that the partner does not wait for an answer that cannot come. Messages to
+// the thread itself, and messages about no request, get none.
+func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outgoing {
+	rest, ok := strings.CutPrefix(o.Key, "req/")
+	if !ok || o.Message.ToPersonEmail == "" {
+		return nil
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	r, err := b.db.Request(ctx, id)
+	if err != nil {
+		b.log.Error("find the request of an undelivered message", "key", o.Key, "err", err)
+		return nil
+	}
+	n := b.notice(r, "undelivered/"+strings.TrimPrefix(rest, id+"/"), fmt.Sprintf(
+		"I could not deliver a message about attach **%s** to %s. %s\n\nCheck that this address has a Webex account; `status %s` shows the request, `remind %s` sends its card again, `cancel %s` withdraws it.",
+		r.ID, o.Message.ToPersonEmail, Explain(sendErr), r.ID, r.ID, r.ID))
+	return []Outgoing{n}
 }

@@ -38,7 +38,7 @@ type Store interface {
 	// MarkSent removes a message from the outbox and remembers its key as sent.
 	MarkSent(ctx context.Context, key string, at time.Time) error
 	// DeadLetterOutgoing removes a message that cannot be sent and keeps it for the operator.
-	DeadLetterOutgoing(ctx context.Context, o Outgoing, at time.Time) error
+	DeadLetterOutgoing(ctx context.Context, o Outgoing, at time.Time, out []Outgoing) error
 
 	// CreateRequest saves a new request and enqueues out with it. It returns ErrExists
 	// when the id is taken.

@@ -192,7 +192,7 @@ func TestPruneProcessed(t *testing.T) {
 	if err := db.MarkSent(ctx, "sent0", t0); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeadLetterOutgoing(ctx, outgoing("dead1"), t0.Add(time.Hour)); err != nil {
+	if err := db.DeadLetterOutgoing(ctx, outgoing("dead1"), t0.Add(time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.MarkSent(ctx, "sent2", t0.Add(2*time.Hour)); err != nil {

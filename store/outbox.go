@@ -139,7 +139,7 @@ func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 // DeadLetterOutgoing removes a waiting message from the outbox, keeps o (with at) for the
 // operator in a dead-letter bucket, and remembers its key as done, so that it is not
 // enqueued again. It returns bot.ErrNotFound if no message with o's key is waiting.
-func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Time) error {
+func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -152,7 +152,10 @@ func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Ti
 		if err := putDeadLetter(tx.Bucket(bucketOutboxDeadLetters), deadOutgoing{Outgoing: o, At: at}); err != nil {
 			return err
 		}
-		return leaveOutbox(tx, o.Key, m.Seq, outboxMark{Done: at, Dead: true})
+		if err := leaveOutbox(tx, o.Key, m.Seq, outboxMark{Done: at, Dead: true}); err != nil {
+			return err
+		}
+		return enqueue(tx, out)
 	})
 	if err != nil {
 		return fmt.Errorf("dead-letter outgoing message %s: %w", o.Key, err)

@@ -38,7 +38,7 @@ func TestEnqueueIdempotent(t *testing.T) {
 		name: "already given up on",
 		before: func(t *testing.T, db *store.DB) {
 			mustEnqueue(t, db, outgoing("a"))
-			if err := db.DeadLetterOutgoing(t.Context(), outgoing("a"), t0); err != nil {
+			if err := db.DeadLetterOutgoing(t.Context(), outgoing("a"), t0, nil); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -151,13 +151,14 @@ func TestDeadLetterOutgoing(t *testing.T) {
 
 	o := outgoing("a")
 	o.Attempts, o.LastError = 5, "webex 400"
-	if err := db.DeadLetterOutgoing(ctx, o, t0); err != nil {
+	if err := db.DeadLetterOutgoing(ctx, o, t0, []bot.Outgoing{outgoing("a-undelivered")}); err != nil {
 		t.Fatalf("DeadLetterOutgoing() = %v", err)
 	}
-	if err := db.DeadLetterOutgoing(ctx, o, t0); !errors.Is(err, bot.ErrNotFound) {
+	if err := db.DeadLetterOutgoing(ctx, o, t0, []bot.Outgoing{outgoing("again")}); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("DeadLetterOutgoing() again = %v, want bot.ErrNotFound", err)
 	}
-	if diff := cmp.Diff([]string{"b/2"}, outboxKeys(t, db)); diff != "" {
+	// The notice came with the first; the failed second enqueued nothing.
+	if diff := cmp.Diff([]string{"b/2", "a-undelivered/3"}, outboxKeys(t, db)); diff != "" {
 		t.Errorf("Outbox() mismatch (-want +got):\n%s", diff)
 	}
 }

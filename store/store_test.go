@@ -221,7 +221,7 @@ func TestCanceled(t *testing.T) {
 		"Outbox":             func() error { _, err := db.Outbox(ctx); return err },
 		"SaveOutgoing":       func() error { return db.SaveOutgoing(ctx, outgoing("k")) },
 		"MarkSent":           func() error { return db.MarkSent(ctx, "k", t0) },
-		"DeadLetterOutgoing": func() error { return db.DeadLetterOutgoing(ctx, outgoing("k"), t0) },
+		"DeadLetterOutgoing": func() error { return db.DeadLetterOutgoing(ctx, outgoing("k"), t0, nil) },
 		"CreateRequest":      func() error { return db.CreateRequest(ctx, request("R", "r", bot.StateSubmitting, t0), nil) },
 		"Request":            func() error { _, err := db.Request(ctx, "R"); return err },
 		"UpdateRequest":      func() error { _, err := db.UpdateRequest(ctx, "R", noop); return err },
