@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -292,27 +292,33 @@ func TestEventGivenUpTellsTheSpaceOnce(t *testing.T) {
 	}
 }
 
-func TestRunServe(t *testing.T) {
+func TestServe(t *testing.T) {
 	sim := webextest.New(webextest.Options{})
 	webexSrv := httptest.NewServer(sim)
 	t.Cleanup(webexSrv.Close)
-	addr := freeAddr(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{
 		"WEBEX_API_URL":       webexSrv.URL + "/v1",
 		"WEBEX_BOT_TOKEN":     webextest.DefaultBotToken,
 		"WEBEX_PARTNER_TOKEN": webextest.DefaultPartnerToken,
 		"WEBHOOK_SECRET":      "s3cret-for-tests",
-		"PUBLIC_URL":          "http://" + addr,
-		"LISTEN_ADDR":         addr,
+		"PUBLIC_URL":          "http://" + ln.Addr().String(),
 		"DB_PATH":             filepath.Join(t.TempDir(), "attachbot.db"),
 		"PARTNER_ADMINS":      webextest.AnnEmail,
 		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	var stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"attachbot"}, func(k string) string { return env[k] }, io.Discard, &stderr)
+		done <- serveOn(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
 	}()
 
 	wait := func(what string, cond func() bool) {
@@ -338,8 +344,13 @@ func TestRunServe(t *testing.T) {
 	})
 
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run = %v, want nil after the context ends", err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve = %v, want nil after the context ends", err)
+		}
+	case <-time.After(time.Minute): // a bound on a hang, not a wait for work
+		t.Fatalf("serve did not stop within a minute of its context ending\n%s", stderr.String())
 	}
 	for _, secret := range []string{webextest.DefaultBotToken, webextest.DefaultPartnerToken, "s3cret-for-tests"} {
 		if strings.Contains(stderr.String(), secret) {
@@ -349,18 +360,4 @@ func TestRunServe(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"attachbot stopped"`) {
 		t.Errorf("the log does not say attachbot stopped:\n%s", stderr.String())
 	}
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }

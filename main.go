@@ -59,12 +59,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	// Listen before the webhooks are registered, so that Webex's first delivery finds us.
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
 	}
+	return serveOn(ctx, cfg, ln, slog.New(slog.NewJSONHandler(stderr, nil)))
+}
+
+// serveOn is serve on a listener it owns and closes.
+func serveOn(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger) error {
 	a, err := newApp(cfg, wiring{}, logger)
 	if err != nil {
 		ln.Close()
@@ -72,8 +76,6 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	front := startServer(ln, a.handler, logger, 30*time.Second)
 	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
 	startErr := a.start(ctx)
 	if startErr == nil {
 		select {
@@ -81,6 +83,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		case <-front.done: // it failed; stop reports why
 		}
 	}
+	// The shutdown gets its own 30 seconds, from now.
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	httpErr := front.stop(closeCtx)
 	if err := a.close(closeCtx); err != nil {
 		logger.Error("shutdown", "err", err)
