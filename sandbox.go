@@ -156,7 +156,13 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	sim := webextest.New(webextest.Options{})
+	// A seed of its own, so that a store kept from an earlier run (DB_PATH) does not take
+	// this run's first messages for redeliveries of that run's.
+	seed, err := randomHex()
+	if err != nil {
+		return nil, fmt.Errorf("seed the simulated Webex's ids: %w", err)
+	}
+	sim := webextest.New(webextest.Options{IDSeed: seed})
 	// Eve, the outsider, is a guest of the partner space, so that the bot's access checks can
 	// be tried by typing as her; every customer admin has a direct space with the bot.
 	if err := sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
@@ -180,7 +186,7 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		defer cancel()
 		return nil, errors.Join(err, simSrv.stop(stopCtx))
 	}
-	secret, err := randomSecret()
+	secret, err := randomHex()
 	if err != nil {
 		return fail(err)
 	}
@@ -224,11 +230,11 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	return env, nil
 }
 
-// randomSecret returns a fresh webhook secret.
-func randomSecret() (string, error) {
+// randomHex returns 16 random bytes in hex: a webhook secret, an id seed.
+func randomHex() (string, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("make a webhook secret: %w", err)
+		return "", fmt.Errorf("read random bytes: %w", err)
 	}
 	return hex.EncodeToString(b), nil
 }

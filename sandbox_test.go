@@ -38,11 +38,17 @@ type testSandbox struct {
 // newTestSandbox starts a sandbox with its store in t.TempDir(), served by httptest.
 func newTestSandbox(t *testing.T) *testSandbox {
 	t.Helper()
+	return newTestSandboxAt(t, filepath.Join(t.TempDir(), "attachbot.db"))
+}
+
+// newTestSandboxAt is newTestSandbox with its store at dbPath.
+func newTestSandboxAt(t *testing.T, dbPath string) *testSandbox {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env, err := newSandboxEnv(t.Context(), sandboxOptions{
 		PublicURL: "http://" + srv.Listener.Addr().String(),
-		DBPath:    filepath.Join(t.TempDir(), "attachbot.db"),
+		DBPath:    dbPath,
 		Logger:    logger,
 	})
 	if err != nil {
@@ -1149,4 +1155,17 @@ func wizardState(t *testing.T, card json.RawMessage) string {
 		t.Fatalf("decode the wizard card: %v", err)
 	}
 	return c.Actions[0].Data["state"]
+}
+
+func TestSandboxKeepsAnswersWithAStoreFromAnEarlierRun(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "kept.db")
+	for _, run := range []string{"first run", "second run"} {
+		t.Run(run, func(t *testing.T) {
+			s := newTestSandboxAt(t, dbPath)
+			s.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+			if !s.botSaid(webextest.PartnerSpaceID, "`attach") {
+				t.Errorf("no answer to help in the %s on the kept store", run)
+			}
+		})
+	}
 }

@@ -64,8 +64,11 @@ func derivedID(kind string, parts ...string) string {
 }
 
 // newIDLocked returns a new id of kind. Ids are deterministic: the same sequence of calls
-// on a new Sim makes the same ids.
+// on a new Sim with the same Options.IDSeed makes the same ids.
 func (s *Sim) newIDLocked(kind string) string {
 	s.seq++
+	if s.opts.IDSeed != "" {
+		return derivedID(kind, "new", s.opts.IDSeed, strconv.Itoa(s.seq))
+	}
 	return derivedID(kind, "new", strconv.Itoa(s.seq))
 }

@@ -88,6 +88,11 @@ type Options struct {
 	DeliverOwnMessages bool
 	// Client sends webhook deliveries (default a client with a 30s timeout).
 	Client *http.Client
+	// IDSeed makes the ids of new messages, rooms, actions and customers differ from those
+	// of a Sim with another seed (default "": the same ids on every run). The sandbox sets
+	// a random one, so that a store kept from an earlier run (DB_PATH) does not take new
+	// messages for redeliveries of old ones.
+	IDSeed string
 }
 
 // Sim is a fake Webex. Create it with New; it is safe for concurrent use.
