@@ -751,6 +751,12 @@ func TestApprovalCardUndeliverable(t *testing.T) {
 		t.Fatalf("%d notices of the undelivered card, want 1:\n%s", len(undelivered), joined(h.repliesTo(cmd)))
 	}
 	mustContain(t, "the notice", undelivered[0].Markdown, "attach **"+id+"** to "+nobody, "Webex answered 404", "`remind "+id+"`", "`cancel "+id+"`")
+
+	// A reminder that cannot be delivered either is told too, once more.
+	h.say(webextest.AnnID, webextest.PartnerSpaceID, "remind "+id)
+	if got := strings.Count(joined(h.repliesTo(cmd)), "I could not deliver"); got != 2 {
+		t.Errorf("%d notices of undelivered cards after remind, want 2", got)
+	}
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times", len(got))
 	}

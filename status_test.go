@@ -1089,8 +1089,18 @@ func TestStatusDigestOff(t *testing.T) {
 	if got := len(h.statusDigests(webextest.PartnerSpaceID)); got != 1 {
 		t.Errorf("got %d digests, want 1 (before digest off)", got)
 	}
-	if got := replies(`digest on "every tuesday"`); !strings.Contains(got, "`every tuesday` is not a schedule I understand") {
-		t.Errorf("digest on with a bad schedule answered %q", got)
+	for _, tt := range []struct{ line, want string }{
+		{`digest on "every tuesday"`, "`every tuesday` is not a schedule I understand"},
+		{`digest on "@every 1m"`, "would send a digest more often than hourly"},
+		{`digest on "*/10 8 * * *"`, "would send a digest more often than hourly"},
+		{`digest on "CRON_TZ=Europe/Oslo 0 8 * * *"`, "(UTC, such as"},
+	} {
+		if got := replies(tt.line); !strings.Contains(got, tt.want) {
+			t.Errorf("%s answered %q, want %q in it", tt.line, got, tt.want)
+		}
+	}
+	if got := len(h.statusDigests(webextest.PartnerSpaceID)); got != 1 {
+		t.Errorf("got %d digests after refused schedules, want still 1", got)
 	}
 }
 
@@ -1371,5 +1381,22 @@ func TestStatusUnreadableStatusIsToldOnce(t *testing.T) {
 	h.statusOneNotice(cmd, marker)
 	if got := h.statusRequest(r.ID); got.PollFailureTold {
 		t.Error("PollFailureTold is still set after a successful poll")
+	}
+}
+
+func TestStatusOtherPollFailuresAreNotToldPerRequest(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusBadRequest} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			h := newStatusHarness(t, harnessOptions{})
+			cmd, _ := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
+			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: status})
+			h.clock.Advance(statusMaxPoll)
+			if err := h.statusSweep(); err == nil {
+				t.Fatalf("a sweep whose poll got %d reported no error", status)
+			}
+			if got := h.statusNotices(cmd, "I can't read how attach"); len(got) != 0 {
+				t.Errorf("a %d was told in the request's thread: %q", status, statusJoined(got))
+			}
+		})
 	}
 }

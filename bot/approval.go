@@ -138,7 +138,9 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 		if err != nil {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}
-		return []Outgoing{t.message(OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r), Card: card})}, nil
+		// Keyed by the request, so that an undeliverable card is told in its thread.
+		return []Outgoing{{Key: "req/" + r.ID + "/reminder/" + t.Event.Key, Created: now,
+			Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r), Card: card}}}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):

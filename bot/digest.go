@@ -21,8 +21,16 @@ func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
 		spec = DefaultDigestSchedule
 	}
 	sched, err := cron.ParseStandard(spec)
-	if err != nil {
-		t.Replyf("`%s` is not a schedule I understand. Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00), or `@daily`. (%v)", spec, err)
+	switch {
+	case strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ="):
+		t.Replyf("`%s`: digests run in UTC, without a time zone. Give five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00 UTC).", spec)
+		return nil
+	case err != nil:
+		t.Reply(Explain(&InputError{Problems: []string{fmt.Sprintf(
+			"`%s` is not a schedule I understand (%v). Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00), or `@daily`", spec, err)}}))
+		return nil
+	case tooFrequent(sched, b.clock.Now()):
+		t.Replyf("`%s` would send a digest more often than hourly. Choose a schedule with at least an hour between digests, such as `0 * * * *` or `0 8 * * 1-5`.", spec)
 		return nil
 	}
 	now := b.clock.Now()
@@ -32,6 +40,23 @@ func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
 	}
 	t.Replyf("This space gets the attach digest on `%s` (UTC); the next one on %s. `digest off` stops it.", spec, formatWhen(sched.Next(now.UTC())))
 	return nil
+}
+
+// tooFrequent reports whether a schedule fires twice within an hour in the coming week (a
+// digest every minute would flood the space).
+func tooFrequent(sched cron.Schedule, from time.Time) bool {
+	prev := sched.Next(from.UTC())
+	for range 7 * 24 {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			return false
+		}
+		if next.Sub(prev) < time.Hour {
+			return true
+		}
+		prev = next
+	}
+	return false
 }
 
 // DigestOff ends the turn's space's digest.
@@ -148,17 +173,17 @@ func (b *Bot) checkWebhooks(ctx context.Context) error {
 	now := b.clock.Now()
 	b.mu.Lock()
 	due := b.lastWebhookCheck.IsZero() || now.Sub(b.lastWebhookCheck) >= webhookCheckEvery
-	if due {
-		b.lastWebhookCheck = now
-	}
 	b.mu.Unlock()
 	if !due {
 		return nil
 	}
 	changed, err := b.EnsureWebhooks(ctx, b.cfg.WebhookURL, b.cfg.WebhookSecret)
 	if err != nil {
-		return err
+		return err // checked again at the next sweep
 	}
+	b.mu.Lock()
+	b.lastWebhookCheck = now
+	b.mu.Unlock()
 	var reactivated []string
 	for _, c := range changed {
 		if strings.HasPrefix(c, "re-activated") {

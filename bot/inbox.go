@@ -87,6 +87,10 @@ func (b *Bot) addInflight(n int) {
 	b.mu.Unlock()
 }
 
+// recordTimeout bounds recording the outcome of work that is done, which goes on when the
+// bot is stopping (the store closes only after the workers have returned).
+const recordTimeout = 5 * time.Second
+
 // handled is a worker's report on one event: holdUntil is set when the store could not
 // record the outcome, so that the event is not taken up again at once.
 type handled struct {
@@ -105,7 +109,10 @@ func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
 	t, err := b.process(ctx, ev)
 	now := b.clock.Now()
 	if err == nil {
-		if err := b.db.FinishEvent(ctx, ev.Key, now, t.out); err != nil {
+		// Recorded even when the bot is stopping: the work is done.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := b.db.FinishEvent(recordCtx, ev.Key, now, t.out); err != nil {
 			b.log.Error("finish event; it will be processed again", "event", ev.Key, "err", err)
 			return now.Add(b.cfg.RetryBase)
 		}

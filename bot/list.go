@@ -86,8 +86,9 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		if err != nil {
 			return nil, fmt.Errorf("build the Full Admin card: %w", err)
 		}
-		return []Outgoing{t.message(OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
-			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", b.partnerName(*r), r.ID)})}, nil
+		// Keyed by the request, so that an undeliverable card is told in its thread.
+		return []Outgoing{{Key: "req/" + r.ID + "/fulladmin/" + t.Event.Key, Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
+			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", b.partnerName(*r), r.ID)}}}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -59,7 +59,10 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 	_, err := b.webex.Send(ctx, o.Message)
 	now := b.clock.Now()
 	if err == nil {
-		if err := b.db.MarkSent(ctx, o.Key, now); err != nil {
+		// Recorded even when the bot is stopping: Webex has the message.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := b.db.MarkSent(recordCtx, o.Key, now); err != nil {
 			b.log.Error("mark message sent; it may be sent again", "key", o.Key, "err", err)
 		}
 		return true
@@ -90,13 +93,13 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 	return true
 }
 
-// undelivered returns the notice that tells a request's partner thread that a message about
-// the request to someone else (an approval card to a customer admin, say) could not be
-// delivered, so that the partner does not wait for an answer that cannot come. Messages to
-// the thread itself, and messages about no request, get none.
+// undelivered returns the notice that tells a request's partner thread that a card about the
+// request to someone else (the approval card, its reminder, the Full Admin request) could not
+// be delivered, so that the partner does not wait for an answer that cannot come. Plain
+// notes (that a request expired or was withdrawn) and messages to the thread get none.
 func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outgoing {
 	rest, ok := strings.CutPrefix(o.Key, "req/")
-	if !ok || o.Message.ToPersonEmail == "" {
+	if !ok || o.Message.ToPersonEmail == "" || o.Message.Card == nil {
 		return nil
 	}
 	id, _, _ := strings.Cut(rest, "/")
@@ -105,8 +108,12 @@ func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outg
 		b.log.Error("find the request of an undelivered message", "key", o.Key, "err", err)
 		return nil
 	}
+	next := fmt.Sprintf("`status %s` shows the request.", r.ID)
+	if r.State == StateAwaitingApproval {
+		next = fmt.Sprintf("`remind %s` sends the card again, `cancel %s` withdraws the request; to ask another admin, cancel it and attach again with their address.", r.ID, r.ID)
+	}
 	n := b.notice(r, "undelivered/"+strings.TrimPrefix(rest, id+"/"), fmt.Sprintf(
-		"I could not deliver a message about attach **%s** to %s. %s\n\nCheck that this address has a Webex account; `status %s` shows the request, `remind %s` sends its card again, `cancel %s` withdraws it.",
-		r.ID, o.Message.ToPersonEmail, Explain(sendErr), r.ID, r.ID, r.ID))
+		"I could not deliver a card about attach **%s** to %s. %s\n\nCheck that this address has a Webex account. %s",
+		r.ID, o.Message.ToPersonEmail, Explain(sendErr), next))
 	return []Outgoing{n}
 }

@@ -68,7 +68,16 @@ func (b *Bot) pollDue(ctx context.Context) error {
 	if cancelled {
 		errs = append(errs, ctx.Err())
 	}
-	return errors.Join(errs...)
+	return summarize(errs, 3)
+}
+
+// summarize joins the first n errors and counts the others, so that an outage over
+// thousands of requests makes one readable log line, not megabytes.
+func summarize(errs []error, n int) error {
+	if len(errs) <= n {
+		return errors.Join(errs...)
+	}
+	return errors.Join(append(errs[:n:n], fmt.Errorf("and %d more failed polls", len(errs)-n))...)
 }
 
 // poll asks Webex for one request's status and, when it just became provisioned, for the
@@ -144,12 +153,14 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []erro
 }
 
 // pollFailed tells the partner's thread, once until a poll succeeds again, that Webex refuses
-// to show a request's status (a 404 for a customer deleted in Partner Hub, say): such an
+// to show a request's status (a 403, or a 404 for a customer deleted in Partner Hub): such an
 // error does not go away by retrying, and polling goes on with the backoff in case it does.
-// Temporary failures are not told: the next poll retries them.
+// Other failures are not told: temporary ones are retried, and the rest are logged.
 func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
+	// Only what concerns this customer: a 401 (the partner token) or a 400 would be told in
+	// every request's thread at once, and is the operator's to fix (it is logged).
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.Temporary() || r.PollFailureTold {
+	if !errors.As(err, &apiErr) || !unreadable(err) || r.PollFailureTold {
 		return nil
 	}
 	now := b.clock.Now()
