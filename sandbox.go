@@ -709,11 +709,12 @@ func (e *sandboxEnv) handleOutcome(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("status %q is none of %s", in.Status, strings.Join(statuses, ", ")))
 		return
 	}
-	delay := time.Duration(in.DelaySeconds * float64(time.Second))
-	if in.Status != outcomeSeeded && (in.DelaySeconds < 1 || delay > sandboxMaxDelay) {
+	// Checked in seconds before the conversion, which would overflow for huge values.
+	if in.Status != outcomeSeeded && (in.DelaySeconds < 1 || in.DelaySeconds > sandboxMaxDelay.Seconds()) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("delaySeconds %v is out of range: give 1 to %d seconds", in.DelaySeconds, int(sandboxMaxDelay.Seconds())))
 		return
 	}
+	delay := time.Duration(in.DelaySeconds * float64(time.Second))
 	var targets []webextest.Org
 	for _, o := range e.seeded {
 		if in.OrgID == "" || o.ID == in.OrgID {

@@ -282,6 +282,7 @@ func TestSandboxAPIRejectsBadRequests(t *testing.T) {
 		{"outcome: unknown status", "POST", "/sandbox/api/outcome", `{"status": "done", "delaySeconds": 2}`, 400, `status "done" is none of seeded, provisioned`},
 		{"outcome: no delay", "POST", "/sandbox/api/outcome", `{"status": "error"}`, 400, "delaySeconds 0 is out of range: give 1 to 3600 seconds"},
 		{"outcome: too long", "POST", "/sandbox/api/outcome", `{"status": "error", "delaySeconds": 3601}`, 400, "out of range"},
+		{"outcome: beyond a Duration", "POST", "/sandbox/api/outcome", `{"status": "error", "delaySeconds": 1e10}`, 400, "out of range"},
 		{"outcome: unknown org", "POST", "/sandbox/api/outcome", `{"orgId": "nope", "status": "error", "delaySeconds": 2}`, 400, `orgId "nope" is none of the seeded organizations`},
 		{"body too large", "POST", "/sandbox/api/say", `{"text": "` + strings.Repeat("x", sandboxMaxBody) + `"}`, 413, "larger than"},
 	}
@@ -813,6 +814,9 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.Click(`#acting button[data-role="outsider"]`),
 		chromedp.Click(directApprove),
 		chromedp.WaitVisible(refusalNotice),
+		// Eve's own direct space is not on the page: the bot's message to her shows in the
+		// status line.
+		chromedp.WaitVisible(`//div[@id="status"][contains(., "attachbot to Eve Outsider, directly: Sorry, you can't approve or decline request")]`),
 	)
 	refusal := get(ctx, t, "read the refusal", chromedp.Text(refusalNotice))
 	provisionedCard := `//section[@id="partner-space"]//div[contains(@class,"ac-text")][contains(., " is provisioned")]`
@@ -994,6 +998,16 @@ func TestCardRendererInBrowser(t *testing.T) {
 			if diff := cmp.Diff(summarize(t, cards[name]), got); diff != "" {
 				t.Errorf("%s: the rendered card differs from its JSON (-json +rendered):\n%s", name, diff)
 			}
+		}
+	})
+
+	t.Run("values outside the enums do not break the renderer", func(t *testing.T) {
+		odd := `{"type": "AdaptiveCard", "version": "1.3", "body": [
+			{"type": "TextBlock", "text": "odd", "size": "extra large", "weight": {"x": 1}, "color": "bad\u0000"},
+			{"type": "Container", "style": "a b", "items": [{"type": "Image", "url": "https://example.com/x.png", "size": "very big"}]}]}`
+		got := get(ctx, t, "inspect the odd card", chromedp.Evaluate[cardSummary](`attachbotCards.inspect(`+odd+`)`))
+		if len(got.Unsupported) != 0 {
+			t.Errorf("the odd card rendered with unsupported parts: %v", got.Unsupported)
 		}
 	})
 

@@ -184,10 +184,20 @@
       return el("div", "ac-unsupported", "This card uses " + String(item.type) + ", which the sandbox does not render.");
     }
 
+    // token returns a card's enum value as a class-name part, or "" when it is not a simple
+    // word: a value with a space or an object would make classList.add throw.
+    function token(v) {
+      return typeof v === "string" && /^[A-Za-z][A-Za-z0-9-]*$/.test(v) ? v.toLowerCase() : "";
+    }
+    function addClass(node, prefix, v) {
+      const t = token(v);
+      if (t && t !== "default") node.classList.add(prefix + t);
+    }
+
     function textClasses(node, t) {
-      if (t.size && t.size !== "default") node.classList.add("ac-size-" + t.size);
-      if (t.weight && t.weight !== "default") node.classList.add("ac-weight-" + t.weight);
-      if (t.color && t.color !== "default") node.classList.add("ac-color-" + t.color);
+      addClass(node, "ac-size-", t.size);
+      addClass(node, "ac-weight-", t.weight);
+      addClass(node, "ac-color-", t.color);
       if (t.isSubtle) node.classList.add("ac-subtle");
       if (t.fontType === "monospace") node.classList.add("ac-monospace");
     }
@@ -244,7 +254,7 @@
     }
 
     function containerStyle(node, item) {
-      if (item.style && item.style !== "default") node.classList.add("ac-style-" + item.style);
+      addClass(node, "ac-style-", item.style);
       if (item.verticalContentAlignment === "center" || item.verticalContentAlignment === "bottom") {
         node.classList.add("ac-valign-" + item.verticalContentAlignment);
       }
@@ -287,7 +297,7 @@
       img.src = typeof item.url === "string" ? item.url : "";
       img.alt = item.altText || "";
       if (item.style === "person") img.classList.add("person");
-      if (item.size && item.size !== "auto") img.classList.add("ac-image-" + item.size);
+      if (token(item.size) !== "auto") addClass(img, "ac-image-", item.size);
       if (typeof item.width === "string" && /^\d+px$/.test(item.width)) img.style.width = item.width;
       if (typeof item.height === "string" && /^\d+px$/.test(item.height)) img.style.height = item.height;
       if (item.backgroundColor) img.style.backgroundColor = item.backgroundColor;
@@ -959,6 +969,16 @@
         Object.keys(last).forEach(function (spaceID) {
           if (page.lastSeen[spaceID] === last[spaceID]) return;
           const s = state.spaces.find(function (x) { return x.id === spaceID; });
+          // The bot's direct messages to people whose space the page does not show (the
+          // outsider told why her click did nothing, say) appear in the status line.
+          if (s && s.with && !admins.some(function (a) { return a.id === s.with; })) {
+            const m = s.messages[s.messages.length - 1];
+            const to = state.people.find(function (p) { return p.id === s.with; });
+            if (m && m.personId === state.bot.id) {
+              setStatus("attachbot to " + (to ? to.name : "someone") + ", directly: " + (m.text || m.markdown || ""));
+            }
+            return;
+          }
           if (s && s.with && s.with !== page.adminId && admins.some(function (a) { return a.id === s.with; })) {
             page.adminId = s.with;
             const a = admins.find(function (x) { return x.id === s.with; });
@@ -1112,11 +1132,19 @@
     function poll() {
       const path = "/sandbox/api/state" + (page.version ? "?since=" + encodeURIComponent(page.version) : "");
       request("GET", path).then(function (state) {
+        let shown = true;
         if (state.version !== page.version) {
           page.version = state.version;
-          applyState(state);
+          try {
+            applyState(state);
+          } catch (e) {
+            // Keep polling: the next state may render, and the page must not freeze.
+            shown = false;
+            setStatus("Could not show the latest state: " + e.message, true);
+            console.error(e);
+          }
         }
-        if (status.classList.contains("error") || status.textContent === "Connecting…") setStatus("Connected.");
+        if (shown && (status.classList.contains("error") || status.textContent === "Connecting…")) setStatus("Connected.");
         poll();
       }, function (e) {
         setStatus("The sandbox is not answering (" + e.message + "); retrying…", true);
