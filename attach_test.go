@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -759,5 +760,69 @@ func TestApprovalCardUndeliverable(t *testing.T) {
 	}
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times", len(got))
+	}
+}
+
+func TestTwiceAtOnce(t *testing.T) {
+	line := attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no")
+	tests := []struct {
+		name string
+		// twice returns the two deliveries to make at the same time.
+		twice func(h *harness) [2]func() error
+	}{
+		{
+			name: "the same attach line said twice",
+			twice: func(h *harness) [2]func() error {
+				say := func() error {
+					_, err := h.sim.Say(h.t.Context(), webextest.AnnID, webextest.PartnerSpaceID, line)
+					return err
+				}
+				return [2]func() error{say, say}
+			},
+		},
+		{
+			name: "Approve pressed twice",
+			twice: func(h *harness) [2]func() error {
+				_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+				requestIDIn(h.t, replies[0])
+				card := h.approvalCard(webextest.BigAdminID)
+				inputs := h.submission(card, "Approve", nil)
+				press := func() error {
+					_, err := h.sim.Click(h.t.Context(), webextest.BigAdminID, card.ID, inputs)
+					return err
+				}
+				return [2]func() error{press, press}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			calls := tt.twice(h)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, call := range calls {
+				wg.Go(func() { errs[i] = call() })
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.settle()
+			if got := len(h.provisionCalls()); got != 1 {
+				t.Errorf("POST /wholesale/customers %d times, want once", got)
+			}
+			var customers int
+			for _, c := range h.sim.Customers() {
+				if c.ExternalID != webextest.ExistingExternalID {
+					customers++
+				}
+			}
+			if customers != 1 {
+				t.Errorf("%d new wholesale customers, want 1", customers)
+			}
+		})
 	}
 }
