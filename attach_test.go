@@ -438,7 +438,7 @@ func TestProvisionTimeoutThenRetry(t *testing.T) {
 		{
 			name:   "no answer until the client gives up",
 			fault:  webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Hang: true},
-			client: &http.Client{Timeout: 500 * time.Millisecond},
+			client: &http.Client{Timeout: 2 * time.Second}, // every call's: long enough for the others under -race
 		},
 	}
 	for _, tt := range tests {

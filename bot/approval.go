@@ -163,12 +163,15 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 	id := NormalizeRequestID(requestID)
 	var problem string
 	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		if r.State == StateWithdrawn && r.DecisionEvent == t.Event.Key {
+			return nil, nil // this command withdrew it, before a crash: answer as then
+		}
 		if r.State != StateAwaitingApproval {
 			problem = fmt.Sprintf("Request %s is %s; only a request waiting for approval can be cancelled.", id, stateText(r.State))
 			return nil, nil
 		}
 		now := b.clock.Now()
-		r.State, r.Updated = StateWithdrawn, now
+		r.State, r.Updated, r.DecisionEvent = StateWithdrawn, now, t.Event.Key
 		r.audit(now, t.Actor.Email(), "withdrawn", "", "")
 		return []Outgoing{
 			{Key: "req/" + r.ID + "/withdrawn-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,

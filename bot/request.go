@@ -156,8 +156,9 @@ type Request struct {
 	DecidedBy    string    `json:"decidedBy,omitempty"`
 	DecidedAt    time.Time `json:"decidedAt,omitempty"`
 	Comment      string    `json:"comment,omitempty"`
-	// DecisionEvent is the card submission that decided the request, so that processing it
-	// again after a crash carries on instead of answering "already approved".
+	// DecisionEvent is the card submission (or the cancel command) that decided the request,
+	// so that processing it again after a crash carries on instead of answering "already
+	// approved" or "already withdrawn".
 	DecisionEvent string `json:"decisionEvent,omitempty"`
 
 	CustomerID  string          `json:"customerId,omitempty"`
