@@ -175,3 +175,20 @@ func (s *server) stop(ctx context.Context) error {
 	}
 	return errors.Join(serveErr, shutdownErr)
 }
+
+// shutdownAfter waits until ctx ends or the server fails, then stops the server and, after
+// it, the rest (closeRest), with 30 seconds for both from then. It returns the server's
+// error; closeRest's is logged.
+func shutdownAfter(ctx context.Context, front *server, closeRest func(context.Context) error, logger *slog.Logger) error {
+	select {
+	case <-ctx.Done():
+	case <-front.done: // it failed; stop reports why
+	}
+	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	httpErr := front.stop(closeCtx)
+	if err := closeRest(closeCtx); err != nil {
+		logger.Error("shutdown", "err", err)
+	}
+	return httpErr
+}

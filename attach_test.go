@@ -48,6 +48,17 @@ func (h *harness) provisionCalls() []map[string]any {
 	return bodies
 }
 
+// newCustomers counts the wholesale customers other than the seeded one.
+func (h *harness) newCustomers() int {
+	n := 0
+	for _, c := range h.sim.Customers() {
+		if c.ExternalID != webextest.ExistingExternalID {
+			n++
+		}
+	}
+	return n
+}
+
 // webexWrites returns the calls that would change something in Webex, other than the bot's
 // own messages and webhooks.
 func (h *harness) webexWrites() []string {
@@ -450,14 +461,8 @@ func TestProvisionTimeoutThenRetry(t *testing.T) {
 			if got := len(h.provisionCalls()); got != 1 {
 				t.Errorf("POST /wholesale/customers %d times, want once (the retry looks the externalId up)", got)
 			}
-			var customers int
-			for _, c := range h.sim.Customers() {
-				if c.ExternalID != webextest.ExistingExternalID {
-					customers++
-				}
-			}
-			if customers != 1 {
-				t.Errorf("Webex has %d new wholesale customers, want 1", customers)
+			if got := h.newCustomers(); got != 1 {
+				t.Errorf("Webex has %d new wholesale customers, want 1", got)
 			}
 			if got := h.sim.CountCalls(http.MethodGet, "/v1/wholesale/customers"); got < 2 {
 				t.Errorf("GET /wholesale/customers %d times; the retry must look the externalId up", got)
@@ -814,14 +819,8 @@ func TestTwiceAtOnce(t *testing.T) {
 			if got := len(h.provisionCalls()); got != 1 {
 				t.Errorf("POST /wholesale/customers %d times, want once", got)
 			}
-			var customers int
-			for _, c := range h.sim.Customers() {
-				if c.ExternalID != webextest.ExistingExternalID {
-					customers++
-				}
-			}
-			if customers != 1 {
-				t.Errorf("%d new wholesale customers, want 1", customers)
+			if got := h.newCustomers(); got != 1 {
+				t.Errorf("Webex has %d new wholesale customers, want 1", got)
 			}
 		})
 	}

@@ -76,23 +76,13 @@ func serveOn(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logg
 	}
 	front := startServer(ln, a.handler, logger, 30*time.Second)
 	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
-	startErr := a.start(ctx)
-	if startErr == nil {
-		select {
-		case <-ctx.Done():
-		case <-front.done: // it failed; stop reports why
-		}
+	if err := a.start(ctx); err != nil {
+		stopNow, cancel := context.WithCancel(ctx)
+		cancel()
+		_ = shutdownAfter(stopNow, front, a.close, logger)
+		return err
 	}
-	// The shutdown gets its own 30 seconds, from now.
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	httpErr := front.stop(closeCtx)
-	if err := a.close(closeCtx); err != nil {
-		logger.Error("shutdown", "err", err)
-	}
-	if startErr != nil {
-		return startErr
-	}
+	httpErr := shutdownAfter(ctx, front, a.close, logger)
 	logger.Info("attachbot stopped")
 	return httpErr
 }

@@ -93,16 +93,7 @@ func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.
 	logger.Info("attachbot sandbox listening", "addr", ln.Addr().String(), "db", dbPath)
 	fmt.Fprintf(stdout, "attachbot sandbox: open %s\n", pageURL)
 
-	select {
-	case <-ctx.Done():
-	case <-front.done: // it failed; stop reports why
-	}
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	httpErr := front.stop(closeCtx)
-	if err := env.close(closeCtx); err != nil {
-		logger.Error("shutdown", "err", err)
-	}
+	httpErr := shutdownAfter(ctx, front, env.close, logger)
 	logger.Info("attachbot sandbox stopped")
 	return httpErr
 }
