@@ -287,16 +287,15 @@ func TestSandboxAPIRejectsBadRequests(t *testing.T) {
 		{"body too large", "POST", "/sandbox/api/say", `{"text": "` + strings.Repeat("x", sandboxMaxBody) + `"}`, 413, "larger than"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, body := s.do(tt.method, tt.path, tt.body)
-			var got struct{ Error string }
-			if err := json.Unmarshal(body, &got); err != nil {
-				t.Fatalf("the answer is not JSON: %s", body)
-			}
-			if status != tt.wantStatus || !strings.Contains(got.Error, tt.wantError) {
-				t.Errorf("%s %s = %d %q; want %d with %q", tt.method, tt.path, status, got.Error, tt.wantStatus, tt.wantError)
-			}
-		})
+		status, body := s.do(tt.method, tt.path, tt.body)
+		var got struct{ Error string }
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Errorf("%s: the answer is not JSON: %s", tt.name, body)
+			continue
+		}
+		if status != tt.wantStatus || !strings.Contains(got.Error, tt.wantError) {
+			t.Errorf("%s: %s %s = %d %q; want %d with %q", tt.name, tt.method, tt.path, status, got.Error, tt.wantStatus, tt.wantError)
+		}
 	}
 	for _, tt := range []struct{ method, path string }{{"GET", "/sandbox/api/say"}, {"POST", "/sandbox/api/state"}} {
 		if status, _ := s.do(tt.method, tt.path, ""); status != http.StatusMethodNotAllowed {
@@ -469,26 +468,24 @@ func TestSandboxAPIOutcome(t *testing.T) {
 			func(id string) outcome { return seeded[id] }},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var v scenariosView
-			s.post("/sandbox/api/outcome", tt.in, &v)
-			got, want := map[string]outcome{}, map[string]outcome{}
-			shown := map[string]outcome{}
-			for _, o := range webextest.SeedOrgs() {
-				cur, _ := s.env.sim.Org(o.ID)
-				got[o.ID] = outcome{cur.Outcome.Status, cur.Outcome.Delay}
-				want[o.ID] = tt.want(o.ID)
-			}
-			for _, sc := range v.Scenarios {
-				shown[sc.OrgID] = outcome{sc.Outcome, time.Duration(sc.DelaySeconds * float64(time.Second))}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("the simulator's outcomes (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(want, shown); diff != "" {
-				t.Errorf("the scenarios' outcomes (-want +shown):\n%s", diff)
-			}
-		})
+		var v scenariosView
+		s.post("/sandbox/api/outcome", tt.in, &v)
+		got, want := map[string]outcome{}, map[string]outcome{}
+		shown := map[string]outcome{}
+		for _, o := range webextest.SeedOrgs() {
+			cur, _ := s.env.sim.Org(o.ID)
+			got[o.ID] = outcome{cur.Outcome.Status, cur.Outcome.Delay}
+			want[o.ID] = tt.want(o.ID)
+		}
+		for _, sc := range v.Scenarios {
+			shown[sc.OrgID] = outcome{sc.Outcome, time.Duration(sc.DelaySeconds * float64(time.Second))}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: the simulator's outcomes (-want +got):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(want, shown); diff != "" {
+			t.Errorf("%s: the scenarios' outcomes (-want +shown):\n%s", tt.name, diff)
+		}
 	}
 }
 

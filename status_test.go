@@ -1251,14 +1251,13 @@ func TestStatusCommand(t *testing.T) {
 		{command: "status ZZZZZZ", want: []string{"I don't know request ZZZZZZ."}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.command, func(t *testing.T) {
-			cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
-			replies := h.repliesTo(cmd)
-			if len(replies) != 1 {
-				t.Fatalf("got %d replies, want 1:\n%s", len(replies), statusJoined(replies))
-			}
-			statusContains(t, "the answer", replies[0].Markdown, tt.want, tt.wantNot)
-		})
+		cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
+		replies := h.repliesTo(cmd)
+		if len(replies) != 1 {
+			t.Errorf("%s: got %d replies, want 1:\n%s", tt.command, len(replies), statusJoined(replies))
+			continue
+		}
+		statusContains(t, "the answer to "+tt.command, replies[0].Markdown, tt.want, tt.wantNot)
 	}
 }
 
@@ -1295,29 +1294,27 @@ func TestStatusListCommand(t *testing.T) {
 	}
 	idRE := regexp.MustCompile(`(?m)^- \*\*(L\d{4})\*\* `)
 	for _, tt := range tests {
-		t.Run(tt.command, func(t *testing.T) {
-			cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
-			replies := h.repliesTo(cmd)
-			var got []string
-			for _, m := range replies {
-				if len(m.Markdown) > bot.MaxMessageBytes {
-					t.Errorf("a page has %d bytes, more than Webex's %d", len(m.Markdown), bot.MaxMessageBytes)
-				}
-				for _, match := range idRE.FindAllStringSubmatch(m.Markdown, -1) {
-					got = append(got, match[1])
-				}
+		cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
+		replies := h.repliesTo(cmd)
+		var got []string
+		for _, m := range replies {
+			if len(m.Markdown) > bot.MaxMessageBytes {
+				t.Errorf("%s: a page has %d bytes, more than Webex's %d", tt.command, len(m.Markdown), bot.MaxMessageBytes)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("requests listed (-want +got):\n%s", diff)
+			for _, match := range idRE.FindAllStringSubmatch(m.Markdown, -1) {
+				got = append(got, match[1])
 			}
-			text := statusJoined(replies)
-			if more := strings.Contains(text, "only the newest 200 are shown"); more != tt.wantMore {
-				t.Errorf("says there are more: %t, want %t", more, tt.wantMore)
-			}
-			if tt.wantMore && len(replies) < 2 {
-				t.Errorf("the long list came in %d message, want several pages", len(replies))
-			}
-		})
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: requests listed (-want +got):\n%s", tt.command, diff)
+		}
+		text := statusJoined(replies)
+		if more := strings.Contains(text, "only the newest 200 are shown"); more != tt.wantMore {
+			t.Errorf("%s: says there are more: %t, want %t", tt.command, more, tt.wantMore)
+		}
+		if tt.wantMore && len(replies) < 2 {
+			t.Errorf("%s: the long list came in %d message, want several pages", tt.command, len(replies))
+		}
 	}
 
 	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "list bogus")
