@@ -998,6 +998,24 @@ func TestCardRendererInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("markdown is escaped, and links and code keep their text", func(t *testing.T) {
+		for _, tt := range []struct{ md, want string }{
+			{`<img src=x onerror=alert(1)> **bold**`, `<p>&lt;img src=x onerror=alert(1)&gt; <strong>bold</strong></p>`},
+			{`[the **docs**](https://example.com/a**b**c)`, `<p><a href="https://example.com/a**b**c" target="_blank" rel="noopener noreferrer">the <strong>docs</strong></a></p>`},
+			{"`a *b* c` and *d*", `<p><code>a *b* c</code> and <em>d</em></p>`},
+			{`[x](javascript:alert(1))`, `<p>[x](javascript:alert(1))</p>`},
+		} {
+			md, err := json.Marshal(tt.md)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := get(ctx, t, "render "+tt.md, chromedp.Evaluate[string](`attachbotMarkdown(`+string(md)+`)`))
+			if got != tt.want {
+				t.Errorf("markdown %q renders as\n%s\nwant\n%s", tt.md, got, tt.want)
+			}
+		}
+	})
+
 	t.Run("values outside the enums do not break the renderer", func(t *testing.T) {
 		odd := `{"type": "AdaptiveCard", "version": "1.3", "body": [
 			{"type": "TextBlock", "text": "odd", "size": "extra large", "weight": {"x": 1}, "color": "bad\u0000"},

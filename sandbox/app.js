@@ -31,16 +31,26 @@
   // Markdown: the subset Webex renders in messages (bold, italic, code, links, lists,
   // quotes, code blocks). Everything is escaped first; only these constructs become HTML.
 
+  // emphasis renders bold and italic in escaped text.
+  function emphasis(html) {
+    return html
+      .replace(/\*\*([^*\n]+?)\*\*/g, "<strong>$1</strong>")
+      .replace(/(^|[\s(>])\*([^*\s][^*\n]*?)\*(?=[\s).,;:!?<]|$)/g, "$1<em>$2</em>");
+  }
+
+  // inlineMarkdown renders code spans and links first, as whole parts, so that emphasis
+  // inside a URL or a code span stays as it is.
   function inlineMarkdown(text) {
-    const parts = String(text).split(/(`[^`\n]+`)/);
+    const parts = String(text).split(/(`[^`\n]+`|\[[^\]\n]+\]\(https?:\/\/[^\s)]+\))/);
     return parts.map(function (part) {
       if (part.length > 1 && part[0] === "`" && part[part.length - 1] === "`") {
         return "<code>" + escapeHTML(part.slice(1, -1)) + "</code>";
       }
-      return escapeHTML(part)
-        .replace(/\*\*([^*\n]+?)\*\*/g, "<strong>$1</strong>")
-        .replace(/(^|[\s(>])\*([^*\s][^*\n]*?)\*(?=[\s).,;:!?<]|$)/g, "$1<em>$2</em>")
-        .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, '<a href="$2" target="_blank" rel="noopener noreferrer">$1</a>');
+      const link = /^\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)$/.exec(part);
+      if (link) {
+        return '<a href="' + escapeHTML(link[2]) + '" target="_blank" rel="noopener noreferrer">' + emphasis(escapeHTML(link[1])) + "</a>";
+      }
+      return emphasis(escapeHTML(part));
     }).join("");
   }
 
