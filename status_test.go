@@ -1397,3 +1397,46 @@ func TestStatusOtherPollFailuresAreNotToldPerRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusEveryErrorIsToldHoweverMany(t *testing.T) {
+	h := newStatusHarness(t, harnessOptions{})
+	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
+	var errs []webextest.ErrorDetail
+	for i := range 150 {
+		errs = append(errs, webextest.ErrorDetail{ErrorCode: 20000 + i,
+			Description: fmt.Sprintf("Simulated failure number %d of a long list, to pass Webex's message limit.", i)})
+	}
+	if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusError, errs...); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(statusFirstPoll)
+	h.statusMustSweep()
+
+	var parts []webextest.Message
+	for _, m := range h.repliesTo(cmd) {
+		if strings.Contains(m.Markdown, "code 2") {
+			parts = append(parts, m)
+		}
+	}
+	if len(parts) < 2 {
+		t.Fatalf("the errors came in %d message, want several", len(parts))
+	}
+	text := statusJoined(parts)
+	for _, p := range parts {
+		if len(p.Markdown) > bot.MaxMessageBytes {
+			t.Errorf("a part has %d bytes, more than Webex's %d", len(p.Markdown), bot.MaxMessageBytes)
+		}
+	}
+	for _, e := range errs {
+		if n := strings.Count(text, fmt.Sprintf("code %d)", e.ErrorCode)); n != 1 {
+			t.Errorf("error code %d is told %d times, want once", e.ErrorCode, n)
+		}
+	}
+	// Another sweep tells nothing again.
+	before := len(h.repliesTo(cmd))
+	h.clock.Advance(statusMaxPoll)
+	h.statusMustSweep()
+	if got := len(h.repliesTo(cmd)); got != before {
+		t.Errorf("the thread has %d messages after a sweep with no change, want still %d", got, before)
+	}
+}

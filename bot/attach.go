@@ -358,8 +358,8 @@ func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
 		r.State, r.Updated = StateRejected, now
 		r.Errors = apiErr.Details
 		r.audit(now, "attachbot", "rejected by Webex", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
-		return []Outgoing{b.notice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s), so nothing was created.\n%s",
-			r.ID, orgOf(*r), describeAPIError(apiErr)))}, nil
+		return b.longNotice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s), so nothing was created.\n%s",
+			r.ID, orgOf(*r), describeAPIError(apiErr))), nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the rejection of %s: %w", id, err)
@@ -376,6 +376,22 @@ func (b *Bot) notice(r Request, what, markdown string) Outgoing {
 		Created: b.clock.Now(),
 		Message: OutMessage{RoomID: r.RoomID, ParentID: r.ThreadID, Markdown: trimMarkdown(markdown, MaxMessageBytes)},
 	}
+}
+
+// longNotice is notice for a text that may pass Webex's limit (every error of a failed
+// provisioning, say): it is split into several messages, keyed what, what/2, what/3…,
+// instead of being cut.
+func (b *Bot) longNotice(r Request, what, markdown string) []Outgoing {
+	parts := splitMarkdown(markdown, MaxMessageBytes)
+	out := make([]Outgoing, len(parts))
+	for i, part := range parts {
+		key := what
+		if i > 0 {
+			key = fmt.Sprintf("%s/%d", what, i+1)
+		}
+		out[i] = b.notice(r, key, part)
+	}
+	return out
 }
 
 // audit appends a line to the request's audit trail.

@@ -215,7 +215,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	}
 	key := fmt.Sprintf("status/%d/%s", statusChanges(*r), status)
 	if status != StateProvisioned {
-		return append(out, b.notice(*r, key, statusText(*r, status))), nil
+		return append(out, b.longNotice(*r, key, statusText(*r, status))...), nil
 	}
 	role, mapped := partnerRole(admins)
 	r.Role = role
