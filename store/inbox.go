@@ -50,22 +50,9 @@ func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
 
 // Events returns the inbox, oldest first: by Received, then by key.
 func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var evs []bot.Event
-	err := db.bdb.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			var ev bot.Event
-			if err := decodeJSON(k, v, &ev); err != nil {
-				return err
-			}
-			evs = append(evs, ev)
-			return nil
-		})
-	})
+	evs, err := readAll[bot.Event](ctx, db, bucketEvents, "the inbox")
 	if err != nil {
-		return nil, fmt.Errorf("read the inbox: %w", err)
+		return nil, err
 	}
 	slices.SortFunc(evs, func(a, b bot.Event) int {
 		if c := a.Received.Compare(b.Received); c != 0 {

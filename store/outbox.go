@@ -72,24 +72,7 @@ func enqueue(tx *bolt.Tx, out []bot.Outgoing) error {
 
 // Outbox returns the messages waiting to be sent, in the order they were enqueued.
 func (db *DB) Outbox(ctx context.Context) ([]bot.Outgoing, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var out []bot.Outgoing
-	err := db.bdb.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			var o bot.Outgoing
-			if err := decodeJSON(k, v, &o); err != nil {
-				return err
-			}
-			out = append(out, o)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read the outbox: %w", err)
-	}
-	return out, nil
+	return readAll[bot.Outgoing](ctx, db, bucketOutbox, "the outbox")
 }
 
 // SaveOutgoing replaces a waiting message, found by its key (to record its attempts, when to

@@ -191,6 +191,29 @@ func decodeJSON(key, data []byte, v any) error {
 	return nil
 }
 
+// readAll decodes every value of a bucket, in key order, in one read transaction; what
+// names the values in an error.
+func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var all []T
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			var x T
+			if err := decodeJSON(k, v, &x); err != nil {
+				return err
+			}
+			all = append(all, x)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return all, nil
+}
+
 // has reports whether b has key. Unlike Get it works for keys with empty values.
 func has(b *bolt.Bucket, key []byte) bool {
 	k, _ := b.Cursor().Seek(key)

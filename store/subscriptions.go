@@ -50,24 +50,7 @@ func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
 
 // Subscriptions returns every digest subscription, by room id.
 func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	var subs []bot.Subscription
-	err := db.bdb.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSubscriptions).ForEach(func(k, v []byte) error {
-			var s bot.Subscription
-			if err := decodeJSON(k, v, &s); err != nil {
-				return err
-			}
-			subs = append(subs, s)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read subscriptions: %w", err)
-	}
-	return subs, nil
+	return readAll[bot.Subscription](ctx, db, bucketSubscriptions, "subscriptions")
 }
 
 // RecordDigest enqueues a space's digest (see Enqueue) and sets its subscription's LastSent
