@@ -67,7 +67,7 @@ func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
 	}
 	b, err := bot.New(bot.Config{
 		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
-		Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
+		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
 		FirstPoll: w.FirstPoll, MaxPoll: w.MaxPoll,
 	}, bot.Deps{

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
@@ -27,6 +28,8 @@ type config struct {
 	ApprovalTTL   time.Duration
 	StuckAfter    time.Duration
 	PartnerName   string
+	// AdminSpaces are room ids where request commands may act on any space's requests.
+	AdminSpaces []string
 	// OAuth is the partner integration's client and refresh token, for renewing the partner
 	// token; all three variables or none.
 	OAuth struct{ ClientID, ClientSecret, RefreshToken string }
@@ -84,6 +87,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", 2*time.Hour); err != nil {
 		return c, err
 	}
+	if c.AdminSpaces, err = parseRoomIDs(getenv("ADMIN_SPACES")); err != nil {
+		return c, fmt.Errorf("ADMIN_SPACES: %w", err)
+	}
 	c.OAuth.ClientID = strings.TrimSpace(getenv("WEBEX_CLIENT_ID"))
 	c.OAuth.ClientSecret = strings.TrimSpace(getenv("WEBEX_CLIENT_SECRET"))
 	c.OAuth.RefreshToken = strings.TrimSpace(getenv("WEBEX_REFRESH_TOKEN"))
@@ -122,6 +128,34 @@ func parseTemplates(s string) ([]bot.Template, error) {
 		return nil, fmt.Errorf("at least one name=provisioningId is required (Partner Hub > Onboarding templates)")
 	}
 	return ts, nil
+}
+
+// parseRoomIDs reads comma-separated Webex room ids: base64 of a ciscospark://…/ROOM/… URI,
+// as the ids Webex hands out are.
+func parseRoomIDs(s string) ([]string, error) {
+	var ids []string
+	for _, entry := range strings.Split(s, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		if !isRoomID(entry) {
+			return nil, fmt.Errorf("%q is not a Webex room id (the id of a space, as GET /rooms lists it)", entry)
+		}
+		ids = append(ids, entry)
+	}
+	return ids, nil
+}
+
+// isRoomID reports whether s is a Webex room id.
+func isRoomID(s string) bool {
+	raw := strings.TrimRight(s, "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if decoded, err := enc.DecodeString(raw); err == nil {
+			parts := strings.Split(string(decoded), "/")
+			return len(parts) == 5 && parts[0] == "ciscospark:" && parts[3] == "ROOM" && parts[4] != ""
+		}
+	}
+	return false
 }
 
 // parseDuration reads an optional duration such as 168h or 30m.

@@ -67,6 +67,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"POLL_SCHEDULE", "every minute", `POLL_SCHEDULE="every minute" is not a cron spec`},
 		{"APPROVAL_TTL", "7d", `APPROVAL_TTL="7d" is not a positive duration`},
 		{"STUCK_AFTER", "-1h", `STUCK_AFTER="-1h" is not a positive duration`},
+		{"ADMIN_SPACES", "ops-space", `ADMIN_SPACES: "ops-space" is not a Webex room id`},
+		{"ADMIN_SPACES", "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9hYmM", `ADMIN_SPACES: "Y2lzY29zcGFyazovL3VzL1BFT1BMRS9hYmM" is not a Webex room id`},
 	}
 	for _, tt := range tests {
 		env := validEnv()
@@ -78,5 +80,18 @@ func TestLoadConfigErrors(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "bot-token") {
 			t.Errorf("%s=%q: error %q reveals a token", tt.name, tt.value, err)
 		}
+	}
+}
+
+func TestLoadConfigAdminSpaces(t *testing.T) {
+	env := validEnv()
+	env["ADMIN_SPACES"] = " Y2lzY29zcGFyazovL3VzL1JPT00vYWJj , Y2lzY29zcGFyazovL3VzL1JPT00vZGVm,"
+	got, err := loadConfig(getenvFrom(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Y2lzY29zcGFyazovL3VzL1JPT00vYWJj", "Y2lzY29zcGFyazovL3VzL1JPT00vZGVm"}
+	if diff := cmp.Diff(want, got.AdminSpaces); diff != "" {
+		t.Errorf("ADMIN_SPACES (-want +got):\n%s", diff)
 	}
 }

@@ -12,7 +12,12 @@ import (
 // refused and the partner's thread is told. The first click wins: a later one is told what
 // already happened. Approval starts provisioning at once.
 func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve bool, comment string) error {
-	id := NormalizeRequestID(requestID)
+	id, valid := ParseRequestID(requestID)
+	if !valid {
+		b.log.Warn("card submission with a malformed request id ignored", "person_email", t.Actor.Email())
+		t.Reply(damagedCard)
+		return nil
+	}
 	r, err := b.db.Request(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		t.Replyf("I don't know request %s; it may have been removed.", id)
@@ -124,7 +129,11 @@ func orDefault(s, def string) string {
 
 // Remind sends the approval card of a waiting request again.
 func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
-	id := NormalizeRequestID(requestID)
+	found, ok, err := b.RequestForCommand(ctx, t, requestID)
+	if !ok || err != nil {
+		return err
+	}
+	id := found.ID
 	var problem string
 	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
 		if r.State != StateAwaitingApproval {
@@ -160,7 +169,11 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 // Cancel withdraws a request that is waiting for approval; a later click on its card is told
 // it was withdrawn.
 func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
-	id := NormalizeRequestID(requestID)
+	found, ok, err := b.RequestForCommand(ctx, t, requestID)
+	if !ok || err != nil {
+		return err
+	}
+	id := found.ID
 	var problem string
 	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
 		if r.State == StateWithdrawn && r.DecisionEvent == t.Event.Key {
@@ -212,14 +225,9 @@ func (b *Bot) Status(ctx context.Context, t *Turn, requestID string) error {
 		t.Reply(strings.Join(lines, "\n"))
 		return nil
 	}
-	id := NormalizeRequestID(requestID)
-	r, err := b.db.Request(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("load request %s: %w", id, err)
+	r, ok, err := b.RequestForCommand(ctx, t, requestID)
+	if !ok || err != nil {
+		return err
 	}
 	t.Reply(formatRequest(r))
 	return nil

@@ -16,6 +16,10 @@ type Config struct {
 	// PartnerName is how customer admins are told who asks (default: the requester's
 	// email domain).
 	PartnerName string
+	// AdminSpaces are the room ids of the spaces where `status <id>`, `cancel <id>`,
+	// `remind <id>` and `retry <id>` may act on a request made in any space; elsewhere they act
+	// only on the requests made in the same space.
+	AdminSpaces []string
 	// Workers is how many events are processed at once (default 4).
 	Workers int
 	// ApprovalTTL is how long a customer admin has to approve (default 7 days).

@@ -73,7 +73,12 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		t.Reply(refusalText)
 		return nil
 	}
-	id := NormalizeRequestID(requestID)
+	id, valid := ParseRequestID(requestID)
+	if !valid {
+		b.log.Warn("card submission with a malformed request id ignored", "person_email", t.Actor.Email())
+		t.Reply(damagedCard)
+		return nil
+	}
 	var problem string
 	r, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
 		if r.State != StateProvisioned && r.State != StateProvisionedWithErrors {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"attachbot/bot"
+	"attachbot/webex/webextest"
+)
+
+// The attacks of the adversarial review, played end to end through the simulated Webex.
+
+func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+	id := requestIDIn(t, replies[0])
+	bad := []string{
+		"[K7QM2X](https://evil.example)", // a live link
+		"**K7QM2X**",                     // emphasis
+		"K7QM2X1",                        // too long
+		"ZZQQ",                           // too short
+		"K7QMOX",                         // O is not of the alphabet
+		"<@personEmail:eve@elsewhere.example>",
+	}
+	for _, command := range []string{"status", "cancel", "remind"} {
+		for _, raw := range bad {
+			cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, command+" "+raw)
+			got := joined(h.repliesTo(cmd))
+			mustContain(t, command+" "+raw, got, "That is not a request id")
+			lower := strings.ToLower(got)
+			if strings.Contains(lower, strings.ToLower(raw)) || strings.Contains(lower, "evil.example") || strings.Contains(lower, "eve@") {
+				t.Errorf("%s %s: the reply echoes the id:\n%s", command, raw, got)
+			}
+		}
+	}
+	if r := h.mustRequest(id); r.State != bot.StateAwaitingApproval {
+		t.Errorf("state %s after commands with bad ids, want %s", r.State, bot.StateAwaitingApproval)
+	}
+	if got := h.directFromBot(webextest.BigAdminID); len(got) != 1 {
+		t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), joined(got))
+	}
+
+	// A lower-case id, as people type it, is still one.
+	mustContain(t, "status in lower case", joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+strings.ToLower(id)))),
+		id, webextest.BigAdminEmail)
+
+	// A card whose request id was tampered with is refused without echo.
+	card := h.approvalCard(webextest.BigAdminID)
+	inputs := h.submission(card, "Approve", nil)
+	inputs[bot.FieldRequestID] = "[click](https://evil.example)"
+	h.click(webextest.BigAdminID, card.ID, inputs)
+	admin := h.directFromBot(webextest.BigAdminID)
+	last := admin[len(admin)-1].Markdown
+	mustContain(t, "the answer to a tampered card", last, "This card is damaged or out of date")
+	if strings.Contains(last, "evil.example") {
+		t.Errorf("the answer to a tampered card echoes its id:\n%s", last)
+	}
+	if got := h.provisionCalls(); len(got) != 0 {
+		t.Errorf("POST /wholesale/customers %d times after a tampered card", len(got))
+	}
+}
+
+func TestRequestCommandsActOnlyInTheRequestsSpace(t *testing.T) {
+	for _, command := range []string{"status", "cancel", "remind"} {
+		t.Run(command, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+			id := requestIDIn(t, replies[0])
+			other := h.statusAddRoom("Another partner space")
+			before := h.mustRequest(id)
+
+			got := joined(h.repliesTo(h.say(webextest.AnnID, other, command+" "+id)))
+			mustContain(t, command+" in another space", got, "was made in another space", "the space where it was requested")
+			for _, secret := range []string{webextest.BigAdminEmail, webextest.BigOrgID, "Bigcorp", "approval"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("%s in another space shows %q:\n%s", command, secret, got)
+				}
+			}
+			after := h.mustRequest(id)
+			if after.State != before.State || len(after.Audit) != len(before.Audit) || !after.RemindedAt.Equal(before.RemindedAt) {
+				t.Errorf("%s in another space changed the request: state %s → %s, %d → %d audit lines",
+					command, before.State, after.State, len(before.Audit), len(after.Audit))
+			}
+			if got := h.directFromBot(webextest.BigAdminID); len(got) != 1 {
+				t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), joined(got))
+			}
+		})
+	}
+}
+
+func TestRequestCommandsInAnAdminSpace(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// The space's id is known once the simulated Webex made it: attachbot is restarted
+	// with it in ADMIN_SPACES.
+	ops := h.statusAddRoom("Partner operations")
+	h.closeApp(h.app)
+	h.cfg.AdminSpaces = []string{ops}
+	h.startApp()
+
+	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+	id := requestIDIn(t, replies[0])
+
+	mustContain(t, "status in the admin space", joined(h.repliesTo(h.say(webextest.AnnID, ops, "status "+id))), id, webextest.BigAdminEmail)
+	mustContain(t, "cancel in the admin space", joined(h.repliesTo(h.say(webextest.AnnID, ops, "cancel "+id))), "is withdrawn")
+	if got := h.mustRequest(id).State; got != bot.StateWithdrawn {
+		t.Errorf("state %s after cancel in the admin space, want %s", got, bot.StateWithdrawn)
+	}
+}
+
+// mustRequest returns a request as the store has it now.
+func (h *harness) mustRequest(id string) bot.Request {
+	h.t.Helper()
+	r, err := h.app.db.Request(h.t.Context(), id)
+	if err != nil {
+		h.t.Fatalf("load request %s: %v", id, err)
+	}
+	return r
+}
