@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"attachbot/bot"
 	"attachbot/webex/webextest"
@@ -115,4 +118,103 @@ func (h *harness) mustRequest(id string) bot.Request {
 		h.t.Fatalf("load request %s: %v", id, err)
 	}
 	return r
+}
+
+// capturedClick returns the latest delivery of a card submission, as an eavesdropper on the
+// bot's webhook would have captured it: signed bytes.
+func (h *harness) capturedClick() webextest.Delivery {
+	h.t.Helper()
+	ds := h.sim.Deliveries()
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].Resource == "attachmentActions" {
+			return ds[i]
+		}
+	}
+	h.t.Fatal("no card submission was delivered")
+	return webextest.Delivery{}
+}
+
+func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		// replay sends the captured delivery again; it returns the bot's HTTP status.
+		replay func(h *harness, d webextest.Delivery) int
+	}{
+		{
+			name: "the signed bytes, as captured",
+			replay: func(h *harness, d webextest.Delivery) int {
+				got, err := h.sim.Redeliver(h.t.Context(), d)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				return got.Status
+			},
+		},
+		{
+			// A delivery that does not say when the click happened (as if Webex had left
+			// data.created out) is judged by the card submission Webex returns.
+			name: "an envelope without data.created",
+			replay: func(h *harness, d webextest.Delivery) int {
+				var env map[string]any
+				if err := json.Unmarshal(d.Body, &env); err != nil {
+					h.t.Fatal(err)
+				}
+				delete(env["data"].(map[string]any), "created")
+				body, err := json.Marshal(env)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				got, err := h.sim.SendSigned(h.t.Context(), d.TargetURL, h.cfg.WebhookSecret, body)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				return got.Status
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// An operator gave customer admins two weeks to approve.
+			h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *config) { c.ApprovalTTL = 14 * 24 * time.Hour }})
+			_, r, card := h.statusAwaitingApproval()
+
+			// The customer admin's click reaches the bot, which cannot read it from Webex
+			// and gives it up; its key is remembered as processed. Someone captured the
+			// signed delivery.
+			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/attachment/actions/*", Status: http.StatusNotFound, Times: 1})
+			h.press(webextest.BigAdminID, card, "Approve", nil)
+			captured := h.capturedClick()
+			if got := h.mustRequest(r.ID).State; got != bot.StateAwaitingApproval {
+				t.Fatalf("state %s after the unreadable click, want %s", got, bot.StateAwaitingApproval)
+			}
+
+			// Eight days later the processed key has been pruned (Retention: 7 days).
+			h.clock.Advance(8 * 24 * time.Hour)
+			h.statusMustSweep()
+
+			if got := tt.replay(h, captured); got != http.StatusOK {
+				t.Errorf("the replay was answered %d, want 200 (acknowledged)", got)
+			}
+			h.settle()
+			if got := h.provisionCalls(); len(got) != 0 {
+				t.Errorf("POST /wholesale/customers %d times after a replay of an eight-day-old click", len(got))
+			}
+			if got := h.mustRequest(r.ID); got.State != bot.StateAwaitingApproval || got.DecidedBy != "" {
+				t.Errorf("after the replay: state %s, decided by %q; want %s, undecided", got.State, got.DecidedBy, bot.StateAwaitingApproval)
+			}
+		})
+	}
+}
+
+func TestAClickOnADayOldCardStillCounts(t *testing.T) {
+	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	_, r, card := h.statusAwaitingApproval()
+	h.clock.Advance(23 * time.Hour) // the card is old; the click is not
+	h.press(webextest.BigAdminID, card, "Approve", nil)
+	if got := h.mustRequest(r.ID).State; got == bot.StateAwaitingApproval {
+		t.Errorf("a click on a day-old card was not acted on")
+	}
+	if got := h.provisionCalls(); len(got) != 1 {
+		t.Errorf("POST /wholesale/customers %d times, want once", len(got))
+	}
 }

@@ -209,6 +209,10 @@ func (b *Bot) Accept(ctx context.Context, ev Event) error {
 	if ev.Received.IsZero() {
 		ev.Received = b.clock.Now()
 	}
+	if stale(ev.Created, ev.Received) {
+		b.log.Warn("stale webhook delivery acknowledged and ignored: a replay, or delivered days late", "event", ev.Key, "created", ev.Created, "received", ev.Received)
+		return nil
+	}
 	added, err := b.db.AddEvent(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("store event %s: %w", ev.Key, err)

@@ -6,16 +6,32 @@ import "time"
 // processed. Key identifies the underlying change (resource, event and data id), so that a
 // redelivery of the same change is recognised.
 type Event struct {
-	Key       string    `json:"key"`
-	Resource  string    `json:"resource"`
-	Event     string    `json:"event"`
-	DataID    string    `json:"dataId"`
-	ActorID   string    `json:"actorId"`
-	RoomID    string    `json:"roomId"`
+	Key      string `json:"key"`
+	Resource string `json:"resource"`
+	Event    string `json:"event"`
+	DataID   string `json:"dataId"`
+	ActorID  string `json:"actorId"`
+	RoomID   string `json:"roomId"`
+	// Created is when the change happened, as the signed delivery's data.created says
+	// (zero when it did not say).
+	Created   time.Time `json:"created,omitempty"`
 	Received  time.Time `json:"received"`
 	Attempts  int       `json:"attempts"`
 	NotBefore time.Time `json:"notBefore,omitempty"`
 	LastError string    `json:"lastError,omitempty"`
+}
+
+// MaxEventAge is how old a change may be when its delivery comes in. Webex delivers at once
+// and retries for minutes, not days; an older delivery is a replay of captured bytes (whose
+// key may have been forgotten once Config.Retention passed), and is acknowledged without being
+// acted on.
+const MaxEventAge = 24 * time.Hour
+
+// stale reports whether a change created at created is too old to act on when it was
+// received at received. An unknown creation time is not stale here; the resource read from
+// Webex tells it.
+func stale(created, received time.Time) bool {
+	return !created.IsZero() && received.Sub(created) > MaxEventAge
 }
 
 // EventKey returns the deduplication key of a webhook delivery.

@@ -165,6 +165,9 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		if msg.PersonID == b.me.ID {
 			return t, nil
 		}
+		if b.staleResource(ev, msg.Created) {
+			return t, nil
+		}
 		t.RoomID, t.ThreadID = msg.RoomID, msg.ThreadRoot()
 		t.Actor = Person{ID: msg.PersonID, Emails: []string{msg.PersonEmail}}
 		if !b.cfg.PartnerAdmins.Allows(msg.PersonEmail) {
@@ -179,6 +182,9 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 			return t, fmt.Errorf("read card submission %s: %w", ev.DataID, err)
 		}
 		if action.PersonID == b.me.ID {
+			return t, nil
+		}
+		if b.staleResource(ev, action.Created) {
 			return t, nil
 		}
 		person, err := b.webex.Person(ctx, action.PersonID)
@@ -196,6 +202,22 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		b.log.Info("event of no interest ignored", "event", ev.Key)
 		return t, nil
 	}
+}
+
+// staleResource reports, and logs, that the message or card submission an event refers to
+// was created more than MaxEventAge before the event was received: Webex's own record of it
+// is authoritative, whatever the delivery said. An event without a received time (kept by an
+// older version) is measured against now.
+func (b *Bot) staleResource(ev Event, created time.Time) bool {
+	received := ev.Received
+	if received.IsZero() {
+		received = b.clock.Now()
+	}
+	if !stale(created, received) {
+		return false
+	}
+	b.log.Warn("event about an old message or card submission ignored: a replay, or delivered days late", "event", ev.Key, "created", created, "received", received)
+	return true
 }
 
 // refusalText answers someone who may not command the bot.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"attachbot/bot"
 )
@@ -24,8 +25,9 @@ type envelope struct {
 	Event    string `json:"event"`
 	ActorID  string `json:"actorId"`
 	Data     struct {
-		ID     string `json:"id"`
-		RoomID string `json:"roomId"`
+		ID      string `json:"id"`
+		RoomID  string `json:"roomId"`
+		Created string `json:"created"`
 	} `json:"data"`
 }
 
@@ -62,6 +64,10 @@ func handleWebhook(inbox Inbox, secret []byte, logger *slog.Logger) http.Handler
 			Key:      bot.EventKey(env.Resource, env.Event, env.Data.ID),
 			Resource: env.Resource, Event: env.Event, DataID: env.Data.ID,
 			ActorID: env.ActorID, RoomID: env.Data.RoomID,
+			// data.created is part of the signed bytes, so a replay carries the original
+			// time; the bot refuses what is too old. Unparseable, it is left to the check of
+			// the resource Webex returns.
+			Created: parseCreated(env.Data.Created),
 		}
 		if err := inbox.Accept(r.Context(), ev); err != nil {
 			logger.Error("webhook not stored; Webex may deliver it again", "event", ev.Key, "err", err)
@@ -70,6 +76,16 @@ func handleWebhook(inbox Inbox, secret []byte, logger *slog.Logger) http.Handler
 		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// parseCreated reads a Webex timestamp (RFC 3339, such as 2015-10-18T14:26:16.000Z), or
+// returns the zero time.
+func parseCreated(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // validSignature checks X-Spark-Signature (and X-Webex-Signature, which some Webex
