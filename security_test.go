@@ -218,3 +218,56 @@ func TestAClickOnADayOldCardStillCounts(t *testing.T) {
 		t.Errorf("POST /wholesale/customers %d times, want once", len(got))
 	}
 }
+
+func TestLostProvisioningAnswerThenConflictLinksTheCustomer(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// Webex creates the customer but its answer is lost; its customer list does not show the
+	// new customer to the next lookup, so the re-submission is answered 409.
+	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
+	h.sim.LagCustomerList(1)
+	cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+
+	if got := len(h.provisionCalls()); got != 2 {
+		t.Fatalf("POST /wholesale/customers %d times, want 2 (the lost one and the re-submission)", got)
+	}
+	if got := h.newCustomers(); got != 1 {
+		t.Errorf("Webex has %d new wholesale customers, want 1", got)
+	}
+	thread := h.repliesTo(cmd)
+	id := requestIDIn(t, thread[0])
+	r := h.mustRequest(id)
+	customers := h.sim.Customers()
+	if r.State != bot.StateProvisioning || r.CustomerID != customers[len(customers)-1].ID {
+		t.Errorf("request %s: state %s, customer %q; want %s, linked to %s", id, r.State, r.CustomerID, bot.StateProvisioning, customers[len(customers)-1].ID)
+	}
+	text := joined(thread)
+	if strings.Contains(text, "nothing was created") || strings.Contains(text, "refused") {
+		t.Errorf("the thread says the provisioning was refused:\n%s", text)
+	}
+	mustContain(t, "the audit trail", joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))),
+		"answer lost", "answered 409: an earlier submission went through: found by externalId")
+
+	// The request is polled until it ends.
+	h.clock.Advance(time.Hour)
+	if err := h.app.bot.Sweep(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := h.mustRequest(id).State; got != bot.StateProvisioned {
+		t.Errorf("state %s after polling, want %s", got, bot.StateProvisioned)
+	}
+}
+
+func TestLostProvisioningAnswerThenConflictNeverSaysNothingWasCreated(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// The customer list does not show the new customer to any lookup of this submission.
+	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
+	h.sim.LagCustomerList(3)
+	cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+
+	text := joined(h.repliesTo(cmd))
+	if strings.Contains(text, "nothing was created") {
+		t.Errorf("the thread says nothing was created, though Webex created the customer:\n%s", text)
+	}
+	mustContain(t, "the thread", text, "The answer to an earlier submission was lost", "check Partner Hub")
+}

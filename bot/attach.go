@@ -323,13 +323,27 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	} else {
 		done, err = b.partner.Provision(ctx, r.Spec.CustomerRequest())
 		var apiErr *APIError
-		if err != nil && (errors.Is(err, ErrOutcomeUnknown) || !errors.As(err, &apiErr) || apiErr.Temporary()) {
+		if errors.Is(err, ErrOutcomeUnknown) {
+			return b.outcomeUnknown(ctx, id, err)
+		}
+		if err != nil && (!errors.As(err, &apiErr) || apiErr.Temporary()) {
 			return fmt.Errorf("provision request %s: %w", id, err)
+		}
+		how = "POST /wholesale/customers answered 202"
+		if err != nil && apiErr.Status == http.StatusConflict {
+			// Perhaps an earlier submission went through: its customer is looked up again.
+			c, foundBy, ok, lookErr := b.findOwnCustomer(ctx, r.Spec)
+			if lookErr != nil {
+				return fmt.Errorf("provision request %s: after a 409: %w", id, lookErr)
+			}
+			if ok {
+				done, err = Provisioned{CustomerID: c.ID, TrackingID: apiErr.TrackingID}, nil
+				how = "POST /wholesale/customers answered 409: an earlier submission went through: found by " + foundBy
+			}
 		}
 		if err != nil {
 			return b.rejected(ctx, id, apiErr)
 		}
-		how = "POST /wholesale/customers answered 202"
 	}
 	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
 		if r.State != StateSubmitting {
@@ -358,6 +372,11 @@ func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
 		r.State, r.Updated = StateRejected, now
 		r.Errors = apiErr.Details
 		r.audit(now, "attachbot", "rejected by Webex", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
+		if r.OutcomeUnknown {
+			// An earlier submission may have gone through: never say nothing was created.
+			return b.longNotice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s). The answer to an earlier submission was lost, and I found no customer for it by externalId `%s` or orgId: check Partner Hub before submitting it again.\n%s",
+				r.ID, orgOf(*r), r.Spec.ExternalID, describeAPIError(apiErr))), nil
+		}
 		return b.longNotice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s), so nothing was created.\n%s",
 			r.ID, orgOf(*r), describeAPIError(apiErr))), nil
 	})

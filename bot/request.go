@@ -170,6 +170,10 @@ type Request struct {
 	// is cleared when a poll succeeds again.
 	PollFailureTold bool `json:"pollFailureTold,omitempty"`
 
+	// OutcomeUnknown says the answer to a submission was lost: Webex may have created the
+	// customer, so a refusal of the next submission is not "nothing was created".
+	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
+
 	Submitted    time.Time     `json:"submitted,omitempty"` // when Webex accepted it
 	NextPoll     time.Time     `json:"nextPoll,omitempty"`
 	PollInterval time.Duration `json:"pollInterval,omitempty"`

@@ -126,6 +126,7 @@ type Sim struct {
 	customers     map[string]*customer
 	customerOrder []string
 	faults        []*faultState
+	listLag       listLag
 	calls         []Call
 	deliveries    []Delivery
 }

@@ -534,7 +534,8 @@ func (s *Sim) handleListCustomers(q *request) reply {
 	}
 	orgID, externalID := q.query.Get("orgId"), q.query.Get("externalId")
 	var found []Customer
-	for _, id := range s.customerOrder {
+	listed := s.listLag.listedLocked(len(s.customerOrder))
+	for _, id := range s.customerOrder[:listed] {
 		c := s.customers[id]
 		switch {
 		case orgID != "" && c.orgID != orgID,
