@@ -589,7 +589,8 @@ func TestRemindAndCancel(t *testing.T) {
 	for _, tt := range []struct{ line, want string }{
 		{"remind " + id, "Request " + id + " is withdrawn, so there is nothing to remind anyone of."},
 		{"cancel " + id, "only a request waiting for approval can be cancelled"},
-		{"remind NOSUCH", "I don't know request NOSUCH."},
+		{"remind ZZZZZZ", "I don't know request ZZZZZZ."},
+		{"remind NOSUCH", "That is not a request id"}, // O and U are not of the id alphabet
 	} {
 		mustContain(t, "the answer to "+tt.line, joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.line))), tt.want)
 	}

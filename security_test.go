@@ -271,3 +271,136 @@ func TestLostProvisioningAnswerThenConflictNeverSaysNothingWasCreated(t *testing
 	}
 	mustContain(t, "the thread", text, "The answer to an earlier submission was lost", "check Partner Hub")
 }
+
+func TestApprovalGate(t *testing.T) {
+	const bigUser = "user2@bigcorp.example" // a person of Bigcorp, not its admin
+	tests := []struct {
+		name          string
+		orgID         string
+		approverEmail string
+		roles         []string // set on the approver when not nil
+		facts         string
+		wantProvision bool
+		wantThread    []string
+		wantNot       []string
+		wantApprover  string // in what the bot told the approver
+	}{
+		{
+			name: "a full admin", orgID: webextest.BigOrgID, approverEmail: webextest.BigAdminEmail,
+			facts: "verified-domain=no claimed-domain=no", wantProvision: true,
+			wantThread: []string{"**approved**"}, wantNot: []string{"could not check"},
+		},
+		{
+			name: "a user of the organization", orgID: webextest.BigOrgID, approverEmail: bigUser,
+			facts:         "verified-domain=no claimed-domain=no",
+			wantThread:    []string{bigUser + " tried to approve attach", "not a full admin of the organization"},
+			wantNot:       []string{"**approved**"},
+			wantApprover:  "not a full admin of your organization",
+			wantProvision: false,
+		},
+		{
+			name: "a user admin, not a full admin", orgID: webextest.BigOrgID, approverEmail: bigUser,
+			roles: []string{webextest.UserAdminRoleID}, facts: "verified-domain=no claimed-domain=no",
+			wantThread:   []string{"not a full admin of the organization"},
+			wantNot:      []string{"**approved**"},
+			wantApprover: "not a full admin of your organization",
+		},
+		{
+			name: "roles the partner cannot read", orgID: webextest.HiddenOrgID, approverEmail: webextest.HiddenAdminEmail,
+			wantProvision: true,
+			wantThread:    []string{"**approved**", "I could not check that " + webextest.HiddenAdminEmail + " is a full admin of the organization"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			approver, ok := h.sim.PersonByEmail(tt.approverEmail)
+			if !ok {
+				t.Fatalf("no person %s", tt.approverEmail)
+			}
+			if tt.roles != nil {
+				h.sim.SetRoles(approver.ID, tt.roles...)
+			}
+			cmd, replies := h.attach(attachLine(tt.orgID, tt.approverEmail, "webex_meetings", tt.facts))
+			id := requestIDIn(t, replies[0])
+			h.press(approver.ID, h.approvalCard(approver.ID), "Approve", nil)
+
+			if got, want := len(h.provisionCalls()), map[bool]int{true: 1}[tt.wantProvision]; got != want {
+				t.Errorf("POST /wholesale/customers %d times, want %d", got, want)
+			}
+			thread := joined(h.repliesTo(cmd))
+			mustContain(t, "the partner thread", thread, tt.wantThread...)
+			for _, not := range tt.wantNot {
+				if strings.Contains(thread, not) {
+					t.Errorf("the partner thread says %q:\n%s", not, thread)
+				}
+			}
+			if tt.wantApprover != "" {
+				told := h.directFromBot(approver.ID)
+				mustContain(t, "what the approver was told", told[len(told)-1].Markdown, tt.wantApprover, "Nothing was changed")
+				if got := h.mustRequest(id).State; got != bot.StateAwaitingApproval {
+					t.Errorf("state %s after a refused approval, want %s", got, bot.StateAwaitingApproval)
+				}
+				// Declining is not gated.
+				h.press(approver.ID, h.approvalCard(approver.ID), "Decline", nil)
+				if got := h.mustRequest(id).State; got != bot.StateDeclined {
+					t.Errorf("state %s after the decline, want %s", got, bot.StateDeclined)
+				}
+			}
+		})
+	}
+}
+
+func TestAttachAfterADeclinedOrExpiredRequestNeedsApprovalAgain(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(h *harness, card webextest.Message)
+		want bot.State
+	}{
+		{
+			name: "declined",
+			end: func(h *harness, card webextest.Message) {
+				h.press(webextest.SmallAdminID, card, "Decline", nil)
+			},
+			want: bot.StateDeclined,
+		},
+		{
+			name: "expired",
+			end: func(h *harness, _ webextest.Message) {
+				h.clock.Advance(8 * 24 * time.Hour)
+				h.statusMustSweep()
+			},
+			want: bot.StateExpired,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			// The first attach needs approval (a declared verified domain), which ends
+			// without it.
+			_, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=yes claimed-domain=no"))
+			first := requestIDIn(t, replies[0])
+			tt.end(h, h.approvalCard(webextest.SmallAdminID))
+			if got := h.mustRequest(first).State; got != tt.want {
+				t.Fatalf("the first request is %s, want %s", got, tt.want)
+			}
+
+			// The partner now declares what would make it automatic.
+			cmd, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+			if len(replies) == 0 {
+				t.Fatal("no reply to the second attach")
+			}
+			second := h.mustRequest(requestIDIn(t, replies[0]))
+			if second.State != bot.StateAwaitingApproval {
+				t.Errorf("the second request is %s, want %s", second.State, bot.StateAwaitingApproval)
+			}
+			mustContain(t, "the reply to the second attach", joined(h.repliesTo(cmd)), bot.CriterionEarlierRefusal)
+			if got := h.provisionCalls(); len(got) != 0 {
+				t.Errorf("POST /wholesale/customers %d times without the customer admin's approval", len(got))
+			}
+			if got := len(h.statusCards(webextest.SmallAdminID)); got != 2 {
+				t.Errorf("the customer admin got %d approval cards, want 2", got)
+			}
+		})
+	}
+}

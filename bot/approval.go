@@ -39,6 +39,28 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		}})
 		return nil
 	}
+	// Only a full admin of the organization may let the partner in; declining is always
+	// allowed. Where the partner's token cannot read the approver's roles, the approval
+	// goes on and the partner is told the role was not checked.
+	unchecked := false
+	if approve && r.State == StateAwaitingApproval {
+		check, err := b.checkApprover(ctx, t.Actor.ID)
+		if err != nil {
+			return fmt.Errorf("check the approver of %s: %w", id, err)
+		}
+		switch check {
+		case approverNotAdmin:
+			b.log.Warn("approval click refused: not a full admin", "request", id, "person_email", actor)
+			t.Tell(fmt.Sprintf("Sorry, you can't approve request %s: Webex shows that your account is not a full admin of your organization, and only a full admin can let a partner in. Nothing was changed.", id))
+			t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
+				RoomID: r.RoomID, ParentID: r.ThreadID,
+				Markdown: fmt.Sprintf("%s tried to approve attach **%s** and was refused: Webex shows they are not a full admin of the organization. `cancel %s` withdraws it; attach again with admin= set to a full admin's email.", actor, id, id),
+			}})
+			return nil
+		case approverUnchecked:
+			unchecked = true
+		}
+	}
 	comment = strings.TrimSpace(comment)
 	var already State
 	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
@@ -63,6 +85,10 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 			r.State = StateDeclined
 			r.audit(now, actor, "declined", comment, "")
 			notice = fmt.Sprintf("%s **declined** attach **%s** (%s) on %s. Nothing was provisioned.", actor, r.ID, orgOf(*r), formatWhen(now))
+		}
+		if approve && unchecked {
+			r.audit(now, "attachbot", "approver's role not checked", "GET /people/{id} shows no roles to the partner's token", "")
+			notice += fmt.Sprintf("\n\nI could not check that %s is a full admin of the organization: Webex does not show their roles to the partner's token.", actor)
 		}
 		if comment != "" {
 			notice += fmt.Sprintf("\n\nTheir comment: “%s”", comment)

@@ -118,6 +118,12 @@ func (b *Bot) report(ctx context.Context, orgID string, d Declared, pre *Custome
 		}
 	}
 	r.Assessment = Assess(r.Facts)
+	if refused, err := b.earlierRefusal(ctx, orgID); err != nil {
+		return r, err
+	} else if refused {
+		r.Assessment.ApprovalRequired = true
+		r.Assessment.Because = append(r.Assessment.Because, CriterionEarlierRefusal)
+	}
 
 	existing, err := b.partner.Customers(ctx, CustomerQuery{OrgID: orgID})
 	if err != nil {

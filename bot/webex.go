@@ -48,6 +48,10 @@ type Partner interface {
 	Provision(ctx context.Context, req CustomerRequest) (Provisioned, error)
 	// PartnerAdmins lists the partner's admins in a customer organization with their role.
 	PartnerAdmins(ctx context.Context, orgID string) ([]PartnerAdmin, error)
+	// PersonRoles returns the admin roles of a person (GET /people/{id} roles). When Webex
+	// answers without them, because the token is not an admin of the person's
+	// organization, the error wraps ErrRolesUnreadable.
+	PersonRoles(ctx context.Context, personID string) ([]string, error)
 }
 
 // Person is a Webex user or bot.

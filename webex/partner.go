@@ -366,3 +366,23 @@ func (c *Client) PartnerAdmins(ctx context.Context, orgID string) ([]bot.Partner
 	}
 	return out, nil
 }
+
+// PersonRoles returns the admin roles of a person (GET /people/{id} roles). Webex shows roles
+// only to an admin of the person's organization; an answer without the field is
+// bot.ErrRolesUnreadable.
+func (c *Client) PersonRoles(ctx context.Context, personID string) ([]string, error) {
+	seg, err := segment(personID)
+	if err != nil {
+		return nil, fmt.Errorf("get person roles: %w", err)
+	}
+	var p struct {
+		Roles *[]string `json:"roles"`
+	}
+	if _, err := c.get(ctx, "people/"+seg, nil, &p); err != nil {
+		return nil, fmt.Errorf("get person %s: %w", personID, err)
+	}
+	if p.Roles == nil {
+		return nil, fmt.Errorf("get person %s: %w", personID, bot.ErrRolesUnreadable)
+	}
+	return *p.Roles, nil
+}

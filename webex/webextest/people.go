@@ -34,10 +34,14 @@ type Person struct {
 	OrgID       string    `json:"orgId"`
 	Type        string    `json:"type"` // PersonTypePerson or PersonTypeBot
 	Created     time.Time `json:"created"`
+	// Roles are the person's admin role ids (see FullAdminRoleID). GET /v1/people shows them
+	// only to an admin who may read the person's organization (see personView).
+	Roles []string `json:"-"`
 }
 
 func (p Person) clone() Person {
 	p.Emails = slices.Clone(p.Emails)
+	p.Roles = slices.Clone(p.Roles)
 	return p
 }
 
@@ -176,7 +180,7 @@ func (s *Sim) addOrgLocked(o Org) (Org, error) {
 		first, last, _ := strings.Cut(o.AdminName, " ")
 		people = append(people, Person{
 			ID: o.AdminID, Emails: []string{o.AdminEmail}, DisplayName: o.AdminName,
-			FirstName: first, LastName: last, OrgID: o.ID,
+			FirstName: first, LastName: last, OrgID: o.ID, Roles: []string{FullAdminRoleID},
 		})
 	}
 	for n := len(people) + 1; n <= o.Users; n++ {
@@ -419,7 +423,7 @@ func (s *Sim) handleMe(q *request) reply {
 	if !ok {
 		return errReply(failf(http.StatusNotFound, "Person not found."))
 	}
-	return jsonReply(p.clone())
+	return jsonReply(s.personViewLocked(q.who, p, q.now))
 }
 
 // GET /v1/people/{personId}
@@ -428,7 +432,7 @@ func (s *Sim) handleGetPerson(q *request) reply {
 	if !ok {
 		return errReply(failf(http.StatusNotFound, "Person not found."))
 	}
-	return jsonReply(p.clone())
+	return jsonReply(s.personViewLocked(q.who, p, q.now))
 }
 
 // GET /v1/people?email=&id=&orgId=&max=&cursor=
@@ -467,7 +471,7 @@ func (s *Sim) handleListPeople(q *request) reply {
 	if orgID != "" {
 		candidates = s.orgPeople[orgID]
 	}
-	var found []Person
+	var found []personView
 	for _, id := range candidates {
 		p := s.people[id]
 		if email != "" && !slices.ContainsFunc(p.Emails, func(e string) bool { return strings.EqualFold(e, email) }) {
@@ -476,10 +480,10 @@ func (s *Sim) handleListPeople(q *request) reply {
 		if len(ids) > 0 && !slices.Contains(ids, p.ID) {
 			continue
 		}
-		found = append(found, p.clone())
+		found = append(found, s.personViewLocked(q.who, p, q.now))
 	}
 	page, more := paginate(found, offset, max)
-	rep := jsonReply(items[Person]{Items: page})
+	rep := jsonReply(items[personView]{Items: page})
 	if more {
 		rep.header = q.nextLink("cursor", encodeCursor(offset+max))
 	}

@@ -209,7 +209,7 @@ func (s *Sim) seedLocked() error {
 	}
 	for _, p := range []Person{
 		{ID: BotID, Emails: []string{BotEmail}, DisplayName: BotName, OrgID: PartnerOrgID, Type: PersonTypeBot},
-		{ID: AnnID, Emails: []string{AnnEmail}, DisplayName: AnnName, FirstName: "Ann", LastName: "Andersen", OrgID: PartnerOrgID},
+		{ID: AnnID, Emails: []string{AnnEmail}, DisplayName: AnnName, FirstName: "Ann", LastName: "Andersen", OrgID: PartnerOrgID, Roles: []string{FullAdminRoleID}},
 		{ID: BobID, Emails: []string{BobEmail}, DisplayName: BobName, FirstName: "Bob", LastName: "Berg", OrgID: PartnerOrgID},
 	} {
 		if _, err := s.addPersonLocked(p); err != nil {
