@@ -200,7 +200,7 @@ func (b *Bot) Stop(ctx context.Context) error {
 
 // Accept stores a verified webhook event in the durable inbox and wakes the workers. It
 // returns once the event is stored; a redelivered event is acknowledged and ignored, and so
-// is an event the bot caused itself.
+// are an event the bot caused itself and one about a change older than MaxEventAge.
 func (b *Bot) Accept(ctx context.Context, ev Event) error {
 	if b.me.ID != "" && ev.ActorID == b.me.ID {
 		b.log.Debug("event caused by the bot itself dropped", "event", ev.Key)
