@@ -412,3 +412,58 @@ func TestRetryInHelp(t *testing.T) {
 	help := statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")))
 	statusContains(t, "help", help, []string{"`retry <id>`", "`error` or `provisioned_with_errors`"}, nil)
 }
+
+func TestRetryAfterStopDuringPutIsNotResent(t *testing.T) {
+	for _, applied := range []bool{true, false} {
+		t.Run(map[bool]string{true: "Webex took the PUT", false: "the PUT never arrived"}[applied], func(t *testing.T) {
+			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
+			card, data := h.retryCard(cmd)
+
+			// attachbot stops; the click's delivery fails and Webex will deliver it again.
+			h.closeApp(h.app)
+			action, _ := h.sim.Click(t.Context(), webextest.AnnID, card.ID, data)
+			d, ok := h.sim.LastDelivery()
+			if !ok || d.Status == http.StatusOK {
+				t.Fatalf("the click's delivery = %+v, want a failed one", d)
+			}
+			// What the stopped process had recorded when it died with its PUT under way.
+			stopped := h.buildApp()
+			if _, err := stopped.db.UpdateRequest(t.Context(), r.ID, func(r *bot.Request) ([]bot.Outgoing, error) {
+				r.RetryEvent, r.RetrySending = bot.EventKey("attachmentActions", "created", action.ID), true
+				return nil, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			h.closeApp(stopped)
+			if applied {
+				if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			h.startApp()
+			if again, err := h.sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
+				t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+			}
+			h.settle()
+
+			if got := len(h.retryPuts()); got != 0 {
+				t.Errorf("PUT %d times after the restart, want none: the first one's outcome is unknown", got)
+			}
+			h.statusOneNotice(cmd, retryUnknownMark)
+			if applied {
+				if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusProvisioned); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.clock.Advance(statusFirstPoll)
+			h.statusMustSweep()
+			if applied {
+				h.statusOneNotice(cmd, statusProvisionedMarker)
+			} else if got := len(h.statusNotices(cmd, retryErrorMarker)); got != 2 {
+				t.Errorf("the thread has %d error notices, want 2 (the failure told again, with the Retry button)", got)
+			}
+		})
+	}
+}
