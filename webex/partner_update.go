@@ -18,19 +18,15 @@ type wireCustomerUpdate struct {
 	ProvisioningParameters *wireProvisioningParams `json:"provisioningParameters,omitempty"`
 }
 
-// customerUpdate converts the bot's update to Webex's body.
+// customerUpdate converts the bot's update to Webex's body. The calling location is written
+// exactly as the POST writes it.
 func customerUpdate(u bot.CustomerUpdate) wireCustomerUpdate {
 	w := wireCustomerUpdate{Packages: u.Packages}
 	if w.Packages == nil {
 		w.Packages = []string{} // "packages" is required: sent even empty, for Webex to refuse
 	}
 	if u.Calling != nil {
-		w.ProvisioningParameters = &wireProvisioningParams{Calling: &wireCalling{Location: wireLocation{
-			Name:     u.Calling.Name,
-			Address:  address(u.Calling.Address),
-			Timezone: u.Calling.Timezone,
-			Language: u.Calling.Language,
-		}}}
+		w.ProvisioningParameters = customerRequest(bot.CustomerRequest{Calling: u.Calling}).ProvisioningParameters
 	}
 	return w
 }

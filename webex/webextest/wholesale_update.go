@@ -33,9 +33,18 @@ type updateBody struct {
 	SubPartnerAdminEmail string `json:"subPartnerAdminEmail"`
 }
 
-// validate returns what is wrong with an update body: no packages, an unknown package, a
-// package without the one it depends on (the operation's description), a calling package
-// without its location (an inference, as for POST), a bad address.
+// wholesaleCustomerPackages is the spec's WholesalePackagesCustomer enum.
+var wholesaleCustomerPackages = []string{
+	"common_area_calling", "webex_calling", "webex_meetings", "webex_suite", "webex_voice",
+	"cx_essentials", "webex_calling_standard", "cisco_calling_plan", "attendant_console",
+	"cx_premium_agent", "cx_standard_agent", "cx_voice_ports", "cx_ai_assistant", "webex_ai_agent",
+}
+
+// validate returns what is obviously wrong with an update body, in Webex's words where the
+// spec has them: no packages (the complete list is required), an unknown package, a package
+// without one it depends on (the operation's description), an empty externalId, a calling
+// package without its location (an inference: "Provisioning parameters are required when
+// updating an existing package"). The full schema check is not repeated here.
 func (b *updateBody) validate() []ErrorDetail {
 	var probs []ErrorDetail
 	bad := func(format string, args ...any) {
@@ -44,10 +53,9 @@ func (b *updateBody) validate() []ErrorDetail {
 	if len(b.Packages) == 0 {
 		bad("packages is required: the complete list of the customer's packages.")
 	}
-	known := customerPackages()
 	for _, p := range b.Packages {
-		if !slices.Contains(known, p) {
-			bad("packages: %q is not one of %s.", p, strings.Join(known, ", "))
+		if !slices.Contains(wholesaleCustomerPackages, p) {
+			bad("packages: %q is not one of %s.", p, strings.Join(wholesaleCustomerPackages, ", "))
 		}
 	}
 	needs := func(pkg string, oneOf ...string) {
@@ -60,12 +68,9 @@ func (b *updateBody) validate() []ErrorDetail {
 	if b.ExternalID != nil && strings.TrimSpace(*b.ExternalID) == "" {
 		bad("externalId must not be empty.")
 	}
-	if b.Address != nil {
-		probs = append(probs, validateAddress("address", b.Address)...)
-	}
 	if slices.ContainsFunc(b.Packages, callingPackage) {
 		pp := b.ProvisioningParameters
-		if pp == nil || pp.Calling == nil || pp.Calling.Location == nil {
+		if pp == nil || pp.Calling == nil || pp.Calling.Location == nil || pp.Calling.Location.Address == nil {
 			bad("provisioningParameters.calling.location is required when provisioning calling packages.")
 		} else {
 			loc := pp.Calling.Location
@@ -74,7 +79,6 @@ func (b *updateBody) validate() []ErrorDetail {
 					bad("provisioningParameters.calling.location.%s is required.", field)
 				}
 			}
-			probs = append(probs, validateAddress("provisioningParameters.calling.location.address", loc.Address)...)
 		}
 	}
 	slices.SortStableFunc(probs, func(a, b ErrorDetail) int { return strings.Compare(a.Description, b.Description) })

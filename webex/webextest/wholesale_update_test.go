@@ -93,7 +93,6 @@ func TestUpdateCustomerRefusals(t *testing.T) {
 		{"unknown package", p, id, body{"packages": []string{"webex_fax"}}, 400, `"webex_fax" is not one of`},
 		{"dependency missing", p, id, body{"packages": []string{"attendant_console", "webex_voice"}}, 400, "attendant_console requires one of webex_calling, webex_suite, cx_essentials"},
 		{"calling without location", p, id, body{"packages": []string{"webex_calling"}}, 400, "provisioningParameters.calling.location is required"},
-		{"bad address", p, id, body{"packages": []string{"webex_meetings"}, "address": body{"addressLine1": "1 Main St", "city": "Oslo", "country": "Norway"}}, 400, "address.country must be an ISO 3166 alpha-2 code"},
 		{"not JSON", p, id, []byte("{"), 400, ""},
 		{"unknown customer", p, "Y2lzY29zcGFyazovL3VzL0VOVEVSUFJJU0UvMDAwMDAwMDA", body{"packages": []string{"webex_meetings"}}, 404, ""},
 		{"still provisioning", p, busyID, body{"packages": []string{"webex_meetings"}}, 409, "is provisioning"},
