@@ -316,7 +316,14 @@ func TestRetryOutsiderClickRefused(t *testing.T) {
 	if got := h.statusRequest(r.ID); got.State != bot.StateError || got.RetryEvent != "" {
 		t.Errorf("the request is %s with retry event %q, want still error and never retried", got.State, got.RetryEvent)
 	}
-	statusContains(t, "the answer", h.retryLast(cmd).Markdown, []string{"I only take commands from the partner's Webex for Wholesale admins"}, nil)
+	told := h.directFromBot(webextest.EveID)
+	if len(told) != 1 {
+		t.Fatalf("Eve got %d direct messages, want the refusal", len(told))
+	}
+	statusContains(t, "the answer to Eve", told[0].Markdown, []string{"I only take commands from the partner's Webex for Wholesale admins"}, nil)
+	if last := h.retryLast(cmd); !strings.Contains(last.Markdown, "type `retry "+r.ID+"`") {
+		t.Errorf("the partner's thread got a new message after the outsider's click: %q", last.Markdown)
+	}
 }
 
 func TestRetryLostAnswerIsNotResent(t *testing.T) {

@@ -27,7 +27,8 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 	actor := t.Actor.Email()
 	if !b.cfg.PartnerAdmins.Allows(actor) {
 		b.log.Warn("retry refused: not a partner admin", "person_email", actor, "room_id", t.RoomID)
-		t.Reply(refusalText)
+		// Told directly: a card's clicker may not be in the partner's space at all.
+		t.Tell(refusalText)
 		return nil
 	}
 	id := NormalizeRequestID(requestID)
