@@ -19,6 +19,9 @@ type Cards interface {
 	// the partner got and, for Provisioning Admin, a button that asks the customer admin
 	// for Full Admin.
 	Provisioned(v ProvisionedView) (json.RawMessage, error)
+	// Retry returns the partner's card for an attach that ended error or
+	// provisioned_with_errors: what a retry does, and a Retry button.
+	Retry(v RetryView) (json.RawMessage, error)
 }
 
 // The steps of the attach wizard, as in Partner Hub's "Create wholesale customer".
@@ -40,6 +43,7 @@ const (
 	ActionApprove      = "approve"       // data: requestId
 	ActionDecline      = "decline"       // data: requestId
 	ActionAskFullAdmin = "fulladmin.ask" // data: requestId (partner asks the admin for Full Admin)
+	ActionRetry        = "retry"         // data: requestId (partner submits a failed attach again)
 
 	FieldAction    = "action"
 	FieldStep      = "step"
@@ -100,6 +104,11 @@ type ProvisionedView struct {
 	Request Request
 	Role    string // roleInCustomerOrg, verbatim
 	Mapped  Role   // what the role means in the help article's words, when known
+}
+
+// RetryView is what the partner's Retry card shows.
+type RetryView struct {
+	Request Request
 }
 
 // attachConditions are section 6, "Conditions of attaching an organization".

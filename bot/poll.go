@@ -215,7 +215,19 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	}
 	key := fmt.Sprintf("status/%d/%s", statusChanges(*r), status)
 	if status != StateProvisioned {
-		return append(out, b.longNotice(*r, key, statusText(*r, status))...), nil
+		out = append(out, b.longNotice(*r, key, statusText(*r, status))...)
+		if retryable(status) {
+			// The Retry button comes after the notice, in a message of its own: a card is
+			// shown instead of its message's text, and the text must show every error.
+			card, err := b.cards.Retry(RetryView{Request: *r})
+			if err != nil {
+				return nil, fmt.Errorf("build the retry card: %w", err)
+			}
+			n := b.notice(*r, key+"/retry", retryCardFallback(*r))
+			n.Message.Card = card
+			out = append(out, n)
+		}
+		return out, nil
 	}
 	role, mapped := partnerRole(admins)
 	r.Role = role
@@ -274,9 +286,11 @@ func statusText(r Request, status State) string {
 	var b strings.Builder
 	switch status {
 	case StateProvisionedWithErrors:
-		fmt.Fprintf(&b, "Attach **%s** (%s) ended with status `%s`: the organization is attached, but some packages failed.\n", r.ID, orgOf(r), status)
+		fmt.Fprintf(&b, "Attach **%s** (%s) ended with status `%s`: the organization is attached, but some packages failed. "+
+			"Once the cause is fixed, `retry %s` (or the Retry button below) asks Webex to provision its packages again.\n", r.ID, orgOf(r), status, r.ID)
 	case StateError:
-		fmt.Fprintf(&b, "Attach **%s** (%s) failed with status `%s`. Nothing more will happen unless it is submitted again.\n", r.ID, orgOf(r), status)
+		fmt.Fprintf(&b, "Attach **%s** (%s) failed with status `%s`. Nothing more happens by itself: once the cause is fixed, "+
+			"`retry %s` (or the Retry button below) asks Webex to provision it again.\n", r.ID, orgOf(r), status, r.ID)
 	case StatePendingReview:
 		fmt.Fprintf(&b, "Attach **%s** (%s) is now `%s`: Cisco is running its Denied Party List compliance review of the customer. "+
 			"Nothing is needed from you; I'll tell you here when it moves on.", r.ID, orgOf(r), status)
@@ -304,6 +318,12 @@ func statusText(r Request, status State) string {
 		fmt.Fprintf(&b, "\nTrackingId for Cisco support: `%s`", id)
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// retryCardFallback is the text of the Retry card's message, for clients that cannot show
+// cards.
+func retryCardFallback(r Request) string {
+	return fmt.Sprintf("To ask Webex to provision attach **%s** again, with the same packages, type `retry %s`.", r.ID, r.ID)
 }
 
 // lastTrackingID is the most recent trackingId of a request's audit trail.

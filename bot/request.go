@@ -23,7 +23,8 @@ const (
 	StateError                 State = "error"
 )
 
-// Final reports whether nothing more will happen to a request in state s.
+// Final reports whether nothing more will happen to a request in state s by itself (a request
+// that ended error or provisioned_with_errors may still be retried).
 func (s State) Final() bool {
 	switch s {
 	case StateDeclined, StateExpired, StateWithdrawn, StateRejected,
@@ -124,6 +125,13 @@ func (s AttachSpec) CustomerRequest() CustomerRequest {
 	}
 }
 
+// CustomerUpdate returns the body that submits the spec's packages again to its wholesale
+// customer: every package the spec asked for (a complete list, as the PUT wants), with the
+// calling location.
+func (s AttachSpec) CustomerUpdate() CustomerUpdate {
+	return CustomerUpdate{Packages: s.Packages, Calling: s.Calling}
+}
+
 // AuditEntry is one line of a request's audit trail.
 type AuditEntry struct {
 	At         time.Time `json:"at"`
@@ -173,6 +181,12 @@ type Request struct {
 	// OutcomeUnknown says the answer to a submission was lost: Webex may have created the
 	// customer, so a refusal of the next submission is not "nothing was created".
 	OutcomeUnknown bool `json:"outcomeUnknown,omitempty"`
+
+	// RetryEvent is the command or card click that asked for the latest retry, so that
+	// processing it again after a crash carries on instead of retrying twice; RetrySending
+	// says its PUT may have reached Webex without its answer being recorded.
+	RetryEvent   string `json:"retryEvent,omitempty"`
+	RetrySending bool   `json:"retrySending,omitempty"`
 
 	Submitted    time.Time     `json:"submitted,omitempty"` // when Webex accepted it
 	NextPoll     time.Time     `json:"nextPoll,omitempty"`

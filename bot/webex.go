@@ -46,6 +46,11 @@ type Partner interface {
 	// Provision runs POST /wholesale/customers. It is never retried blindly: an unknown
 	// outcome comes back as an error wrapping ErrOutcomeUnknown.
 	Provision(ctx context.Context, req CustomerRequest) (Provisioned, error)
+	// UpdateCustomer runs PUT /wholesale/customers/{customerId}: it asks Webex to provision
+	// the customer's packages again (202, then the customer is polled like a new one). Like
+	// Provision it is never re-sent blindly: an unknown outcome comes back as an error
+	// wrapping ErrOutcomeUnknown.
+	UpdateCustomer(ctx context.Context, customerID string, u CustomerUpdate) (Provisioned, error)
 	// PartnerAdmins lists the partner's admins in a customer organization with their role.
 	PartnerAdmins(ctx context.Context, orgID string) ([]PartnerAdmin, error)
 	// PersonRoles returns the admin roles of a person (GET /people/{id} roles). When Webex
@@ -199,6 +204,14 @@ type CustomerRequest struct {
 	PrimaryEmail   string           `json:"primaryEmail,omitempty"`
 	Language       string           `json:"language,omitempty"`
 	Calling        *CallingLocation `json:"calling,omitempty"`
+}
+
+// CustomerUpdate is the body of PUT /wholesale/customers/{customerId}: the complete list of
+// packages (Webex removes an assigned package that is not in it), and the calling location,
+// which Webex needs when the list has a calling package.
+type CustomerUpdate struct {
+	Packages []string         `json:"packages"`
+	Calling  *CallingLocation `json:"calling,omitempty"`
 }
 
 // Customer is a wholesale customer (GET /wholesale/customers/{id}).

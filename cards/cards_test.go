@@ -99,6 +99,7 @@ func checkSubmitData(t *testing.T, submit map[string]any) {
 		bot.ActionApprove:      {bot.FieldRequestID},
 		bot.ActionDecline:      {bot.FieldRequestID},
 		bot.ActionAskFullAdmin: {bot.FieldRequestID},
+		bot.ActionRetry:        {bot.FieldRequestID},
 	}
 	action, _ := data[bot.FieldAction].(string)
 	fields, ok := need[action]

@@ -238,6 +238,15 @@ func cardCases(t *testing.T) []cardCase {
 		{"provisioned-with-errors", func(c bot.Cards) (json.RawMessage, error) {
 			return c.Provisioned(bot.ProvisionedView{Request: withErrors, Role: withErrors.Role})
 		}},
+		{"retry-error", func(c bot.Cards) (json.RawMessage, error) {
+			r := provisionedRequest()
+			r.State, r.WebexStatus, r.Role = bot.StateError, "error", ""
+			r.Errors = []bot.ErrorDetail{{Code: 2560, Description: "One or more Webex Calling services are unavailable due to maintenance, unable to start provisioning. Consult status.webex.com and retry later."}}
+			return c.Retry(bot.RetryView{Request: r})
+		}},
+		{"retry-provisioned-with-errors", func(c bot.Cards) (json.RawMessage, error) {
+			return c.Retry(bot.RetryView{Request: withErrors})
+		}},
 	}
 }
 

@@ -62,6 +62,9 @@ func NewCommands(b *bot.Bot) *Commands {
 			Run: c.withID(c.bot.Remind)},
 		{Name: "cancel", Args: "<id>", Summary: "withdraws a request that waits for approval", Example: "cancel K7QM2X",
 			Run: c.withID(c.bot.Cancel)},
+		{Name: "retry", Args: "<id>",
+			Summary: "asks Webex to provision an attach that ended `error` or `provisioned_with_errors` again, with the same packages (the failed notice's Retry button does the same)",
+			Example: "retry K7QM2X", Run: c.withID(c.bot.Retry)},
 		{Name: "digest", Args: "on [<cron spec>] | off",
 			Summary: "subscribes this space to a scheduled summary of what waits for approval, what is in progress and what ended (default weekdays 08:00 UTC), or stops it",
 			Example: `digest on "0 7 * * 1"`, Run: c.digest},
@@ -134,6 +137,8 @@ func (c *Commands) Submit(ctx context.Context, t *bot.Turn, a bot.AttachmentActi
 		return c.bot.Decide(ctx, t, a.Input(bot.FieldRequestID), false, a.Input(bot.InputComment))
 	case bot.ActionAskFullAdmin:
 		return c.bot.AskFullAdmin(ctx, t, a.Input(bot.FieldRequestID))
+	case bot.ActionRetry:
+		return c.bot.Retry(ctx, t, a.Input(bot.FieldRequestID))
 	default:
 		t.Reply("I don't recognise this card any more. Type `help` to see what I can do.")
 		return nil

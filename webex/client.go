@@ -15,7 +15,7 @@
 //   - A POST that got a 5xx, or failed or timed out after the request was written, is not
 //     retried: the error wraps bot.ErrOutcomeUnknown (and the *bot.APIError when Webex answered).
 //     A POST that failed before anything was written is known not to have been processed and is
-//     retried like a 429.
+//     retried like a 429. The PUT that re-provisions a wholesale customer is treated like a POST.
 //
 // Every Webex error answer becomes a *bot.APIError in the returned error's chain.
 package webex
@@ -199,10 +199,16 @@ type request struct {
 	noAuth bool       // send no Authorization header (form requests only)
 	// safe marks a POST that may be retried like a GET because it changes nothing.
 	safe bool
+	// once marks a PUT or DELETE that starts work at Webex (the wholesale customer update):
+	// it is treated like a POST, never re-sent after it may have been processed.
+	once bool
 }
 
 // idempotent reports whether the request may be sent again after an unknown outcome.
 func (r request) idempotent() bool {
+	if r.once {
+		return false
+	}
 	return r.safe || r.method == http.MethodGet || r.method == http.MethodPut ||
 		r.method == http.MethodDelete || r.method == http.MethodHead
 }

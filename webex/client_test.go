@@ -361,6 +361,10 @@ func TestPostIsNotResent(t *testing.T) {
 			_, err := c.Provision(ctx, bot.CustomerRequest{OrgID: "O1", ExternalID: "E1"})
 			return err
 		}},
+		{"UpdateCustomer", func(ctx context.Context, c *webex.Client) error {
+			_, err := c.UpdateCustomer(ctx, "C1", bot.CustomerUpdate{Packages: []string{"webex_meetings"}})
+			return err
+		}},
 		{"CreateWebhook", func(ctx context.Context, c *webex.Client) error {
 			_, err := c.CreateWebhook(ctx, bot.Webhook{Name: "n", TargetURL: "https://bot.example/hook", Resource: "messages", Event: "created"})
 			return err

@@ -604,6 +604,8 @@ func (s *Sim) routeTable() []route {
 		r("POST", "/v1/wholesale/customers", adminOnly, s.handleProvision),
 		r("POST", "/v1/wholesale/customers/validate", adminOnly, s.handlePrecheck),
 		r("GET", "/v1/wholesale/customers/{}", adminOnly, s.handleGetCustomer),
+		r("PUT", "/v1/wholesale/customers/{}", adminOnly, s.handleUpdateCustomer),
+		r("DELETE", "/v1/wholesale/customers/{}", adminOnly, s.handleDeleteCustomer),
 		r("GET", "/v1/licenses", adminOnly, s.handleLicenses),
 		r("GET", "/v1/organizations", adminOnly, s.handleListOrgs),
 		r("GET", "/v1/organizations/{}", adminOnly, s.handleGetOrg),
@@ -614,6 +616,7 @@ func (s *Sim) routeTable() []route {
 
 // dispatchLocked routes q, checks the token and runs the handler.
 func (s *Sim) dispatchLocked(q *request, who *principal) reply {
+	s.purgeDeletedLocked(q.now)
 	segs := strings.Split(strings.Trim(q.path, "/"), "/")
 	methodMismatch := false
 	for _, rt := range s.routes {

@@ -18,6 +18,7 @@ const (
 	StatusError                 = "error"
 	StatusPendingReview         = "pending_rpl_review"
 	StatusUpdating              = "updating"
+	StatusDeleting              = "deleting"
 )
 
 // The error codes the Sim answers where Webex's codes are not documented. They are simulated
@@ -85,6 +86,7 @@ type customer struct {
 	packages       []string
 	created        time.Time
 	readyAt        time.Time // when provisioning ends
+	busy           string    // the status until readyAt: provisioning (""), updating or deleting
 	outcome        Outcome   // how it ends
 	role           string    // the partner's role in the org once attached
 }
@@ -92,6 +94,9 @@ type customer struct {
 // status returns the customer's status at now.
 func (c *customer) status(now time.Time) string {
 	if now.Before(c.readyAt) {
+		if c.busy != "" {
+			return c.busy
+		}
 		return StatusProvisioning
 	}
 	return c.outcome.Status
@@ -134,6 +139,8 @@ func (c *customer) view(now time.Time, licenseIDs bool) Customer {
 			d.Errors = slices.Clone(pkgErrors)
 		case st == StatusError:
 			d.Status = StatusError
+		case st == StatusDeleting:
+			d.Status = StatusDeleting
 		default:
 			d.Status = StatusProvisioning
 		}
@@ -182,6 +189,7 @@ func (s *Sim) addExistingCustomerLocked(o *Org, now time.Time) {
 func (s *Sim) Customer(customerID string) (Customer, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.purgeDeletedLocked(s.nowLocked())
 	c, ok := s.customers[customerID]
 	if !ok {
 		return Customer{}, false
@@ -194,6 +202,7 @@ func (s *Sim) Customers() []Customer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
+	s.purgeDeletedLocked(now)
 	list := make([]Customer, 0, len(s.customerOrder))
 	for _, id := range s.customerOrder {
 		list = append(list, s.customers[id].view(now, true))
@@ -214,7 +223,7 @@ func (s *Sim) SetCustomerStatus(customerID, status string, errs ...ErrorDetail) 
 	if !ok {
 		return fmt.Errorf("no customer %s", customerID)
 	}
-	c.readyAt = s.nowLocked()
+	c.readyAt, c.busy = s.nowLocked(), ""
 	c.outcome = Outcome{Status: status, Errors: slices.Clone(errs)}
 	s.changedLocked()
 	return nil
