@@ -64,7 +64,7 @@ func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
 }
 
 func TestRequestCommandsActOnlyInTheRequestsSpace(t *testing.T) {
-	for _, command := range []string{"status", "cancel", "remind"} {
+	for _, command := range []string{"status", "cancel", "remind", "retry"} {
 		t.Run(command, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{})
 			_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
