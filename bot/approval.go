@@ -124,7 +124,7 @@ func (b *Bot) notTheApprover(p Person, r Request) string {
 	if !sameEmail(p.Email(), r.Spec.AdminEmail) {
 		return "the card was sent to someone else"
 	}
-	if org, ok := NormalizeOrgID(p.OrgID); !ok || org != r.Spec.OrgID {
+	if !SameOrg(p.OrgID, r.Spec.OrgID) {
 		return "your Webex account belongs to another organization"
 	}
 	return ""

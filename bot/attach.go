@@ -188,7 +188,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	// One open request per organization: a second attach (a double click on Create
 	// customer, the command said twice) is told about the first.
-	unlock := b.locks.lock("org/" + spec.OrgID)
+	unlock := b.locks.lock(orgLockKey(spec.OrgID))
 	defer unlock()
 	if open, err := b.openRequest(ctx, spec.OrgID); err != nil {
 		return err
@@ -273,11 +273,20 @@ func (b *Bot) openRequest(ctx context.Context, orgID string) (*Request, error) {
 		return nil, fmt.Errorf("list the open requests: %w", err)
 	}
 	for _, r := range rs {
-		if r.Spec.OrgID == orgID {
+		if SameOrg(r.Spec.OrgID, orgID) {
 			return &r, nil
 		}
 	}
 	return nil, nil
+}
+
+// orgLockKey is the key of an organization's lock: its UUID, so that two spellings of one
+// organization's id take the same lock.
+func orgLockKey(orgID string) string {
+	if uuid, ok := OrgUUID(orgID); ok {
+		return "org/" + uuid
+	}
+	return "org/" + orgID
 }
 
 // claimRequestID returns the id for a request created by the event source, or the request
@@ -318,7 +327,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	}
 	var done Provisioned
 	var how string
-	if len(found) > 0 && found[0].OrgID != "" && found[0].OrgID != r.Spec.OrgID {
+	if len(found) > 0 && found[0].OrgID != "" && !SameOrg(found[0].OrgID, r.Spec.OrgID) {
 		// Webex shows a customer's orgId once it is provisioned: this one is not ours.
 		return b.rejected(ctx, id, &APIError{Status: http.StatusConflict,
 			Message: fmt.Sprintf("externalId %s belongs to wholesale customer %s of another organization", r.Spec.ExternalID, found[0].ID)})

@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"encoding/base64"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -83,10 +81,12 @@ type PackageInfo struct {
 	Requires []string `json:"requires,omitempty"`
 }
 
-// packageCatalogue holds the customer packages of the wholesale API (WholesalePackagesCustomer) with
-// their dependencies (webex-wholesale-api.md 1.10). Which packages count as calling packages
-// is not stated by Cisco; cx_essentials is treated as one (unconfirmed), so a calling location
-// is asked for, which is the safe side.
+// packageCatalogue holds the customer packages of the wholesale API (WholesalePackagesCustomer),
+// labelled as the API reference describes them (cx_essentials is "Customer Assist"), with the
+// dependencies its "packages Note" states: cisco_calling_plan needs one of six packages,
+// attendant_console one of webex_calling, webex_suite or cx_essentials (webex_voice is not
+// enough). Which packages count as calling packages is not stated by Cisco; cx_essentials is
+// treated as one (unconfirmed), so a calling location is asked for, which is the safe side.
 var packageCatalogue = []PackageInfo{
 	{Name: "webex_calling", Label: "Webex Calling", Calling: true},
 	{Name: "webex_calling_standard", Label: "Webex Calling Standard", Calling: true},
@@ -94,9 +94,9 @@ var packageCatalogue = []PackageInfo{
 	{Name: "webex_suite", Label: "Webex Suite", Calling: true},
 	{Name: "webex_voice", Label: "Webex Voice", Calling: true},
 	{Name: "common_area_calling", Label: "Common Area Calling", Calling: true},
-	{Name: "cx_essentials", Label: "Customer Experience Essentials", Calling: true},
+	{Name: "cx_essentials", Label: "Customer Assist", Calling: true},
 	{Name: "cisco_calling_plan", Label: "Cisco Calling Plan", Requires: []string{"common_area_calling", "webex_calling", "webex_suite", "webex_voice", "cx_essentials", "webex_calling_standard"}},
-	{Name: "attendant_console", Label: "Attendant Console", Requires: []string{"webex_calling", "webex_suite", "cx_essentials", "webex_voice"}},
+	{Name: "attendant_console", Label: "Attendant Console", Requires: []string{"webex_calling", "webex_suite", "cx_essentials"}},
 	{Name: "cx_premium_agent", Label: "Contact Center Premium Agent"},
 	{Name: "cx_standard_agent", Label: "Contact Center Standard Agent"},
 	{Name: "cx_voice_ports", Label: "Contact Center Voice Ports"},
@@ -122,31 +122,6 @@ func needsCalling(packages []string) bool {
 		p, _ := packageInfo(name)
 		return p.Calling
 	})
-}
-
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// NormalizeOrgID checks that s is a Webex organization id and returns it in the base64 form
-// the REST APIs use. It accepts the base64 id (with or without padding, standard or URL
-// alphabet) and the bare UUID Control Hub shows; a UUID is encoded with the "us" region,
-// which is how Webex encodes the ids it hands out (other regions unconfirmed).
-func NormalizeOrgID(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if uuidRE.MatchString(s) {
-		return base64.RawStdEncoding.EncodeToString([]byte("ciscospark://us/ORGANIZATION/" + strings.ToLower(s))), true
-	}
-	raw := strings.TrimRight(s, "=")
-	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-		decoded, err := enc.DecodeString(raw)
-		if err != nil {
-			continue
-		}
-		parts := strings.Split(string(decoded), "/")
-		if len(parts) == 5 && parts[0] == "ciscospark:" && parts[3] == "ORGANIZATION" && uuidRE.MatchString(parts[4]) {
-			return base64.RawStdEncoding.EncodeToString(decoded), true
-		}
-	}
-	return "", false
 }
 
 // countries are the ISO 3166-1 alpha-2 codes.

@@ -91,6 +91,8 @@ func TestNormalizeOrgID(t *testing.T) {
 		{in: "  " + base64ID + "\n", want: base64ID, wantOK: true},
 		{in: uuid, want: base64ID, wantOK: true},
 		{in: "52CF576D-60A8-407A-B22C-467C51591908", want: base64ID, wantOK: true},
+		// ciscospark://us/Organization/… is the same organization, handed out as …/ORGANIZATION/….
+		{in: "Y2lzY29zcGFyazovL3VzL09yZ2FuaXphdGlvbi81MmNmNTc2ZC02MGE4LTQwN2EtYjIyYy00NjdjNTE1OTE5MDg", want: base64ID, wantOK: true},
 		// A person id is not an organization id.
 		{in: "Y2lzY29zcGFyazovL3VzL1BFT1BMRS81MmNmNTc2ZC02MGE4LTQwN2EtYjIyYy00NjdjNTE1OTE5MDg"},
 		{in: "not-an-id"},

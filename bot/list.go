@@ -26,7 +26,7 @@ func listStates(filter string) ([]State, bool) {
 	case "failed":
 		return []State{StateError, StateProvisionedWithErrors, StateRejected}, true
 	case "done":
-		return []State{StateProvisioned, StateDeclined, StateWithdrawn, StateExpired}, true
+		return []State{StateProvisioned, StateDeclined, StateWithdrawn, StateExpired, StateDeleting}, true
 	}
 	return nil, false
 }

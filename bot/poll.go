@@ -206,7 +206,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	switch status {
 	case StateProvisioning, StateUpdating, StatePendingReview:
 		r.State = status
-	case StateProvisioned, StateProvisionedWithErrors, StateError:
+	case StateProvisioned, StateProvisionedWithErrors, StateError, StateDeleting:
 		r.State = status
 		r.NextPoll = time.Time{}
 	default:
@@ -291,6 +291,13 @@ func statusText(r Request, status State) string {
 	case StateError:
 		fmt.Fprintf(&b, "Attach **%s** (%s) failed with status `%s`. Nothing more happens by itself: once the cause is fixed, "+
 			"`retry %s` (or the Retry button below) asks Webex to provision it again.\n", r.ID, orgOf(r), status, r.ID)
+	case StateDeleting:
+		fmt.Fprintf(&b, "Attach **%s** (%s) ended: Webex is deleting the wholesale customer (status `%s`), so it was deleted in Partner Hub or through the API. "+
+			"Nothing more will happen to this request; once the deletion is done, a new `attach` can add Webex for Wholesale again.", r.ID, orgOf(r), status)
+		if id := lastTrackingID(r); id != "" {
+			fmt.Fprintf(&b, "\n\nTrackingId for Cisco support: `%s`", id)
+		}
+		return b.String()
 	case StatePendingReview:
 		fmt.Fprintf(&b, "Attach **%s** (%s) is now `%s`: Cisco is running its Denied Party List compliance review of the customer. "+
 			"Nothing is needed from you; I'll tell you here when it moves on.", r.ID, orgOf(r), status)

@@ -174,6 +174,8 @@ func stateText(s State) string {
 		return "being submitted to Webex"
 	case StateRejected:
 		return "refused by Webex"
+	case StateDeleting:
+		return "being deleted in Webex (`deleting`)"
 	default:
 		return "`" + string(s) + "`"
 	}

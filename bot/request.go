@@ -21,6 +21,9 @@ const (
 	StateProvisioned           State = "provisioned"
 	StateProvisionedWithErrors State = "provisioned_with_errors"
 	StateError                 State = "error"
+	// StateDeleting: the customer is being deleted (in Partner Hub or through the API); the
+	// request ends there.
+	StateDeleting State = "deleting"
 )
 
 // Final reports whether nothing more will happen to a request in state s by itself (a request
@@ -28,7 +31,7 @@ const (
 func (s State) Final() bool {
 	switch s {
 	case StateDeclined, StateExpired, StateWithdrawn, StateRejected,
-		StateProvisioned, StateProvisionedWithErrors, StateError:
+		StateProvisioned, StateProvisionedWithErrors, StateError, StateDeleting:
 		return true
 	}
 	return false

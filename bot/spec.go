@@ -224,10 +224,41 @@ func checkPackages(packages []string) []string {
 			continue
 		}
 		if len(p.Requires) > 0 && !slices.ContainsFunc(p.Requires, func(r string) bool { return slices.Contains(packages, r) }) {
-			problems = append(problems, fmt.Sprintf("package %s needs one of %s as well", name, strings.Join(p.Requires, ", ")))
+			problems = append(problems, missingDependency(p, packages))
 		}
 	}
 	return problems
+}
+
+// missingDependency says that package p needs one of its dependencies, which of them to add,
+// and which of the chosen packages do not count (webex_voice for attendant_console, say).
+func missingDependency(p PackageInfo, packages []string) string {
+	names := make([]string, len(p.Requires))
+	for i, r := range p.Requires {
+		names[i] = r
+		if info, ok := packageInfo(r); ok {
+			names[i] = fmt.Sprintf("%s (%s)", r, info.Label)
+		}
+	}
+	text := fmt.Sprintf("package %s (%s) needs one of %s as well: add one of them to packages", p.Name, p.Label, joinOr(names))
+	var notEnough []string
+	for _, name := range packages {
+		if info, ok := packageInfo(name); ok && info.Calling {
+			notEnough = append(notEnough, name)
+		}
+	}
+	if len(notEnough) > 0 {
+		text += fmt.Sprintf(" (%s does not count for %s)", joinOr(notEnough), p.Name)
+	}
+	return text
+}
+
+// joinOr joins words as "a, b or c".
+func joinOr(words []string) string {
+	if len(words) <= 1 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 // checkAddress checks an address; prefix names it in the problems ("" for headquarters).

@@ -167,7 +167,7 @@ func cardCases(t *testing.T) []cardCase {
 	step4.OrgName = sampleOrgName
 	step4Problems := wizardView(t, bot.StepPackages, sampleSpec())
 	step4Problems.Spec.Packages = []string{"attendant_console", "webex_meetings"}
-	step4Problems.Problems = []string{"package attendant_console needs one of webex_calling, webex_suite, cx_essentials, webex_voice as well"}
+	step4Problems.Problems = []string{"package attendant_console (Attendant Console) needs one of webex_calling (Webex Calling), webex_suite (Webex Suite) or cx_essentials (Customer Assist) as well: add one of them to packages"}
 
 	review := func(f bot.Facts, modify func(*bot.Report)) bot.WizardView {
 		v := wizardView(t, bot.StepReview, sampleSpec())

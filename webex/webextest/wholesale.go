@@ -211,10 +211,10 @@ func (s *Sim) Customers() []Customer {
 }
 
 // SetCustomerStatus gives a customer a status from now on, e.g. to move one out of
-// pending_rpl_review. errs become its errors[] (StatusError) or its first package's errors
-// (StatusProvisionedWithErrors).
+// pending_rpl_review, or StatusDeleting as when it is deleted in Partner Hub. errs become its
+// errors[] (StatusError) or its first package's errors (StatusProvisionedWithErrors).
 func (s *Sim) SetCustomerStatus(customerID, status string, errs ...ErrorDetail) error {
-	if !validOutcome(status) && status != StatusProvisioning && status != StatusUpdating {
+	if !validOutcome(status) && status != StatusProvisioning && status != StatusUpdating && status != StatusDeleting {
 		return fmt.Errorf("unknown customer status %q", status)
 	}
 	s.mu.Lock()
@@ -338,7 +338,7 @@ func (b *provisionBody) validate(full bool) []ErrorDetail {
 		}
 	}
 	needs("cisco_calling_plan", "common_area_calling", "webex_calling", "webex_suite", "webex_voice", "cx_essentials", "webex_calling_standard")
-	needs("attendant_console", "webex_calling", "webex_suite", "cx_essentials", "webex_voice")
+	needs("attendant_console", "webex_calling", "webex_suite", "cx_essentials")
 	if full && strings.TrimSpace(b.ExternalID) == "" {
 		bad("externalId is required.")
 	}
