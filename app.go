@@ -32,8 +32,11 @@ type wiring struct {
 	HTTPClient *http.Client // for both Webex clients; nil means a default one
 	Clock      bot.Clock
 	Workers    int
-	// FirstPoll and MaxPoll bound the status job's per-request backoff (defaults: bot's).
-	FirstPoll, MaxPoll time.Duration
+	// MaxPoll caps the per-request poll backoff (default: bot's).
+	MaxPoll time.Duration
+	// PollInSweepOnly leaves polling to the status job's sweep, with no poll loop: for tests
+	// that drive the sweep on a fake clock (see bot.Config).
+	PollInSweepOnly bool
 }
 
 // newApp opens the store and builds everything. It does no Webex call; start does.
@@ -69,7 +72,7 @@ func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
 		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
 		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
-		FirstPoll: w.FirstPoll, MaxPoll: w.MaxPoll,
+		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly,
 	}, bot.Deps{
 		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock,
 		Logger: logger.With("component", "bot"), Tokens: tokens,

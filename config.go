@@ -25,6 +25,7 @@ type config struct {
 	PartnerAdmins bot.Allowlist
 	Templates     []bot.Template
 	PollSchedule  string
+	FirstPoll     time.Duration // FIRST_POLL: see bot.Config.FirstPoll
 	ApprovalTTL   time.Duration
 	StuckAfter    time.Duration
 	PartnerName   string
@@ -80,6 +81,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if _, err := cron.ParseStandard(c.PollSchedule); err != nil {
 		return c, fmt.Errorf("POLL_SCHEDULE=%q is not a cron spec such as \"@every 1m\" or \"*/5 * * * *\": %w", c.PollSchedule, err)
+	}
+	if c.FirstPoll, err = parseFirstPoll(getenv("FIRST_POLL")); err != nil {
+		return c, err
 	}
 	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", 7*24*time.Hour); err != nil {
 		return c, err
@@ -167,6 +171,26 @@ func parseDuration(getenv func(string) string, name string, def time.Duration) (
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s=%q is not a positive duration such as 168h or 30m", name, v)
+	}
+	return d, nil
+}
+
+// The bounds of FIRST_POLL: more often than every second would only earn 429s, and less often
+// than the backoff's cap would make no sense.
+const (
+	minFirstPoll = time.Second
+	maxFirstPoll = 15 * time.Minute
+)
+
+// parseFirstPoll reads FIRST_POLL, bot.DefaultFirstPoll when empty.
+func parseFirstPoll(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return bot.DefaultFirstPoll, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minFirstPoll || d > maxFirstPoll {
+		return 0, fmt.Errorf("FIRST_POLL=%q is not a duration from %s to %s, such as 5s or 30s", v, minFirstPoll, maxFirstPoll)
 	}
 	return d, nil
 }

@@ -38,13 +38,24 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nLXN0YW5kYXJk"},
 			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nLWNhbGxpbmc"},
 		},
-		ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
+		FirstPoll: 5 * time.Second, ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(config{}, "PartnerAdmins")); diff != "" {
 		t.Errorf("loadConfig (-want +got):\n%s", diff)
 	}
 	if !got.PartnerAdmins.Allows("someone@ops.partner.example") {
 		t.Error("PARTNER_ADMINS @domain entry not honoured")
+	}
+}
+
+func TestLoadConfigFirstPoll(t *testing.T) {
+	for value, want := range map[string]time.Duration{"": 5 * time.Second, "1s": time.Second, " 30s ": 30 * time.Second, "15m": 15 * time.Minute} {
+		env := validEnv()
+		env["FIRST_POLL"] = value
+		got, err := loadConfig(getenvFrom(env))
+		if err != nil || got.FirstPoll != want {
+			t.Errorf("FIRST_POLL=%q: %s, %v; want %s", value, got.FirstPoll, err, want)
+		}
 	}
 }
 
@@ -65,6 +76,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"PUBLIC_URL", "ftp://x", `PUBLIC_URL="ftp://x" is not an http(s) URL`},
 		{"LISTEN_ADDR", "8080", `LISTEN_ADDR="8080" is not a host:port`},
 		{"POLL_SCHEDULE", "every minute", `POLL_SCHEDULE="every minute" is not a cron spec`},
+		{"FIRST_POLL", "5", `FIRST_POLL="5" is not a duration from 1s to 15m0s, such as 5s or 30s`},
+		{"FIRST_POLL", "soon", `FIRST_POLL="soon" is not a duration from 1s to 15m0s`},
+		{"FIRST_POLL", "0s", `FIRST_POLL="0s" is not a duration from 1s to 15m0s`},
+		{"FIRST_POLL", "-5s", `FIRST_POLL="-5s" is not a duration from 1s to 15m0s`},
+		{"FIRST_POLL", "500ms", `FIRST_POLL="500ms" is not a duration from 1s to 15m0s`},
+		{"FIRST_POLL", "16m", `FIRST_POLL="16m" is not a duration from 1s to 15m0s`},
 		{"APPROVAL_TTL", "7d", `APPROVAL_TTL="7d" is not a positive duration`},
 		{"STUCK_AFTER", "-1h", `STUCK_AFTER="-1h" is not a positive duration`},
 		{"ADMIN_SPACES", "ops-space", `ADMIN_SPACES: "ops-space" is not a Webex room id`},

@@ -45,6 +45,9 @@ type harnessOptions struct {
 	sim         webextest.Options
 	configure   func(*config)
 	httpClient  *http.Client // the Webex clients' (default: a default client)
+	// pollLoop runs the bot's poll loop, as serve does, instead of polling in the sweep only;
+	// only with manualClock (with waits that take no time, the loop would race the clock ahead).
+	pollLoop bool
 }
 
 // newHarness starts a simulated Webex and attachbot, with Ann as the only partner admin and
@@ -110,7 +113,7 @@ func (h *harness) startApp() {
 func (h *harness) buildApp() *app {
 	h.t.Helper()
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(h.cfg, wiring{Clock: h.clock, HTTPClient: h.opts.httpClient}, logger)
+	a, err := newApp(h.cfg, wiring{Clock: h.clock, HTTPClient: h.opts.httpClient, PollInSweepOnly: !h.opts.pollLoop}, logger)
 	if err != nil {
 		h.t.Fatalf("build attachbot: %v", err)
 	}

@@ -198,11 +198,12 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtY2FsbGluZw"},
 		},
 		PollSchedule: sandboxPollSchedule,
+		FirstPoll:    sandboxFirstPoll,
 		ApprovalTTL:  7 * 24 * time.Hour,
 		StuckAfter:   sandboxStuckAfter,
 		PartnerName:  webextest.PartnerOrgName,
 	}
-	a, err := newApp(cfg, wiring{FirstPoll: sandboxFirstPoll, MaxPoll: sandboxMaxPoll}, logger)
+	a, err := newApp(cfg, wiring{MaxPoll: sandboxMaxPoll}, logger)
 	if err != nil {
 		return fail(err)
 	}

@@ -34,7 +34,7 @@ const statusNeverSchedule = "0 0 30 2 *"
 
 // The status job's default first poll and backoff cap (bot.Config).
 const (
-	statusFirstPoll = 30 * time.Second
+	statusFirstPoll = bot.DefaultFirstPoll
 	statusMaxPoll   = 15 * time.Minute
 )
 
@@ -668,59 +668,6 @@ func TestStatusReturningStatusIsToldAgain(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the statuses told in the thread (-want +got):\n%s", diff)
 	}
-}
-
-func TestStatusBackoffSchedule(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-
-	steps := []struct {
-		wait   time.Duration // from the previous poll (or the submission) to this poll
-		before func()
-	}{
-		{wait: 30 * time.Second},
-		{wait: time.Minute, before: func() { // a failed poll waits longer too
-			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Times: 1})
-		}},
-		{wait: 2 * time.Minute},
-		{wait: 4 * time.Minute},
-		{wait: 8 * time.Minute},
-		{wait: 15 * time.Minute}, // capped
-		{wait: 15 * time.Minute},
-		{wait: 15 * time.Minute, before: func() { // a change starts over at the first interval
-			if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{wait: 30 * time.Second},
-		{wait: time.Minute},
-	}
-	var want []time.Duration
-	for _, s := range steps {
-		if s.before != nil {
-			s.before()
-		}
-		// A sweep a second early polls nothing; the one on time polls.
-		h.clock.Advance(s.wait - time.Second)
-		_ = h.statusSweep() // the failed poll's error is expected
-		h.clock.Advance(time.Second)
-		_ = h.statusSweep()
-		want = append(want, s.wait)
-	}
-
-	var got []time.Duration
-	last := r.Submitted
-	for _, c := range h.statusPolls(r.CustomerID) {
-		got = append(got, c.Time.Sub(last))
-		last = c.Time
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("the waits between polls (-want +got):\n%s", diff)
-	}
-	h.statusOneNotice(cmd, "is now `updating`")
 }
 
 func TestStatusStuckWarning(t *testing.T) {

@@ -76,7 +76,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if sb.customers, err = sb.sim.AddCustomers(webextest.StatusProvisioning, external...); err != nil {
 		tb.Fatal(err)
 	}
-	if sb.app, err = newApp(cfg, wiring{Clock: sb.clock}, slog.New(slog.DiscardHandler)); err != nil {
+	if sb.app, err = newApp(cfg, wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
 	now := sb.clock.Now()

@@ -374,6 +374,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 		return fmt.Errorf("record the submission of %s: %w", id, err)
 	}
 	wake(b.wakeOut)
+	wake(b.wakePoll) // its first poll may come before the one the loop waits for
 	return nil
 }
 

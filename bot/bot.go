@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,10 +41,16 @@ type Config struct {
 	// RetryBase is the first retry delay of an event or a message (default 2s), doubled
 	// on each attempt up to RetryMax (default 5m).
 	RetryBase, RetryMax time.Duration
-	// FirstPoll is how long after a submission or a status change the status job asks
-	// Webex again (default 30s); an unchanged status doubles the wait, up to MaxPoll
-	// (default 15m). The sandbox shortens both.
+	// FirstPoll is how long after a submission or a status change Webex is asked for the
+	// status (default 5s), and how often during the fast window (2 minutes) after them;
+	// after it, an unchanged status doubles the wait, up to MaxPoll (default 15m). A poll that
+	// failed for a reason that may pass is retried after FirstPoll too (see
+	// retryAfterFailure). The sandbox shortens both.
 	FirstPoll, MaxPoll time.Duration
+	// PollInSweepOnly leaves polling to Sweep: no poll loop runs (tests that drive the
+	// sweep on a fake clock themselves). By default the bot's poll loop polls each request
+	// when its poll is due, and Sweep does not poll.
+	PollInSweepOnly bool
 }
 
 // Template is an onboarding template the partner offers: a name people type and the
@@ -81,6 +88,8 @@ type Bot struct {
 	dispatch  Dispatcher
 	wakeInbox chan struct{}
 	wakeOut   chan struct{}
+	wakePoll  chan struct{}
+	polling   atomic.Bool // the poll loop runs
 
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
@@ -131,7 +140,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg.RetryMax = 5 * time.Minute
 	}
 	if cfg.FirstPoll <= 0 {
-		cfg.FirstPoll = 30 * time.Second
+		cfg.FirstPoll = DefaultFirstPoll
 	}
 	if cfg.MaxPoll < cfg.FirstPoll {
 		cfg.MaxPoll = max(15*time.Minute, cfg.FirstPoll)
@@ -147,6 +156,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		log:       deps.Logger,
 		wakeInbox: make(chan struct{}, 1),
 		wakeOut:   make(chan struct{}, 1),
+		wakePoll:  make(chan struct{}, 1),
 		changed:   make(chan struct{}),
 	}, nil
 }
@@ -157,8 +167,8 @@ func (b *Bot) Me() Person { return b.me }
 // Templates returns the onboarding templates the bot offers.
 func (b *Bot) Templates() []Template { return b.cfg.Templates }
 
-// Start learns who the bot is (GET /people/me), then starts the workers and the outbox
-// sender, which run until Stop. Events and messages left over from an earlier run are
+// Start learns who the bot is (GET /people/me), then starts the workers, the outbox
+// sender and the poll loop, which run until Stop. Events and messages left over from an earlier run are
 // processed and sent.
 func (b *Bot) Start(ctx context.Context, d Dispatcher) error {
 	if d == nil {
@@ -177,11 +187,16 @@ func (b *Bot) Start(ctx context.Context, d Dispatcher) error {
 	b.wg.Add(2)
 	go func() { defer b.wg.Done(); b.runInbox(runCtx) }()
 	go func() { defer b.wg.Done(); b.runOutbox(runCtx) }()
+	if !b.cfg.PollInSweepOnly {
+		b.polling.Store(true)
+		b.wg.Add(1)
+		go func() { defer b.wg.Done(); defer b.polling.Store(false); b.runPolls(runCtx) }()
+	}
 	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers)
 	return nil
 }
 
-// Stop ends the workers and the sender and waits for them, or for ctx. Work cut short stays
+// Stop ends the workers, the sender and the poll loop and waits for them, or for ctx. Work cut short stays
 // in the inbox and the outbox and is done after the next Start.
 func (b *Bot) Stop(ctx context.Context) error {
 	if b.cancel == nil {
@@ -225,14 +240,20 @@ func (b *Bot) Accept(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// Settle waits until the inbox and the outbox are empty and nothing is being processed, or
-// until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
+// Settle waits until the inbox and the outbox are empty, nothing is being processed and, when
+// the poll loop runs, no poll is due, or until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
 func (b *Bot) Settle(ctx context.Context) error {
 	for {
 		b.mu.Lock()
 		changed, inflight := b.changed, b.inflight
 		b.mu.Unlock()
-		if inflight == 0 {
+		// Polls first: a poll recorded after this look put its notice in the outbox before
+		// the outbox is read below.
+		pollDue, err := b.pollLoopBehind(ctx)
+		if err != nil {
+			return err
+		}
+		if inflight == 0 && !pollDue {
 			events, err := b.db.Events(ctx)
 			if err != nil {
 				return err

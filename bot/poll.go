@@ -24,10 +24,11 @@ type pollAnswer struct {
 	customer  Customer
 	admins    []PartnerAdmin // read once the status is provisioned
 	adminsErr error          // why they could not be read, when that is final
-	err       error          // the poll failed: the next one is postponed
+	err       error          // the poll failed: it is retried (see retryAfterFailure)
 }
 
-// pollDue polls every request in a polled state whose next poll is due. At most
+// pollDue polls every request in a polled state whose next poll is due (see runPolls for
+// when it runs). At most
 // pollConcurrency calls are under way at once; the answers are recorded as they come by one
 // writer, each batch of the answers that arrived meanwhile in one store transaction (a group
 // commit), so that the pollers never wait for the disk. A status change is recorded with its
@@ -82,7 +83,7 @@ func summarize(errs []error, n int) error {
 
 // poll asks Webex for one request's status and, when it just became provisioned, for the
 // partner's role in the organization. A failure to read the status, or a temporary one to read
-// the role, is the answer's err, which postpones the next poll; a final failure to read the
+// the role, is the answer's err, which schedules a retry; a final failure to read the
 // role (such as a 403) is recorded with the status and told in the notice.
 func (b *Bot) poll(ctx context.Context, r Request) pollAnswer {
 	a := pollAnswer{id: r.ID}
@@ -139,7 +140,7 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []erro
 				if !r.State.Polled() { // decided meanwhile by an overlapping run
 					return nil, nil
 				}
-				b.postpone(r, b.clock.Now())
+				b.retryAfterFailure(r, b.clock.Now(), a.err)
 				return b.pollFailed(r, a.err), nil
 			}
 			return b.recordStatus(r, a.customer, a.admins, a.adminsErr)
@@ -172,12 +173,6 @@ func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
 		r.ID, orgOf(*r), r.CustomerID, describeAPIError(apiErr), b.cfg.MaxPoll, r.ID))}
 }
 
-// postpone schedules a request's next poll with its backoff, doubled each time, capped.
-func (b *Bot) postpone(r *Request, now time.Time) {
-	r.PollInterval = min(max(r.PollInterval*2, b.cfg.FirstPoll), b.cfg.MaxPoll)
-	r.NextPoll = now.Add(r.PollInterval)
-}
-
 // recordStatus applies a status answer to a request, inside the store's transaction, and
 // returns the notices to send with it: one per change, keyed by the status and how many
 // changes came before it, so that a change is told once whatever runs overlap or restart, and
@@ -188,7 +183,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	if !r.State.Polled() {
 		return nil, nil // decided meanwhile (an overlapping run recorded it)
 	}
-	r.PollFailureTold = false // Webex answered
+	r.PollFailureTold, r.PollFailures = false, 0 // Webex answered
 	var out []Outgoing
 	if string(status) == r.WebexStatus {
 		b.postpone(r, now)
@@ -202,7 +197,7 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	r.WebexStatus, r.Updated = string(status), now
 	r.Errors, r.Packages = c.Errors, c.Details
 	r.audit(now, "webex", auditStatusPrefix+string(status), "", c.TrackingID)
-	r.PollInterval, r.NextPoll = b.cfg.FirstPoll, now.Add(b.cfg.FirstPoll)
+	r.PollInterval, r.NextPoll = b.cfg.FirstPoll, now.Add(b.cfg.FirstPoll) // a change starts a fast window anew
 	switch status {
 	case StateProvisioning, StateUpdating, StatePendingReview:
 		r.State = status

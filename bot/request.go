@@ -194,7 +194,10 @@ type Request struct {
 	Submitted    time.Time     `json:"submitted,omitempty"` // when Webex accepted it
 	NextPoll     time.Time     `json:"nextPoll,omitempty"`
 	PollInterval time.Duration `json:"pollInterval,omitempty"`
-	StuckWarned  bool          `json:"stuckWarned,omitempty"`
+	// PollFailures counts the polls in a row that failed for a reason that may pass (a 5xx, a
+	// 429, a timeout); a poll that gets an answer clears it.
+	PollFailures int  `json:"pollFailures,omitempty"`
+	StuckWarned  bool `json:"stuckWarned,omitempty"`
 
 	Audit []AuditEntry `json:"audit"`
 }

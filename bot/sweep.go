@@ -9,7 +9,8 @@ import (
 
 // Sweep is the bot's periodic work, run by the status job: it reminds customer admins half
 // way through the approval TTL and expires approvals nobody answered, carries on submissions
-// a crash or an outage interrupted, polls Webex for the requests being provisioned, and
+// a crash or an outage interrupted, polls Webex for the requests being provisioned (only with
+// Config.PollInSweepOnly; otherwise the poll loop polls them when they are due), and
 // sends the digests that are due, keeps the webhooks active and the partner token fresh, and
 // forgets processed event keys past the retention period. Each part runs even when another fails; the errors
 // are returned together.
@@ -24,8 +25,10 @@ func (b *Bot) Sweep(ctx context.Context) error {
 	if err := b.resubmit(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if err := b.pollDue(ctx); err != nil {
-		errs = append(errs, err)
+	if b.cfg.PollInSweepOnly {
+		if err := b.pollDue(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := b.sendDigests(ctx); err != nil {
 		errs = append(errs, err)
