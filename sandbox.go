@@ -709,7 +709,7 @@ func (e *sandboxEnv) handleOutcome(w http.ResponseWriter, r *http.Request) {
 	delay := time.Duration(in.DelaySeconds * float64(time.Second))
 	var targets []webextest.Org
 	for _, o := range e.seeded {
-		if in.OrgID == "" || o.ID == in.OrgID {
+		if in.OrgID == "" || bot.SameOrg(o.ID, in.OrgID) {
 			targets = append(targets, o)
 		}
 	}

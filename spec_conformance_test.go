@@ -30,20 +30,22 @@ func TestAttachPackageDependencies(t *testing.T) {
 		{"cx_essentials,attendant_console", nil},
 	}
 	for _, tt := range tests {
-		h := newHarness(t, harnessOptions{})
-		_, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, tt.packages, "verified-domain=no claimed-domain=no trial=no"))
-		text := joined(replies)
-		creates := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers"))
-		if tt.want == nil {
-			if creates != 1 || strings.Contains(text, "Please fix") {
-				t.Errorf("packages=%s: %d POST /wholesale/customers, want 1; the bot answered:\n%s", tt.packages, creates, text)
+		t.Run(tt.packages, func(t *testing.T) {
+			h := newHarness(t, harnessOptions{})
+			_, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, tt.packages, "verified-domain=no claimed-domain=no trial=no"))
+			text := joined(replies)
+			creates := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers"))
+			if tt.want == nil {
+				if creates != 1 || strings.Contains(text, "Please fix") {
+					t.Errorf("%d POST /wholesale/customers, want 1; the bot answered:\n%s", creates, text)
+				}
+				return
 			}
-			continue
-		}
-		mustContain(t, "the answer to packages="+tt.packages, text, append([]string{"Please fix this and try again"}, tt.want...)...)
-		if got := h.partnerCalls(); len(got) != 0 {
-			t.Errorf("packages=%s: the bot called Webex with the partner token: %q", tt.packages, got)
-		}
+			mustContain(t, "the answer", text, append([]string{"Please fix this and try again"}, tt.want...)...)
+			if got := h.partnerCalls(); len(got) != 0 {
+				t.Errorf("the bot called Webex with the partner token: %q", got)
+			}
+		})
 	}
 }
 
@@ -208,23 +210,25 @@ func TestApproverOrgSpelledOtherwise(t *testing.T) {
 		{"another organization", func(t *testing.T) string { return respell(t, webextest.SmallOrgID) }, false},
 	}
 	for _, tt := range tests {
-		client := &http.Client{Transport: orgRespeller{personID: webextest.BigAdminID, orgID: tt.personOrgID(t)}}
-		h := newHarness(t, harnessOptions{httpClient: client})
-		_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-		id := requestIDIn(t, replies[0])
-		h.press(webextest.BigAdminID, h.approvalCard(webextest.BigAdminID), "Approve", nil)
+		t.Run(tt.name, func(t *testing.T) {
+			client := &http.Client{Transport: orgRespeller{personID: webextest.BigAdminID, orgID: tt.personOrgID(t)}}
+			h := newHarness(t, harnessOptions{httpClient: client})
+			_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+			id := requestIDIn(t, replies[0])
+			h.press(webextest.BigAdminID, h.approvalCard(webextest.BigAdminID), "Approve", nil)
 
-		posts := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers"))
-		r, err := h.app.db.Request(t.Context(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tt.approved && (posts != 1 || r.DecidedBy != webextest.BigAdminEmail) {
-			t.Errorf("%s: the approval was not accepted: %d POST /wholesale/customers, state %s; the admin was told:\n%s",
-				tt.name, posts, r.State, joined(h.directFromBot(webextest.BigAdminID)))
-		}
-		if !tt.approved && (posts != 0 || r.State != bot.StateAwaitingApproval) {
-			t.Errorf("%s: an admin of another organization approved: %d POST /wholesale/customers, state %s", tt.name, posts, r.State)
-		}
+			posts := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers"))
+			r, err := h.app.db.Request(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.approved && (posts != 1 || r.DecidedBy != webextest.BigAdminEmail) {
+				t.Errorf("the approval was not accepted: %d POST /wholesale/customers, state %s; the admin was told:\n%s",
+					posts, r.State, joined(h.directFromBot(webextest.BigAdminID)))
+			}
+			if !tt.approved && (posts != 0 || r.State != bot.StateAwaitingApproval) {
+				t.Errorf("an admin of another organization approved: %d POST /wholesale/customers, state %s", posts, r.State)
+			}
+		})
 	}
 }
