@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -278,5 +279,79 @@ func TestStatusLongOutageBacksOff(t *testing.T) {
 	want := []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the waits after each failed poll (-want +got):\n%s", diff)
+	}
+}
+
+// statusHold is a transport that holds one customer's status calls until released.
+type statusHold struct {
+	mu      sync.Mutex
+	path    string
+	release chan struct{}
+}
+
+// hold makes the status calls of a customer wait until the returned function is called.
+func (s *statusHold) hold(customerID string) (release func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.path, s.release = "/v1/wholesale/customers/"+customerID, make(chan struct{})
+	return sync.OnceFunc(func() { close(s.release) })
+}
+
+func (s *statusHold) RoundTrip(req *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	held := req.Method == http.MethodGet && s.path != "" && req.URL.Path == s.path
+	release := s.release
+	s.mu.Unlock()
+	if held {
+		select {
+		case <-release:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
+	holder := &statusHold{}
+	h := newStatusHarness(t, harnessOptions{manualClock: true, pollLoop: true, httpClient: &http.Client{Transport: holder}})
+	for _, org := range []string{webextest.SmallOrgID, webextest.NoLicenseOrgID} {
+		if err := h.sim.SetOutcome(org, webextest.StatusProvisioned, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, slow := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
+	cmd, quick := h.statusAttach(webextest.NoLicenseOrgID, webextest.NoLicenseAdminEmail, "webex_meetings")
+	h.pollAdvance(5 * time.Second) // the first poll of both
+	move := func(status string) {
+		t.Helper()
+		if err := h.sim.SetCustomerStatus(quick.CustomerID, status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	told := func(status string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		if err := h.sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, "`"+status+"`")) == 1 }); err != nil {
+			t.Fatalf("waiting for the notice of %s: %v", status, err)
+		}
+	}
+
+	// The next poll of both: the slow customer's status call hangs; the quick one's answers.
+	release := holder.hold(slow.CustomerID)
+	defer release()
+	move(webextest.StatusPendingReview)
+	h.clock.Advance(5 * time.Second)
+	told(webextest.StatusPendingReview)
+	// The quick one's next poll comes on time while the slow call still hangs.
+	move(webextest.StatusProvisioned)
+	h.clock.Advance(5 * time.Second)
+	told(webextest.StatusProvisioned)
+
+	release()
+	h.settle()
+	if got := len(h.statusPolls(slow.CustomerID)); got != 2 {
+		t.Errorf("the slow customer was asked %d times, want 2 (one run at a time polls a request)", got)
 	}
 }

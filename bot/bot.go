@@ -44,8 +44,8 @@ type Config struct {
 	// FirstPoll is how long after a submission or a status change Webex is asked for the
 	// status (default 5s), and how often during the fast window (2 minutes) after them;
 	// after it, an unchanged status doubles the wait, up to MaxPoll (default 15m). A poll that
-	// failed for a reason that may pass is retried after FirstPoll too (see
-	// retryAfterFailure). The sandbox shortens both.
+	// failed for a reason that may pass is retried after FirstPoll too, never before a
+	// Retry-After (docs/polling.md). The sandbox shortens both.
 	FirstPoll, MaxPoll time.Duration
 	// PollInSweepOnly leaves polling to Sweep: no poll loop runs (tests that drive the
 	// sweep on a fake clock themselves). By default the bot's poll loop polls each request
@@ -89,7 +89,8 @@ type Bot struct {
 	wakeInbox chan struct{}
 	wakeOut   chan struct{}
 	wakePoll  chan struct{}
-	polling   atomic.Bool // the poll loop runs
+	polling   atomic.Bool   // the poll loop runs
+	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
@@ -157,6 +158,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		wakeInbox: make(chan struct{}, 1),
 		wakeOut:   make(chan struct{}, 1),
 		wakePoll:  make(chan struct{}, 1),
+		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
 	}, nil
 }

@@ -12,7 +12,7 @@ import (
 
 // Polling: a 202 only means "accepted", so the status job asks Webex how each submitted
 // request is doing and tells the partner's thread about every change, once.
-// pollConcurrency bounds the status calls under way at once.
+// pollConcurrency bounds the status calls under way at once (Bot.pollSlots).
 const pollConcurrency = 8
 
 // pollBatchMax bounds how many poll answers one store transaction records.
@@ -27,13 +27,19 @@ type pollAnswer struct {
 	err       error          // the poll failed: it is retried (see retryAfterFailure)
 }
 
-// pollDue polls every request in a polled state whose next poll is due (see runPolls for
-// when it runs). At most
-// pollConcurrency calls are under way at once; the answers are recorded as they come by one
-// writer, each batch of the answers that arrived meanwhile in one store transaction (a group
-// commit), so that the pollers never wait for the disk. A status change is recorded with its
-// notice in the same transaction, so that it is told once.
+// pollDue polls every request in a polled state whose next poll is due: the sweep's polls
+// (with Config.PollInSweepOnly). See pollRequests.
 func (b *Bot) pollDue(ctx context.Context) error {
+	return b.pollRequests(ctx, nil)
+}
+
+// pollRequests polls every request in a polled state whose next poll is due and that claims
+// lets it claim (nil: every one); a claim is released once the answer is recorded. At most
+// pollConcurrency calls are under way at once, across runs; the answers are recorded as they
+// come by one writer, each batch of the answers that arrived meanwhile in one store
+// transaction (a group commit), so that the pollers never wait for the disk. A status change
+// is recorded with its notice in the same transaction, so that it is told once.
+func (b *Bot) pollRequests(ctx context.Context, claims *pollClaims) error {
 	inFlight, err := b.db.Requests(ctx, RequestFilter{States: []State{StateProvisioning, StateUpdating, StatePendingReview}})
 	if err != nil {
 		return fmt.Errorf("list requests in flight: %w", err)
@@ -41,25 +47,25 @@ func (b *Bot) pollDue(ctx context.Context) error {
 	now := b.clock.Now()
 	answers := make(chan pollAnswer, 4*pollConcurrency)
 	recorded := make(chan []error, 1)
-	go func() { recorded <- b.recordPolls(ctx, answers) }()
+	go func() { recorded <- b.recordPolls(ctx, answers, claims) }()
 
-	sem := make(chan struct{}, pollConcurrency)
 	var wg sync.WaitGroup
 	cancelled := false
 	for _, r := range inFlight {
-		if r.NextPoll.After(now) {
+		if r.NextPoll.After(now) || !claims.claim(r.ID) {
 			continue
 		}
 		select {
-		case sem <- struct{}{}:
+		case b.pollSlots <- struct{}{}:
 		case <-ctx.Done():
 			cancelled = true
 		}
 		if cancelled {
+			claims.release([]string{r.ID})
 			break
 		}
 		wg.Go(func() {
-			defer func() { <-sem }()
+			defer func() { <-b.pollSlots }()
 			answers <- b.poll(ctx, r)
 		})
 	}
@@ -107,9 +113,9 @@ func (b *Bot) poll(ctx context.Context, r Request) pollAnswer {
 }
 
 // recordPolls records the answers until the channel is closed: it takes what arrived while
-// it was writing, up to pollBatchMax, and writes it in one transaction. It returns the failed
-// polls' errors and its own.
-func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []error {
+// it was writing, up to pollBatchMax, and writes it in one transaction, then releases the
+// batch's claims. It returns the failed polls' errors and its own.
+func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims *pollClaims) []error {
 	var errs []error
 	for first := range answers {
 		batch := map[string]pollAnswer{first.id: first}
@@ -148,6 +154,7 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []erro
 		if err != nil {
 			errs = append(errs, fmt.Errorf("record the status of %d requests: %w", len(ids), err))
 		}
+		claims.release(ids)
 		wake(b.wakeOut)
 	}
 	return errs

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -82,13 +83,19 @@ func pollWindowStart(r Request) time.Time {
 	return start
 }
 
-// runPolls is the poll loop: it polls the requests whose poll is due when the earliest falls
-// due, on the bot's clock, until ctx ends. It also looks at the store at least every FirstPoll
-// and when woken (a submission, Settle), so that a request whose first poll comes before the
-// one it waits for is not missed.
+// runPolls is the poll loop: when the earliest next poll falls due, on the bot's clock, it
+// starts a run that polls the requests that are due, until ctx ends. A run does not hold up
+// the loop: a request whose Webex call is slow (up to the client's retries and timeouts) does
+// not delay the others' polls, and a request is polled by one run at a time (pollClaims). The
+// loop also looks at the store at least every FirstPoll and when woken (a submission, a
+// finished run, Settle), so that a request whose first poll comes before the one it waits for
+// is not missed. It waits for its runs before it returns.
 func (b *Bot) runPolls(ctx context.Context) {
+	claims := &pollClaims{}
+	var runs sync.WaitGroup
+	defer runs.Wait()
 	for {
-		next, found, err := b.nextPoll(ctx)
+		next, found, err := b.nextPoll(ctx, claims)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -97,13 +104,13 @@ func (b *Bot) runPolls(ctx context.Context) {
 		}
 		now := b.clock.Now()
 		if found && !next.After(now) {
-			if err := b.pollDue(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
+			runs.Go(func() {
+				if err := b.pollRequests(ctx, claims); err != nil && ctx.Err() == nil {
+					b.log.Error("poll", "err", err)
 				}
-				b.log.Error("poll", "err", err)
-			}
-			b.progressed()
+				b.progressed()
+				wake(b.wakePoll)
+			})
 			next = now.Add(minPollGap)
 		}
 		if limit := b.clock.Now().Add(b.cfg.FirstPoll); !found || next.After(limit) {
@@ -118,20 +125,71 @@ func (b *Bot) runPolls(ctx context.Context) {
 	}
 }
 
-// nextPoll returns the earliest next poll of the requests being polled, and whether there is
-// any such request.
-func (b *Bot) nextPoll(ctx context.Context) (time.Time, bool, error) {
+// nextPoll returns the earliest next poll of the requests being polled that claims does not
+// hold (nil: of every one), and whether there is any such request.
+func (b *Bot) nextPoll(ctx context.Context, claims *pollClaims) (time.Time, bool, error) {
 	polled, err := b.db.Requests(ctx, RequestFilter{States: []State{StateProvisioning, StateUpdating, StatePendingReview}})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("list requests in flight: %w", err)
 	}
 	var next time.Time
-	for i, r := range polled {
-		if i == 0 || r.NextPoll.Before(next) {
-			next = r.NextPoll
+	found := false
+	for _, r := range polled {
+		if claims.held(r.ID) {
+			continue
+		}
+		if !found || r.NextPoll.Before(next) {
+			next, found = r.NextPoll, true
 		}
 	}
-	return next, len(polled) > 0, nil
+	return next, found, nil
+}
+
+// pollClaims are the requests the poll loop's runs are polling, so that an overlapping run
+// skips them. The nil *pollClaims holds nothing and lets every claim through (the sweep's
+// polls).
+type pollClaims struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+// claim takes a request for a run; it reports false when another run has it.
+func (c *pollClaims) claim(id string) bool {
+	if c == nil {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids[id] {
+		return false
+	}
+	if c.ids == nil {
+		c.ids = make(map[string]bool)
+	}
+	c.ids[id] = true
+	return true
+}
+
+// held reports whether a run has the request.
+func (c *pollClaims) held(id string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ids[id]
+}
+
+// release gives requests back once their answers are recorded.
+func (c *pollClaims) release(ids []string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		delete(c.ids, id)
+	}
 }
 
 // pollLoopBehind reports whether the poll loop runs and a poll is due, and then wakes the loop:
@@ -140,7 +198,7 @@ func (b *Bot) pollLoopBehind(ctx context.Context) (bool, error) {
 	if !b.polling.Load() {
 		return false, nil
 	}
-	next, found, err := b.nextPoll(ctx)
+	next, found, err := b.nextPoll(ctx, nil)
 	if err != nil {
 		return false, err
 	}
