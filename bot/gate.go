@@ -76,8 +76,7 @@ func (b *Bot) earlierRefusal(ctx context.Context, orgID string) (bool, error) {
 		return false, fmt.Errorf("list the declined and expired requests: %w", err)
 	}
 	for _, r := range rs {
-		// Both ids are stored in the canonical base64 form NormalizeOrgID returns.
-		if r.Spec.OrgID == orgID {
+		if SameOrg(r.Spec.OrgID, orgID) {
 			return true, nil
 		}
 	}

@@ -40,8 +40,8 @@ func (b *Bot) findOwnCustomer(ctx context.Context, spec AttachSpec) (Customer, s
 		return Customer{}, "", false, fmt.Errorf("look up externalId %s: %w", spec.ExternalID, err)
 	}
 	for _, c := range byExternal {
-		// The orgIds are compared as stored; both are the canonical base64 form.
-		if c.OrgID == "" || c.OrgID == spec.OrgID {
+		// Webex may spell the orgId otherwise than the spec keeps it: compared by UUID.
+		if c.OrgID == "" || SameOrg(c.OrgID, spec.OrgID) {
 			return c, "externalId " + spec.ExternalID, true, nil
 		}
 	}

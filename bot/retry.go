@@ -116,6 +116,7 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
 	}
 	wake(b.wakeOut)
+	wake(b.wakePoll) // polled again from now on
 	retryReply(t, r)
 	return nil
 }
@@ -154,6 +155,7 @@ func (b *Bot) retryUnknown(ctx context.Context, t *Turn, id string, cause error)
 		return fmt.Errorf("record the unknown outcome of the retry of %s: %w", id, err)
 	}
 	wake(b.wakeOut)
+	wake(b.wakePoll) // polled again from now on
 	retryReply(t, r)
 	return nil
 }
