@@ -232,3 +232,80 @@ func TestApproverOrgSpelledOtherwise(t *testing.T) {
 		})
 	}
 }
+
+func TestAttachAfterARefusalStoredInAnotherSpelling(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	// A declined request kept with another spelling of the organization's id.
+	declined := bot.Request{
+		ID: "SPELL3", Source: "seed", State: bot.StateDeclined, RoomID: webextest.PartnerSpaceID,
+		Created: start, Updated: start,
+		Spec: bot.AttachSpec{OrgID: respell(t, webextest.SmallOrgID), AdminEmail: webextest.SmallAdminEmail},
+	}
+	if err := h.app.db.CreateRequest(t.Context(), declined, nil); err != nil {
+		t.Fatal(err)
+	}
+	cmd, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no trial=no"))
+	if len(replies) == 0 {
+		t.Fatal("no reply to the attach")
+	}
+	r, err := h.app.db.Request(t.Context(), requestIDIn(t, replies[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State != bot.StateAwaitingApproval {
+		t.Errorf("the attach after a refusal is %s, want %s", r.State, bot.StateAwaitingApproval)
+	}
+	mustContain(t, "the reply", joined(h.repliesTo(cmd)), bot.CriterionEarlierRefusal)
+	if got := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")); got != 0 {
+		t.Errorf("POST /wholesale/customers %d times without the customer admin's approval", got)
+	}
+}
+
+// customerListRespeller is a transport that answers GET /wholesale/customers with one
+// organization's id spelled otherwise, as Webex may.
+type customerListRespeller struct {
+	orgID, spelling string
+}
+
+func (c customerListRespeller) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/wholesale/customers") || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	body = bytes.ReplaceAll(body, []byte(`"`+c.orgID+`"`), []byte(`"`+c.spelling+`"`))
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return resp, nil
+}
+
+func TestLostAnswerFindsTheCustomerWhateverTheSpelling(t *testing.T) {
+	spelling := respell(t, webextest.SmallOrgID)
+	h := newHarness(t, harnessOptions{httpClient: &http.Client{Transport: customerListRespeller{orgID: webextest.SmallOrgID, spelling: spelling}}})
+	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// Webex creates the customer but its answer is lost; the lookup that follows finds it
+	// provisioned, its orgId spelled otherwise than the request keeps it.
+	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
+	cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no trial=no"))
+
+	thread := h.repliesTo(cmd)
+	r, err := h.app.db.Request(t.Context(), requestIDIn(t, thread[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	customers := h.sim.Customers()
+	if r.State != bot.StateProvisioning || r.CustomerID != customers[len(customers)-1].ID {
+		t.Errorf("request %s: state %s, customer %q; want %s, linked to %s; the thread:\n%s",
+			r.ID, r.State, r.CustomerID, bot.StateProvisioning, customers[len(customers)-1].ID, joined(thread))
+	}
+	if got := h.newCustomers(); got != 1 {
+		t.Errorf("Webex has %d new wholesale customers, want 1", got)
+	}
+}
