@@ -231,6 +231,10 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 			orgLabel(report), report.PrecheckStatus, formatDetails(report.PrecheckErrors), report.PrecheckTracking)
 		return nil
 	}
+	if problem := customerName(&spec, report.OrgName); problem != "" {
+		t.Reply(Explain(&InputError{Problems: []string{problem}}))
+		return nil
+	}
 
 	now := b.clock.Now()
 	r := Request{
@@ -264,6 +268,25 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	wake(b.wakeOut)
 	return b.submit(ctx, id)
+}
+
+// customerName makes sure the spec names the customer: Webex requires customerInfo.name
+// whenever customerInfo (the admin's email) is sent. The partner's name= wins; else the
+// organization's display name as Webex shows it (GET /organizations/{orgId}), when the partner
+// can read it. It returns the problem to tell the partner when neither can be had.
+func customerName(spec *AttachSpec, orgName string) string {
+	if spec.CustomerName != "" {
+		return ""
+	}
+	name := strings.TrimSpace(orgName)
+	switch {
+	case name == "":
+		return `name is missing: the customer's company name, such as name="Acme Inc" (Webex needs it, and the partner cannot read the organization's name)`
+	case strings.Contains(name, "%"):
+		return `name is missing: the organization's name in Webex contains %, which Webex refuses in a customer name; give the company name, such as name="Acme Inc"`
+	}
+	spec.CustomerName = name
+	return ""
 }
 
 // openRequest returns the request for an organization that has not ended yet, if any.

@@ -32,6 +32,9 @@ const maxAddressLine = 50
 
 var languageRE = regexp.MustCompile(`^[a-z]{2}(_[a-z]{2})?$`)
 
+// callingLanguageRE is the form of a calling location's language (the spec's example: en_us).
+var callingLanguageRE = regexp.MustCompile(`^[a-z]{2}_[a-z]{2}$`)
+
 // countryDefaults gives a calling location's time zone and language for countries with one
 // time zone; where the time zone is "", the partner must name it.
 var countryDefaults = map[string]struct{ timezone, language string }{
@@ -309,6 +312,11 @@ func completeCalling(c *CallingLocation, hq Address, language string) []string {
 		c.Language = "en_us"
 	}
 	c.Language = strings.ToLower(c.Language)
+	// The calling location's language names a country too: Webex's schema shows "en_us". A
+	// bare language takes the country's default when that is the same language.
+	if !strings.Contains(c.Language, "_") && strings.HasPrefix(defaults.language, c.Language+"_") {
+		c.Language = defaults.language
+	}
 	var problems []string
 	if len([]rune(c.Name)) > maxAddressLine {
 		problems = append(problems, fmt.Sprintf("location is %d characters long; at most %d", len([]rune(c.Name)), maxAddressLine))
@@ -321,8 +329,8 @@ func completeCalling(c *CallingLocation, hq Address, language string) []string {
 			problems = append(problems, fmt.Sprintf("timezone=%s is not a time zone such as America/Los_Angeles or Europe/Copenhagen", c.Timezone))
 		}
 	}
-	if !languageRE.MatchString(c.Language) {
-		problems = append(problems, fmt.Sprintf("language=%s: use a language code such as en_us", c.Language))
+	if !callingLanguageRE.MatchString(c.Language) {
+		problems = append(problems, fmt.Sprintf("language=%s: a calling location needs a language with its country, such as en_us or fr_ca", c.Language))
 	}
 	return problems
 }

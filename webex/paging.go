@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -20,12 +21,37 @@ const maxPages = 10000
 // it came with), but only to the base URL's scheme and host: the access token is not sent
 // anywhere else.
 func (c *Client) pages(ctx context.Context, path string, query url.Values, fn func(items []json.RawMessage) (bool, error)) error {
+	return c.walk(ctx, path, query, 0, fn)
+}
+
+// offsetPages is pages for a list that the spec documents as paged by offset and max (the
+// wholesale customers): it asks for size items a page, follows Link rel="next" when Webex sends
+// one, and otherwise asks for the next offset while a full page comes back.
+func (c *Client) offsetPages(ctx context.Context, path string, query url.Values, size int, fn func(items []json.RawMessage) (bool, error)) error {
+	query = cloneQuery(query)
+	query.Set("max", strconv.Itoa(size))
+	query.Del("offset")
+	return c.walk(ctx, path, query, size, fn)
+}
+
+// cloneQuery returns a copy of q that may be changed.
+func cloneQuery(q url.Values) url.Values {
+	out := make(url.Values, len(q))
+	for k, vs := range q {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// walk is pages; a size above 0 turns on offset paging when no Link comes back.
+func (c *Client) walk(ctx context.Context, path string, query url.Values, size int, fn func(items []json.RawMessage) (bool, error)) error {
 	r := request{method: http.MethodGet, path: path, query: query}
 	current := c.baseURL.String() + "/" + path
 	if len(query) > 0 {
 		current += "?" + query.Encode()
 	}
 	seen := map[string]bool{current: true}
+	offset := 0
 	for n := 1; ; n++ {
 		resp, err := c.do(ctx, r)
 		if err != nil {
@@ -43,6 +69,20 @@ func (c *Client) pages(ctx context.Context, path string, query url.Values, fn fu
 		}
 		if !more {
 			return nil
+		}
+		offset += len(page.Items)
+		if size > 0 && nextLink(resp.header) == "" {
+			if len(page.Items) < size {
+				return nil // a short page is the last one
+			}
+			if n >= maxPages {
+				return fmt.Errorf("webex GET /%s: more than %d pages", path, maxPages)
+			}
+			q := cloneQuery(query)
+			q.Set("offset", strconv.Itoa(offset))
+			r = request{method: http.MethodGet, path: path, query: q}
+			current = c.baseURL.String() + "/" + path + "?" + q.Encode()
+			continue
 		}
 		next := nextLink(resp.header)
 		if next == "" {
@@ -133,15 +173,27 @@ func splitLinks(v string) []string {
 // list fetches every page of GET path?query and decodes the items as T.
 func list[T any](ctx context.Context, c *Client, path string, query url.Values) ([]T, error) {
 	var out []T
-	err := c.pages(ctx, path, query, func(items []json.RawMessage) (bool, error) {
+	err := c.pages(ctx, path, query, collect(&out))
+	return out, err
+}
+
+// offsetList is list for a list paged by offset and max (see offsetPages).
+func offsetList[T any](ctx context.Context, c *Client, path string, query url.Values, size int) ([]T, error) {
+	var out []T
+	err := c.offsetPages(ctx, path, query, size, collect(&out))
+	return out, err
+}
+
+// collect returns a page function that decodes every item as T into out.
+func collect[T any](out *[]T) func(items []json.RawMessage) (bool, error) {
+	return func(items []json.RawMessage) (bool, error) {
 		for _, raw := range items {
 			var v T
 			if err := json.Unmarshal(raw, &v); err != nil {
 				return false, fmt.Errorf("decode an item: %w", err)
 			}
-			out = append(out, v)
+			*out = append(*out, v)
 		}
 		return true, nil
-	})
-	return out, err
+	}
 }

@@ -115,7 +115,12 @@ func (w wireCustomer) customer() bot.Customer {
 	return c
 }
 
-// Customers lists the wholesale customers q selects (GET /wholesale/customers, every page).
+// customersPageSize is the max of each GET /wholesale/customers. The spec documents no default
+// or limit for max; 100 is what Webex's other lists take.
+const customersPageSize = 100
+
+// Customers lists the wholesale customers q selects (GET /wholesale/customers, every page:
+// by Link when Webex sends one, else by offset while full pages come back).
 func (c *Client) Customers(ctx context.Context, q bot.CustomerQuery) ([]bot.Customer, error) {
 	query := url.Values{}
 	if q.OrgID != "" {
@@ -127,7 +132,7 @@ func (c *Client) Customers(ctx context.Context, q bot.CustomerQuery) ([]bot.Cust
 	if q.Status != "" {
 		query.Set("status", q.Status)
 	}
-	items, err := list[wireCustomer](ctx, c, "wholesale/customers", query)
+	items, err := offsetList[wireCustomer](ctx, c, "wholesale/customers", query, customersPageSize)
 	if err != nil {
 		return nil, fmt.Errorf("list wholesale customers: %w", err)
 	}
@@ -155,84 +160,6 @@ func (c *Client) Customer(ctx context.Context, customerID string) (bot.Customer,
 	return cust, nil
 }
 
-// wireAddress is a wholesale address.
-type wireAddress struct {
-	AddressLine1    string `json:"addressLine1"`
-	AddressLine2    string `json:"addressLine2,omitempty"`
-	City            string `json:"city"`
-	StateOrProvince string `json:"stateOrProvince,omitempty"`
-	ZipOrPostalCode string `json:"zipOrPostalCode,omitempty"`
-	Country         string `json:"country"`
-}
-
-func address(a bot.Address) wireAddress {
-	return wireAddress{
-		AddressLine1:    a.Line1,
-		AddressLine2:    a.Line2,
-		City:            a.City,
-		StateOrProvince: a.State,
-		ZipOrPostalCode: a.Zip,
-		Country:         a.Country,
-	}
-}
-
-// wireCustomerRequest is the body of POST /wholesale/customers and of its precheck.
-type wireCustomerRequest struct {
-	ProvisioningID         string                  `json:"provisioningId,omitempty"`
-	Packages               []string                `json:"packages,omitempty"`
-	OrgID                  string                  `json:"orgId,omitempty"`
-	ExternalID             string                  `json:"externalId,omitempty"`
-	Address                wireAddress             `json:"address"`
-	CustomerInfo           *wireCustomerInfo       `json:"customerInfo,omitempty"`
-	ProvisioningParameters *wireProvisioningParams `json:"provisioningParameters,omitempty"`
-}
-
-type wireCustomerInfo struct {
-	Name         string `json:"name,omitempty"`
-	PrimaryEmail string `json:"primaryEmail,omitempty"`
-	Language     string `json:"language,omitempty"`
-}
-
-type wireProvisioningParams struct {
-	Calling *wireCalling `json:"calling,omitempty"`
-}
-
-type wireCalling struct {
-	Location wireLocation `json:"location"`
-}
-
-type wireLocation struct {
-	Name     string      `json:"name"`
-	Address  wireAddress `json:"address"`
-	Timezone string      `json:"timezone"`
-	Language string      `json:"language"`
-}
-
-// customerRequest converts the bot's request to Webex's body. customerInfo is sent only with a
-// name or an email (it is optional when orgId is given); provisioningParameters only for
-// calling.
-func customerRequest(r bot.CustomerRequest) wireCustomerRequest {
-	w := wireCustomerRequest{
-		ProvisioningID: r.ProvisioningID,
-		Packages:       r.Packages,
-		OrgID:          r.OrgID,
-		ExternalID:     r.ExternalID,
-		Address:        address(r.Address),
-	}
-	if r.CustomerName != "" || r.PrimaryEmail != "" {
-		w.CustomerInfo = &wireCustomerInfo{Name: r.CustomerName, PrimaryEmail: r.PrimaryEmail, Language: r.Language}
-	}
-	if r.Calling != nil {
-		w.ProvisioningParameters = &wireProvisioningParams{Calling: &wireCalling{Location: wireLocation{
-			Name:     r.Calling.Name,
-			Address:  address(r.Calling.Address),
-			Timezone: r.Calling.Timezone,
-			Language: r.Calling.Language,
-		}}}
-	}
-	return w
-}
-
 // wirePrecheckInfo is one info entry of a precheck answer.
 type wirePrecheckInfo struct {
 	InfoCode    flexInt `json:"infoCode"`
@@ -248,7 +175,7 @@ func (c *Client) Precheck(ctx context.Context, req bot.CustomerRequest) (bot.Pre
 		Info       json.RawMessage `json:"info"`
 		TrackingID string          `json:"trackingId"`
 	}
-	resp, err := c.withBody(ctx, http.MethodPost, "wholesale/customers/validate", true, customerRequest(req), &w)
+	resp, err := c.withBody(ctx, http.MethodPost, "wholesale/customers/validate", true, precheckRequest(req), &w)
 	if err != nil {
 		return bot.Precheck{}, fmt.Errorf("precheck wholesale customer for org %s: %w", req.OrgID, err)
 	}

@@ -130,7 +130,7 @@ func TestPartnerReads(t *testing.T) {
 		},
 		{
 			name:      "Customers with a filter",
-			wantQuery: "/v1/wholesale/customers?externalId=E1&orgId=O1&status=provisioning",
+			wantQuery: "/v1/wholesale/customers?externalId=E1&max=100&orgId=O1&status=provisioning",
 			answer:    `{"items":[{"id":"C1","orgId":"O1","externalId":"E1","status":"provisioning","packages":["webex_calling"]}]}`,
 			call: func(ctx context.Context, c *webex.Client) (any, error) {
 				return c.Customers(ctx, bot.CustomerQuery{OrgID: "O1", ExternalID: "E1", Status: "provisioning"})
@@ -173,34 +173,77 @@ func TestCustomerRequestBody(t *testing.T) {
 	addr := bot.Address{Line1: "771 Alder Drive", Line2: "Cisco Site 5", City: "Milpitas", State: "CA", Zip: "95035", Country: "US"}
 	wireAddr := map[string]any{"addressLine1": "771 Alder Drive", "addressLine2": "Cisco Site 5", "city": "Milpitas",
 		"stateOrProvince": "CA", "zipOrPostalCode": "95035", "country": "US"}
+	calling := &bot.CallingLocation{Name: "Head Office", Address: bot.Address{Line1: "771 Alder Drive", City: "Milpitas", State: "CA", Zip: "95035", Country: "US"},
+		Timezone: "America/Los_Angeles", Language: "en_us"}
+	wireCalling := map[string]any{"calling": map[string]any{"location": map[string]any{
+		"name": "Head Office",
+		"address": map[string]any{"addressLine1": "771 Alder Drive", "city": "Milpitas", "stateOrProvince": "CA",
+			"zipOrPostalCode": "95035", "country": "US"},
+		"timezone": "America/Los_Angeles", "language": "en_us",
+	}}}
 	tests := []struct {
-		name string
-		req  bot.CustomerRequest
-		want map[string]any
+		name         string
+		req          bot.CustomerRequest
+		wantPost     map[string]any
+		wantPrecheck map[string]any
 	}{
 		{
 			name: "attach with calling and customer info",
 			req: bot.CustomerRequest{ProvisioningID: "PROV", Packages: []string{"webex_calling"}, OrgID: "O1", ExternalID: "E1",
-				Address: addr, CustomerName: "Acme", PrimaryEmail: "admin@acme.example", Language: "en",
-				Calling: &bot.CallingLocation{Name: "Head Office", Address: bot.Address{Line1: "771 Alder Drive", City: "Milpitas", State: "CA", Zip: "95035", Country: "US"},
-					Timezone: "America/Los_Angeles", Language: "en_us"}},
-			want: map[string]any{
+				Address: addr, CustomerName: "Acme", PrimaryEmail: "admin@acme.example", Language: "en_us", Calling: calling},
+			wantPost: map[string]any{
 				"provisioningId": "PROV", "packages": []any{"webex_calling"}, "orgId": "O1", "externalId": "E1",
+				"address":                wireAddr,
+				"customerInfo":           map[string]any{"name": "Acme", "primaryEmail": "admin@acme.example", "language": "en_US"},
+				"provisioningParameters": wireCalling,
+			},
+			// The precheck's customerInfo has no language.
+			wantPrecheck: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_calling"}, "orgId": "O1", "externalId": "E1",
+				"address":                wireAddr,
+				"customerInfo":           map[string]any{"name": "Acme", "primaryEmail": "admin@acme.example"},
+				"provisioningParameters": wireCalling,
+			},
+		},
+		{
+			name: "a bare language code",
+			req: bot.CustomerRequest{ProvisioningID: "PROV", Packages: []string{"webex_meetings"}, OrgID: "O1", ExternalID: "E1",
+				Address: addr, CustomerName: "Acme", PrimaryEmail: "admin@acme.example", Language: "EN"},
+			wantPost: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
 				"address":      wireAddr,
 				"customerInfo": map[string]any{"name": "Acme", "primaryEmail": "admin@acme.example", "language": "en"},
-				"provisioningParameters": map[string]any{"calling": map[string]any{"location": map[string]any{
-					"name": "Head Office",
-					"address": map[string]any{"addressLine1": "771 Alder Drive", "city": "Milpitas", "stateOrProvince": "CA",
-						"zipOrPostalCode": "95035", "country": "US"},
-					"timezone": "America/Los_Angeles", "language": "en_us",
-				}}},
+			},
+			wantPrecheck: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
+				"address":      wireAddr,
+				"customerInfo": map[string]any{"name": "Acme", "primaryEmail": "admin@acme.example"},
+			},
+		},
+		{
+			// customerInfo needs both name and primaryEmail; the precheck's needs only the email.
+			name: "an email without a name",
+			req: bot.CustomerRequest{ProvisioningID: "PROV", Packages: []string{"webex_meetings"}, OrgID: "O1", ExternalID: "E1",
+				Address: addr, PrimaryEmail: "admin@acme.example", Language: "en"},
+			wantPost: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
+				"address": wireAddr,
+			},
+			wantPrecheck: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
+				"address":      wireAddr,
+				"customerInfo": map[string]any{"primaryEmail": "admin@acme.example"},
 			},
 		},
 		{
 			name: "attach without customer info or calling",
 			req: bot.CustomerRequest{ProvisioningID: "PROV", Packages: []string{"webex_meetings"}, OrgID: "O1", ExternalID: "E1",
 				Address: addr, Language: "en"},
-			want: map[string]any{
+			wantPost: map[string]any{
+				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
+				"address": wireAddr,
+			},
+			wantPrecheck: map[string]any{
 				"provisioningId": "PROV", "packages": []any{"webex_meetings"}, "orgId": "O1", "externalId": "E1",
 				"address": wireAddr,
 			},
@@ -212,10 +255,12 @@ func TestCustomerRequestBody(t *testing.T) {
 				rb := &recordBodies{t: t, status: http.StatusAccepted, answer: `{"url":"https://webexapis.com/v1/wholesale/customers/C1","message":"success"}`}
 				c := newTestClient(t, rb, webex.Options{})
 				var err error
+				want := tt.wantPost
 				if path == "/v1/wholesale/customers" {
 					_, err = c.Provision(t.Context(), tt.req)
 				} else {
 					_, err = c.Precheck(t.Context(), tt.req)
+					want = tt.wantPrecheck
 				}
 				if err != nil {
 					t.Fatal(err)
@@ -224,7 +269,7 @@ func TestCustomerRequestBody(t *testing.T) {
 				if req != "POST "+path {
 					t.Errorf("request = %s, want POST %s", req, path)
 				}
-				if diff := cmp.Diff(tt.want, body); diff != "" {
+				if diff := cmp.Diff(want, body); diff != "" {
 					t.Errorf("body (-want +got):\n%s", diff)
 				}
 			})
