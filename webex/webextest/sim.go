@@ -88,6 +88,10 @@ type Options struct {
 	DeliverOwnMessages bool
 	// Client sends webhook deliveries (default a client with a 30s timeout).
 	Client *http.Client
+	// CustomersLink makes GET /v1/wholesale/customers link its next page with a Link header,
+	// as Webex's other lists do. Its spec documents paging by offset and max only, so by
+	// default no Link is sent and a client pages by offset.
+	CustomersLink bool
 	// IDSeed makes the ids of new messages, rooms, actions and customers differ from those
 	// of a Sim with another seed (default "": the same ids on every run). The sandbox sets
 	// a random one, so that a store kept from an earlier run (DB_PATH) does not take new
@@ -101,6 +105,7 @@ type Sim struct {
 	now    func() time.Time
 	client *http.Client
 	routes []route
+	shape  *shapeChecker
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed and replaced on every change
@@ -129,6 +134,7 @@ type Sim struct {
 	listLag       listLag
 	calls         []Call
 	deliveries    []Delivery
+	shapeRefusals []ShapeRefusal
 }
 
 // principal is who a token belongs to.
@@ -187,6 +193,12 @@ func New(opts Options) *Sim {
 		customers:     map[string]*customer{},
 	}
 	s.routes = s.routeTable()
+	shape, err := newShapeChecker()
+	if err != nil {
+		// The operations are embedded; failing to compile them is a bug in this package.
+		panic(fmt.Sprintf("webextest: the spec's schemas: %v", err))
+	}
+	s.shape = shape
 	s.tokens[opts.BotToken] = &principal{identity: IdentityBot, personID: BotID}
 	s.tokens[opts.PartnerToken] = &principal{identity: IdentityPartner, personID: AnnID, admin: true}
 	s.mu.Lock()
@@ -328,6 +340,8 @@ type request struct {
 	who    *principal // nil when the route needs no token
 	base   string     // scheme and host, e.g. "http://127.0.0.1:1234"
 	now    time.Time
+	// trackingID is the trackingId of the answer.
+	trackingID string
 }
 
 // reply is a handler's answer.
@@ -418,6 +432,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.tracking++
 	tid := fmt.Sprintf("WEBEXTEST_%d", s.tracking)
+	q.trackingID = tid
 	q.now = s.nowLocked()
 	who := s.authenticateLocked(r.Header, q.now)
 	fault := s.takeFaultLocked(r.Method, path)
@@ -577,13 +592,15 @@ const (
 type route struct {
 	method  string
 	pattern []string // path segments; "{}" is a parameter
+	key     string   // method and pattern, the key of its operation's schemas
 	access  access
 	handle  func(q *request) reply
 }
 
 func (s *Sim) routeTable() []route {
 	r := func(method, pattern string, a access, h func(*request) reply) route {
-		return route{method: method, pattern: strings.Split(strings.Trim(pattern, "/"), "/"), access: a, handle: h}
+		segs := strings.Split(strings.Trim(pattern, "/"), "/")
+		return route{method: method, pattern: segs, key: routeKey(method, segs), access: a, handle: h}
 	}
 	// Literal routes come before parameter routes of the same shape.
 	return []route{
@@ -636,6 +653,9 @@ func (s *Sim) dispatchLocked(q *request, who *principal) reply {
 		}
 		if rt.access != noToken {
 			q.who = who
+		}
+		if rep, ok := s.checkShapeLocked(rt, q); !ok {
+			return rep
 		}
 		q.params = params
 		return rt.handle(q)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // The statuses of a wholesale customer, verbatim from the wholesale spec.
@@ -34,9 +33,6 @@ const (
 	// CodeUnknownOrg: no organization has this orgId.
 	CodeUnknownOrg = 990004
 )
-
-// maxAddressLine is the wholesale API's limit on each address line, in characters.
-const maxAddressLine = 50
 
 // Address is a wholesale customer's or location's address.
 type Address struct {
@@ -294,118 +290,6 @@ type provisionBody struct {
 	} `json:"provisioningParameters"`
 }
 
-// customerPackages is the spec's WholesalePackagesCustomer enum.
-func customerPackages() []string {
-	return []string{
-		"common_area_calling", "webex_calling", "webex_meetings", "webex_suite", "webex_voice",
-		"cx_essentials", "webex_calling_standard", "cisco_calling_plan", "attendant_console",
-		"cx_premium_agent", "cx_standard_agent", "cx_voice_ports", "cx_ai_assistant", "webex_ai_agent",
-	}
-}
-
-// callingPackage reports whether a package needs provisioningParameters.calling. The list is
-// an inference (the spec does not state it): the calling packages, cx_essentials included.
-func callingPackage(p string) bool {
-	switch p {
-	case "common_area_calling", "webex_calling", "webex_suite", "webex_voice", "webex_calling_standard", "cx_essentials":
-		return true
-	}
-	return false
-}
-
-// validate returns what is wrong with a provisioning body: everything the spec requires for
-// POST (full) or for the precheck (only the address and, when present, a valid rest).
-func (b *provisionBody) validate(full bool) []ErrorDetail {
-	var probs []ErrorDetail
-	bad := func(format string, args ...any) {
-		probs = append(probs, ErrorDetail{Description: fmt.Sprintf(format, args...)})
-	}
-	if full && strings.TrimSpace(b.ProvisioningID) == "" {
-		bad("provisioningId is required.")
-	}
-	if full && len(b.Packages) == 0 {
-		bad("packages is required.")
-	}
-	known := customerPackages()
-	for _, p := range b.Packages {
-		if !slices.Contains(known, p) {
-			bad("packages: %q is not one of %s.", p, strings.Join(known, ", "))
-		}
-	}
-	needs := func(pkg string, oneOf ...string) {
-		if slices.Contains(b.Packages, pkg) && !slices.ContainsFunc(oneOf, func(p string) bool { return slices.Contains(b.Packages, p) }) {
-			bad("packages: %s requires one of %s.", pkg, strings.Join(oneOf, ", "))
-		}
-	}
-	needs("cisco_calling_plan", "common_area_calling", "webex_calling", "webex_suite", "webex_voice", "cx_essentials", "webex_calling_standard")
-	needs("attendant_console", "webex_calling", "webex_suite", "cx_essentials")
-	if full && strings.TrimSpace(b.ExternalID) == "" {
-		bad("externalId is required.")
-	}
-	probs = append(probs, validateAddress("address", b.Address)...)
-	switch ci := b.CustomerInfo; {
-	case ci == nil && full && b.OrgID == "":
-		bad("customerInfo is required for a new customer (no orgId).")
-	case ci == nil && !full && b.OrgID == "":
-		bad("customerInfo.primaryEmail is required.")
-	case ci != nil:
-		if full && strings.TrimSpace(ci.Name) == "" && b.OrgID == "" {
-			bad("customerInfo.name is required.")
-		}
-		if strings.Contains(ci.Name, "%") {
-			bad("customerInfo.name must not contain %%.")
-		}
-		if strings.TrimSpace(ci.PrimaryEmail) == "" {
-			bad("customerInfo.primaryEmail is required.")
-		}
-	}
-	if slices.ContainsFunc(b.Packages, callingPackage) {
-		pp := b.ProvisioningParameters
-		if pp == nil || pp.Calling == nil || pp.Calling.Location == nil {
-			bad("provisioningParameters.calling.location is required when provisioning calling packages.")
-		} else {
-			loc := pp.Calling.Location
-			for field, v := range map[string]string{"name": loc.Name, "timezone": loc.Timezone, "language": loc.Language} {
-				if strings.TrimSpace(v) == "" {
-					bad("provisioningParameters.calling.location.%s is required.", field)
-				}
-			}
-			probs = append(probs, validateAddress("provisioningParameters.calling.location.address", loc.Address)...)
-		}
-	}
-	slices.SortStableFunc(probs, func(a, b ErrorDetail) int { return strings.Compare(a.Description, b.Description) })
-	return probs
-}
-
-// validateAddress checks an address: addressLine1, city and country required, 50 characters a
-// line at most, country a two-letter code (the last is a simulated check).
-func validateAddress(field string, a *Address) []ErrorDetail {
-	if a == nil {
-		return []ErrorDetail{{Description: field + " is required."}}
-	}
-	var probs []ErrorDetail
-	bad := func(format string, args ...any) {
-		probs = append(probs, ErrorDetail{Description: fmt.Sprintf(format, args...)})
-	}
-	if strings.TrimSpace(a.AddressLine1) == "" {
-		bad("%s.addressLine1 is required.", field)
-	}
-	if strings.TrimSpace(a.City) == "" {
-		bad("%s.city is required.", field)
-	}
-	if strings.TrimSpace(a.Country) == "" {
-		bad("%s.country is required.", field)
-	} else if len(a.Country) != 2 || strings.Trim(strings.ToUpper(a.Country), "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-		bad("%s.country must be an ISO 3166 alpha-2 code, not %q.", field, a.Country)
-	}
-	for name, line := range map[string]string{"addressLine1": a.AddressLine1, "addressLine2": a.AddressLine2} {
-		if n := utf8.RuneCountInString(line); n > maxAddressLine {
-			bad("%s.%s is %d characters long; the limit is %d.", field, name, n, maxAddressLine)
-		}
-	}
-	return probs
-}
-
 // refuseLocked checks a provisioning against the state of Webex: an unknown org, a trial org,
 // an org that already is a customer, a taken externalId. status409 is the status of the last
 // two (409 for POST; the precheck answers 400 throughout). The codes are simulated.
@@ -438,23 +322,21 @@ func (s *Sim) refuseLocked(b *provisionBody, status409 int, now time.Time) error
 	return nil
 }
 
-// decodeProvision decodes and validates a provisioning body.
-func decodeProvision(q *request, full bool) (*provisionBody, error) {
+// decodeProvision decodes a provisioning body. Its shape was checked against the spec before
+// the handler ran (checkShapeLocked).
+func decodeProvision(q *request) (*provisionBody, error) {
 	var b provisionBody
 	if err := decodeJSON(q.body, &b); err != nil {
 		return nil, err
 	}
-	if probs := b.validate(full); len(probs) > 0 {
-		return nil, &apiError{status: http.StatusBadRequest, message: probs[0].Description, details: probs}
-	}
 	return &b, nil
 }
 
-// POST /v1/wholesale/customers: validates, refuses what Webex would refuse, and answers 202
+// POST /v1/wholesale/customers: refuses what Webex would refuse, and answers 202
 // with a Location header and {"url"} pointing at the new customer, whose status is
 // "provisioning" until its org's Outcome delay has passed.
 func (s *Sim) handleProvision(q *request) reply {
-	b, err := decodeProvision(q, true)
+	b, err := decodeProvision(q)
 	if err != nil {
 		return errReply(err)
 	}
@@ -520,8 +402,8 @@ func (s *Sim) handleGetCustomer(q *request) reply {
 // GET /v1/wholesale/customers?orgId=&externalId=&status=&offset=&max=
 //
 // status may be repeated or comma-separated. The orgId filter matches the org a customer maps
-// to even before it is provisioned (an inference). Paging is by offset, linked with
-// Link rel="next".
+// to even before it is provisioned (an inference). Paging is by offset and max, as the spec
+// documents; with Options.CustomersLink the next page is linked with Link rel="next" too.
 func (s *Sim) handleListCustomers(q *request) reply {
 	max, err := pageSize(q)
 	if err != nil {
@@ -556,7 +438,7 @@ func (s *Sim) handleListCustomers(q *request) reply {
 	}
 	page, more := paginate(found, offset, max)
 	rep := jsonReply(items[Customer]{Items: page})
-	if more {
+	if more && s.opts.CustomersLink {
 		rep.header = q.nextLink("offset", strconv.Itoa(offset+max))
 	}
 	return rep
@@ -572,7 +454,7 @@ type precheckInfo struct {
 // the spec rejects, an unknown org, a trial org, an org that already is a customer or a taken
 // externalId (those codes are simulated).
 func (s *Sim) handlePrecheck(q *request) reply {
-	b, err := decodeProvision(q, false)
+	b, err := decodeProvision(q)
 	if err != nil {
 		return errReply(err)
 	}
