@@ -26,7 +26,8 @@ func (c *Client) pages(ctx context.Context, path string, query url.Values, fn fu
 
 // offsetPages is pages for a list that the spec documents as paged by offset and max (the
 // wholesale customers): it asks for size items a page, follows Link rel="next" when Webex sends
-// one, and otherwise asks for the next offset while a full page comes back.
+// one, and otherwise asks for the next offset while a full page comes back. Once a page came
+// with a Link, a page without one is the last.
 func (c *Client) offsetPages(ctx context.Context, path string, query url.Values, size int, fn func(items []json.RawMessage) (bool, error)) error {
 	query = cloneQuery(query)
 	query.Set("max", strconv.Itoa(size))
@@ -52,6 +53,7 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, size i
 	}
 	seen := map[string]bool{current: true}
 	offset := 0
+	linked := false // Webex links its pages: a page without a Link is the last
 	for n := 1; ; n++ {
 		resp, err := c.do(ctx, r)
 		if err != nil {
@@ -71,7 +73,9 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, size i
 			return nil
 		}
 		offset += len(page.Items)
-		if size > 0 && nextLink(resp.header) == "" {
+		next := nextLink(resp.header)
+		linked = linked || next != ""
+		if size > 0 && next == "" && !linked {
 			if len(page.Items) < size {
 				return nil // a short page is the last one
 			}
@@ -84,7 +88,6 @@ func (c *Client) walk(ctx context.Context, path string, query url.Values, size i
 			current = c.baseURL.String() + "/" + path + "?" + q.Encode()
 			continue
 		}
-		next := nextLink(resp.header)
 		if next == "" {
 			return nil
 		}
