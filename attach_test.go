@@ -541,6 +541,11 @@ func TestAttachWizard(t *testing.T) {
 	if bodies[0]["provisioningParameters"] == nil {
 		t.Errorf("a calling package was chosen but the POST has no calling location: %v", bodies[0])
 	}
+	// Webex requires both name and primaryEmail in customerInfo: the company name of step 2.
+	wantInfo := map[string]any{"name": "Smallville Bakery", "primaryEmail": webextest.SmallAdminEmail}
+	if diff := cmp.Diff(wantInfo, bodies[0]["customerInfo"]); diff != "" {
+		t.Errorf("customerInfo (-want +got):\n%s", diff)
+	}
 	mustContain(t, "the thread", joined(h.repliesTo(cmd)), "submitted")
 }
 

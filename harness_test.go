@@ -57,6 +57,9 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	h := &harness{t: t, opts: opts, clock: bottest.NewClock(start, !opts.manualClock)}
 	opts.sim.Now = h.clock.Now
 	h.sim = webextest.New(opts.sim)
+	// Registered first, so it runs last: after attachbot has stopped, nothing it sent to Webex
+	// may have been refused for its shape.
+	t.Cleanup(func() { h.noShapeRefusals() })
 	webexSrv := httptest.NewServer(h.sim)
 	t.Cleanup(webexSrv.Close)
 	botSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +100,15 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	}
 	h.startApp()
 	return h
+}
+
+// noShapeRefusals fails the test for every request the simulated Webex refused because its
+// query or body does not conform to the official spec.
+func (h *harness) noShapeRefusals() {
+	h.t.Helper()
+	for _, r := range h.sim.ShapeRefusals() {
+		h.t.Errorf("Webex refused %s %s (%s) for its shape: %s; body %s", r.Method, r.Path, r.Operation, strings.Join(r.Problems, " "), r.Body)
+	}
 }
 
 // startApp builds and starts attachbot on the harness's store.
