@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
 
@@ -105,5 +107,97 @@ func TestAttachLanguages(t *testing.T) {
 	mustContain(t, "the reply to language=en in Norway", joined(replies), "a calling location needs a language with its country, such as en_us")
 	if got := h2.webexWrites(); len(got) != 0 {
 		t.Errorf("Webex writes %q after a bad language, want none", got)
+	}
+}
+
+// TestEveryCommandConformsToTheSpec drives every command and card through the simulated
+// Webex, which checks each request against the official spec, and asserts that nothing was
+// refused for its shape (the harness asserts it again when the test ends).
+func TestEveryCommandConformsToTheSpec(t *testing.T) {
+	h := newHarness(t, harnessOptions{manualClock: true})
+	bigOrg := func(name, email string) string {
+		t.Helper()
+		org, err := h.sim.AddOrg(webextest.Org{Name: name, AdminEmail: email, Users: 120, Readable: true,
+			Licenses: []webextest.License{{Name: "Messaging", TotalUnits: 120, ConsumedUnits: 120}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return org.ID
+	}
+	say := func(text string) []webextest.Message {
+		t.Helper()
+		return h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, text))
+	}
+	const address = `street="Storgata 1" city=Oslo zip=0155 country=NO verified-domain=no claimed-domain=no`
+
+	say("help")
+	mustContain(t, "check with the precheck", joined(say("check "+webextest.SmallOrgID+
+		" admin="+webextest.SmallAdminEmail+" template=Standard packages=webex_calling,webex_meetings "+address)), "Precheck: success")
+	mustContain(t, "attach without name=", joined(say("attach org="+webextest.SmallOrgID+" admin="+webextest.SmallAdminEmail+
+		" template=Standard packages=webex_meetings "+address)), "name is missing")
+	automatic, replies := h.attach("attach org=" + webextest.SmallOrgID + " admin=" + webextest.SmallAdminEmail +
+		` template=Calling packages=webex_calling,attendant_console name="Smallville Bakery" language=nb_NO ` + address)
+	mustContain(t, "attach with name=", joined(replies), "submitted")
+
+	// The wizard, every step.
+	wizard := h.say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
+	for _, step := range []map[string]any{
+		{bot.InputAdminEmail: webextest.NoLicenseAdminEmail, bot.InputOrgID: webextest.NoLicenseOrgID},
+		{bot.InputCustomerName: "Freelancers Guild", bot.InputTemplate: "Standard"},
+		{bot.InputStreet: "Storgata 1", bot.InputCity: "Oslo", bot.InputZip: "0155", bot.InputCountry: "NO", bot.InputLocationConfirmed: "true"},
+		{bot.InputPackages: "webex_meetings", bot.InputVerifiedDomain: "no", bot.InputClaimedDomain: "no", bot.InputTrial: "no"},
+	} {
+		h.press(webextest.AnnID, h.lastCard(wizard), "Next", step)
+	}
+	h.press(webextest.AnnID, h.lastCard(wizard), "Create customer", nil)
+	mustContain(t, "the wizard's thread", joined(h.repliesTo(wizard)), "submitted")
+
+	// Approve, decline, remind and cancel.
+	_, replies = h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
+	approved := requestIDIn(t, replies[0])
+	say("remind " + approved)
+	h.press(webextest.BigAdminID, h.directFromBot(webextest.BigAdminID)[0], "Approve", map[string]any{bot.InputComment: "Go ahead"})
+	declineOrg := bigOrg("Decline Co", "admin@decline.example")
+	_, replies = h.attach(attachLine(declineOrg, "admin@decline.example", "webex_meetings", "verified-domain=no claimed-domain=no"))
+	requestIDIn(t, replies[0])
+	decliner, _ := h.sim.PersonByEmail("admin@decline.example")
+	h.press(decliner.ID, h.directFromBot(decliner.ID)[0], "Decline", map[string]any{bot.InputComment: "No"})
+	cancelOrg := bigOrg("Cancel Co", "admin@cancel.example")
+	_, replies = h.attach(attachLine(cancelOrg, "admin@cancel.example", "webex_meetings", "verified-domain=no claimed-domain=no"))
+	mustContain(t, "cancel", joined(say("cancel "+requestIDIn(t, replies[0]))), "withdr")
+
+	// The status sweep, the provisioned notice's Full Admin button, status, list and digest.
+	h.clock.Advance(time.Hour)
+	h.statusMustSweep()
+	var notice webextest.Message
+	for _, m := range h.repliesTo(automatic) {
+		if statusSubmitData(t, m, statusAskFullAdmin) != nil {
+			notice = m
+		}
+	}
+	if notice.ID == "" {
+		t.Fatalf("no provisioned notice with the Full Admin button in:\n%s", joined(h.repliesTo(automatic)))
+	}
+	h.click(webextest.AnnID, notice.ID, statusSubmitData(t, notice, statusAskFullAdmin))
+	if got := h.statusCards(webextest.SmallAdminID); len(got) != 1 {
+		t.Errorf("the customer admin got %d Full Admin request cards, want 1", len(got))
+	}
+	say("status " + approved)
+	say("status")
+	say("list")
+	say("list pending")
+	say("digest on")
+	h.clock.Advance(24 * time.Hour)
+	h.statusMustSweep()
+	if got := h.statusDigests(webextest.PartnerSpaceID); len(got) != 1 {
+		t.Errorf("%d digests, want 1", len(got))
+	}
+	say("digest off")
+
+	if got := h.provisionCalls(); len(got) != 3 { // automatic, wizard, approved
+		t.Errorf("POST /wholesale/customers %d times, want 3", len(got))
+	}
+	if r := h.sim.ShapeRefusals(); len(r) != 0 {
+		t.Errorf("Webex refused %d requests for their shape: %+v", len(r), r)
 	}
 }
