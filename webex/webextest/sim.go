@@ -4,7 +4,9 @@
 // A Sim is an http.Handler serving paths under /v1 in Webex's JSON wire format: people,
 // messages, attachment actions, webhooks, the wholesale customer API and its precheck,
 // licenses, organizations, partner admins and the OAuth refresh grant. It checks bearer
-// tokens per endpoint, answers errors in Webex's shape with a trackingId, records every call,
+// tokens per endpoint, refuses every query and body that does not conform to the operation's
+// schema in Webex's official OpenAPI specs (see shape.go and ShapeRefusals), answers errors in
+// Webex's shape with a trackingId, records every call,
 // injects faults (statuses, Retry-After, latency, "timeout after Webex acted"), and delivers
 // signed webhook events to a target URL as Webex does. Serve it with httptest.NewServer:
 //
