@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed" // the operations' schemas
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"mime/multipart"
@@ -236,7 +237,7 @@ func bodyInstance(q *request) (any, error) {
 		}
 	default:
 		if len(bytes.TrimSpace(q.body)) == 0 {
-			return nil, fmt.Errorf("The request body is empty.")
+			return nil, errors.New("The request body is empty.")
 		}
 		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(q.body))
 		if err != nil {
