@@ -66,6 +66,9 @@ func newTestSandboxAt(t *testing.T, dbPath string) *testSandbox {
 		if err := env.close(ctx); err != nil {
 			t.Errorf("close the sandbox: %v", err)
 		}
+		for _, r := range env.sim.ShapeRefusals() {
+			t.Errorf("Webex refused %s %s for its shape: %s", r.Method, r.Path, strings.Join(r.Problems, " "))
+		}
 	})
 	return &testSandbox{t: t, env: env, url: srv.URL}
 }
