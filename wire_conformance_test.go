@@ -110,7 +110,7 @@ func TestAttachLanguages(t *testing.T) {
 	}
 }
 
-// TestEveryCommandConformsToTheSpec drives every command and card through the simulated
+// TestEveryCommandConformsToTheSpec drives every command and card (retry included) through the simulated
 // Webex, which checks each request against the official spec, and asserts that nothing was
 // refused for its shape (the harness asserts it again when the test ends).
 func TestEveryCommandConformsToTheSpec(t *testing.T) {
@@ -194,8 +194,20 @@ func TestEveryCommandConformsToTheSpec(t *testing.T) {
 	}
 	say("digest off")
 
-	if got := h.provisionCalls(); len(got) != 3 { // automatic, wizard, approved
-		t.Errorf("POST /wholesale/customers %d times, want 3", len(got))
+	// retry, typed and by the button.
+	typed, _ := h.sim.AddOrg(webextest.Org{Name: "Retry Typed AS", AdminEmail: "admin@typed.example", Users: 5, Readable: true})
+	_, failed := h.retryFailed(typed.ID, "admin@typed.example", "webex_calling", webextest.StatusError)
+	say("retry " + failed.ID)
+	clicked, _ := h.sim.AddOrg(webextest.Org{Name: "Retry Clicked AS", AdminEmail: "admin@clicked.example", Users: 5, Readable: true})
+	root, _ := h.retryFailed(clicked.ID, "admin@clicked.example", "webex_meetings", webextest.StatusProvisionedWithErrors)
+	card, data := h.retryCard(root)
+	h.click(webextest.AnnID, card.ID, data)
+	if got := h.retryPuts(); len(got) != 2 {
+		t.Errorf("PUT /wholesale/customers/{id} %d times, want 2", len(got))
+	}
+
+	if got := h.provisionCalls(); len(got) != 5 { // automatic, wizard, approved, the two retried
+		t.Errorf("POST /wholesale/customers %d times, want 5", len(got))
 	}
 	if r := h.sim.ShapeRefusals(); len(r) != 0 {
 		t.Errorf("Webex refused %d requests for their shape: %+v", len(r), r)
