@@ -26,7 +26,8 @@ type jobs struct {
 func newJobs(cfg config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
 	l := cronLogger{logger}
 	// SkipIfStillRunning must wrap Recover: in v3.0.1 a panic inside the other order loses
-	// the skip token and the job never runs again (go-dependencies.md).
+	// the skip token and the job never runs again (fixed upstream in robfig/cron commit
+	// bc59245, unreleased; docs/dependencies.md).
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(l),
 		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)))
 	j := &jobs{cron: c, bot: b, log: logger}

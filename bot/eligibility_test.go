@@ -47,7 +47,7 @@ func TestAssessEveryCombination(t *testing.T) {
 	}
 }
 
-// expectedAssessment is attach-rules.md sections 1, 2 and 5, spelled out.
+// expectedAssessment is docs/attach-rules.md, sections 1, 2 and 5, spelled out.
 func expectedAssessment(users, verified, claimed, licenses, inactive, trial bot.Tri) bot.Assessment {
 	var a bot.Assessment
 	criteria := []struct {

@@ -261,7 +261,7 @@ func statusChanges(r Request) int {
 }
 
 // partnerRole returns the partner's role in the organization as Webex names it, and what it
-// means in the help article's words. The role ids are an inference (webex-wholesale-api.md
+// means in the help article's words. The role ids are an inference (docs/webex-facts.md,
 // 3.5): id_full_admin is Full Admin, a provision_admin role is Provisioning Admin.
 func partnerRole(admins []PartnerAdmin) (string, Role) {
 	var roles []string
