@@ -1040,6 +1040,9 @@ func TestStatusDigestOff(t *testing.T) {
 		{`digest on "every tuesday"`, "`every tuesday` is not a schedule I understand"},
 		{`digest on "@every 1m"`, "would send a digest more often than hourly"},
 		{`digest on "*/10 8 * * *"`, "would send a digest more often than hourly"},
+		{`digest on "0 0 30 2 *"`, "`0 0 30 2 *` never comes round"},
+		{`digest on "0 0 31 4,6 *"`, "never comes round"},
+		{`digest on "0 8 29 2 *"`, "would send the next digest only on 2028-02-29 08:00 UTC, more than a year from now"},
 		{`digest on "CRON_TZ=Europe/Oslo 0 8 * * *"`, "(UTC, such as"},
 	} {
 		if got := replies(tt.line); !strings.Contains(got, tt.want) {

@@ -29,11 +29,19 @@ func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
 		t.Reply(Explain(&InputError{Problems: []string{fmt.Sprintf(
 			"`%s` is not a schedule I understand (%v). Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00), or `@daily`", spec, err)}}))
 		return nil
-	case tooFrequent(sched, b.clock.Now()):
+	}
+	now := b.clock.Now()
+	switch next := sched.Next(now.UTC()); {
+	case next.IsZero():
+		t.Replyf("`%s` never comes round (such as the 30th of February), so it would send no digest. Choose a date that exists, such as `0 8 * * 1-5` (weekdays 08:00 UTC).", spec)
+		return nil
+	case next.Sub(now) > maxDigestWait:
+		t.Replyf("`%s` would send the next digest only on %s, more than a year from now. Choose a schedule that comes round within a year, such as `0 8 1 * *` (the 1st of each month, 08:00 UTC).", spec, formatWhen(next))
+		return nil
+	case tooFrequent(sched, now):
 		t.Replyf("`%s` would send a digest more often than hourly. Choose a schedule with at least an hour between digests, such as `0 * * * *` or `0 8 * * 1-5`.", spec)
 		return nil
 	}
-	now := b.clock.Now()
 	sub := Subscription{RoomID: t.RoomID, Schedule: spec, CreatedBy: t.Actor.Email(), Created: now, LastSent: now}
 	if err := b.db.SaveSubscription(ctx, sub); err != nil {
 		return fmt.Errorf("save the digest subscription of %s: %w", t.RoomID, err)
@@ -41,6 +49,10 @@ func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
 	t.Replyf("This space gets the attach digest on `%s` (UTC); the next one on %s. `digest off` stops it.", spec, formatWhen(sched.Next(now.UTC())))
 	return nil
 }
+
+// maxDigestWait is the longest a new subscription may wait for its first digest: a schedule
+// that comes round more rarely (the 29th of February) or never (the 30th) is refused.
+const maxDigestWait = 366 * 24 * time.Hour
 
 // tooFrequent reports whether a schedule fires twice within an hour in the coming week (a
 // digest every minute would flood the space).
