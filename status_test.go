@@ -980,7 +980,8 @@ func TestStatusDigestSchedules(t *testing.T) {
 	}{
 		{"Weekdays", "digest on", "This space gets the attach digest on `0 8 * * 1-5` (UTC); the next one on 2026-11-25 08:00 UTC. `digest off` stops it.",
 			[]time.Time{day(25, 8), day(26, 8), day(27, 8), day(30, 8), time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}},
-		{"Mondays", `digest on "0 7 * * 1"`, "This space gets the attach digest on `0 7 * * 1` (UTC); the next one on 2026-11-30 07:00 UTC. `digest off` stops it.",
+		// Pasted no-break and ideographic spaces separate words as a space does.
+		{"Mondays", "digest\u00a0on\u3000\"0 7 * * 1\"", "This space gets the attach digest on `0 7 * * 1` (UTC); the next one on 2026-11-30 07:00 UTC. `digest off` stops it.",
 			[]time.Time{day(30, 7)}},
 		{"Daily", "digest on @daily", "This space gets the attach digest on `@daily` (UTC); the next one on 2026-11-25 00:00 UTC. `digest off` stops it.",
 			[]time.Time{day(25, 0), day(26, 0), day(27, 0), day(28, 0), day(29, 0), day(30, 0), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}},

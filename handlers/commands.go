@@ -195,8 +195,9 @@ func (c *Commands) withID(run func(ctx context.Context, t *bot.Turn, id string) 
 	}
 }
 
-// ParseArgs splits a command line into words and key=value pairs, honouring double quotes.
-// It reports an unterminated quote and a key given twice.
+// ParseArgs splits a command line into words and key=value pairs at any Unicode white space
+// (a pasted no-break space too), honouring double quotes, whose inner spaces are kept. It
+// reports an unterminated quote and a key given twice.
 func ParseArgs(s string) (Args, []string) {
 	args := Args{Pairs: map[string]string{}}
 	var problems []string
@@ -225,7 +226,8 @@ func ParseArgs(s string) (Args, []string) {
 		case r == '"' || (inQuote && (r == '”' || r == '“')) || (!inQuote && r == '“'):
 			inQuote = !inQuote
 			started = true
-		case !inQuote && (r == ' ' || r == '\t' || r == '\n'):
+		case !inQuote && unicode.IsSpace(r):
+			// Any white space separates, as pasted text brings no-break and thin spaces.
 			flush()
 		default:
 			tok.WriteRune(r)

@@ -24,6 +24,9 @@ func TestParseArgs(t *testing.T) {
 		{in: "org=a org=b", want: handlers.Args{Pairs: map[string]string{"org": "b"}}, wantProblems: []string{"org is given twice"}},
 		{in: `street=""`, want: handlers.Args{Pairs: map[string]string{"street": ""}}},
 		{in: "=x", want: handlers.Args{Words: []string{"=x"}}},
+		{in: "K7QM2X\u00a0org=a\u2009city=Oslo\u3000x\u202fy\u2028z", want: handlers.Args{
+			Words: []string{"K7QM2X", "x", "y", "z"}, Pairs: map[string]string{"org": "a", "city": "Oslo"}}},
+		{in: "name=\"Small\u00a0Shop  ApS\u3000\"\u00a0x", want: handlers.Args{Words: []string{"x"}, Pairs: map[string]string{"name": "Small\u00a0Shop  ApS\u3000"}}},
 	}
 	for _, tt := range tests {
 		got, problems := handlers.ParseArgs(tt.in)
