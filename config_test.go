@@ -69,6 +69,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"WEBHOOK_SECRET", "", "WEBHOOK_SECRET is required"},
 		{"PARTNER_ADMINS", "", "PARTNER_ADMINS is required"},
 		{"PARTNER_ADMINS", "ann", `PARTNER_ADMINS: "ann" is neither`},
+		{"PARTNER_ADMINS", "ann@partner.example,\u212aim@partner.example", "PARTNER_ADMINS: \"\u212aim@partner.example\" is not plain ASCII (it has U+212A)"},
 		{"TEMPLATES", "", "TEMPLATES: at least one"},
 		{"TEMPLATES", "Standard", `TEMPLATES: "Standard" is not name=provisioningId`},
 		{"TEMPLATES", "a=1,A=2", `TEMPLATES: template "A" is named twice`},

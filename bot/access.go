@@ -4,24 +4,31 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // Allowlist says who may command the bot: exact emails and whole domains ("@partner.example"),
-// compared case-insensitively.
+// compared ignoring ASCII case only. Addresses are ASCII: Unicode case folding would let a
+// look-alike such as the Kelvin sign (U+212A) stand for a k, so a non-ASCII address is
+// refused in the list and never matches it.
 type Allowlist struct {
 	emails  map[string]bool
 	domains map[string]bool
 }
 
-// ParseAllowlist parses comma-separated emails and @domain entries. It rejects an empty list
-// and any entry that is neither, naming it.
+// ParseAllowlist parses comma-separated emails and @domain entries. It rejects an empty list,
+// a non-ASCII entry and any entry that is neither, naming it.
 func ParseAllowlist(s string) (Allowlist, error) {
 	a := Allowlist{emails: map[string]bool{}, domains: map[string]bool{}}
 	for _, entry := range strings.Split(s, ",") {
-		entry = strings.ToLower(strings.TrimSpace(entry))
-		switch {
-		case entry == "":
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
 			continue
+		}
+		entry, ascii := asciiLower(entry)
+		switch {
+		case !ascii:
+			return Allowlist{}, fmt.Errorf("%q is not plain ASCII (it has %U): write the address in ASCII letters, and an internationalized domain in its xn-- form", entry, firstNonASCII(entry))
 		case strings.HasPrefix(entry, "@") && len(entry) > 1 && !strings.ContainsAny(entry[1:], "@ "):
 			a.domains[entry[1:]] = true
 		case validEmail(entry):
@@ -38,8 +45,8 @@ func ParseAllowlist(s string) (Allowlist, error) {
 
 // Allows reports whether email is on the list.
 func (a Allowlist) Allows(email string) bool {
-	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
+	email, ascii := asciiLower(strings.TrimSpace(email))
+	if email == "" || !ascii {
 		return false
 	}
 	if a.emails[email] {
@@ -60,7 +67,35 @@ func validEmail(s string) bool {
 	return at > 0 && strings.Contains(s[at+1:], ".")
 }
 
-// sameEmail compares two email addresses case-insensitively.
+// sameEmail compares two email addresses ignoring ASCII case only: other letters must be the
+// same, so that no look-alike passes for an ASCII letter.
 func sameEmail(a, b string) bool {
-	return a != "" && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	a, _ = asciiLower(strings.TrimSpace(a))
+	b, _ = asciiLower(strings.TrimSpace(b))
+	return a != "" && a == b
+}
+
+// firstNonASCII returns the first rune of s that is not ASCII.
+func firstNonASCII(s string) rune {
+	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			return r
+		}
+	}
+	return 0
+}
+
+// asciiLower returns s with its ASCII letters in lower case and every other byte as it is,
+// and whether s is all ASCII.
+func asciiLower(s string) (string, bool) {
+	lower, ascii := []byte(s), true
+	for i, c := range lower {
+		switch {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case 'A' <= c && c <= 'Z':
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	return string(lower), ascii
 }

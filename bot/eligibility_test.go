@@ -3,6 +3,7 @@ package bot_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"attachbot/bot"
@@ -107,21 +108,31 @@ func TestNormalizeOrgID(t *testing.T) {
 }
 
 func TestAllowlist(t *testing.T) {
-	a, err := bot.ParseAllowlist(" Ann@Partner.example , @ops.partner.example")
+	a, err := bot.ParseAllowlist(" Ann@Partner.example , @ops.partner.example, kim@partner.example, ross@partner.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for email, want := range map[string]bool{
 		"ann@partner.example": true, "ANN@PARTNER.EXAMPLE": true, "bob@ops.partner.example": true,
 		"bob@partner.example": false, "eve@elsewhere.example": false, "": false, "ops.partner.example": false,
+		"KIM@partner.example": true,
+		// Unicode folding would take the Kelvin sign for k and the long s for s; ASCII does not.
+		"\u212aim@partner.example": false, "ro\u017f\u017f@partner.example": false, "bob@ops.partner.exampl\u212a": false,
+		"ann@partner.example\u00a0": true, // pasted white space around the address is ignored
 	} {
 		if got := a.Allows(email); got != want {
 			t.Errorf("Allows(%q) = %v, want %v", email, got, want)
 		}
 	}
-	for _, bad := range []string{"", " , ", "ann", "@", "ann@partner.example, bob"} {
-		if _, err := bot.ParseAllowlist(bad); err == nil {
-			t.Errorf("ParseAllowlist(%q) succeeded, want an error", bad)
+	for _, tt := range []struct{ in, wantInError string }{
+		{"", "no email address"}, {" , ", "no email address"}, {"ann", `"ann" is neither`}, {"@", `"@" is neither`},
+		{"ann@partner.example, bob", `"bob" is neither`},
+		{"ann@partner.example, \u212aim@partner.example", `is not plain ASCII (it has U+212A)`},
+		{"@b\u00fccher.example", "\"@b\u00fccher.example\" is not plain ASCII (it has U+00FC)"},
+	} {
+		_, err := bot.ParseAllowlist(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.wantInError) {
+			t.Errorf("ParseAllowlist(%q) = %v, want an error with %q", tt.in, err, tt.wantInError)
 		}
 	}
 }

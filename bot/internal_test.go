@@ -116,3 +116,23 @@ func TestSpecFromArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestSameEmail(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"kim@customer.example", "Kim@Customer.Example", true},
+		{" kim@customer.example ", "kim@customer.example", true},
+		{"", "", false},
+		// Unicode folding would take the Kelvin sign for k, and the long s for s.
+		{"\u212aim@customer.example", "kim@customer.example", false},
+		{"ross@customer.example", "ro\u017f\u017f@customer.example", false},
+		{"J\u00f8rn@customer.example", "j\u00f8rn@customer.example", true},
+		{"j\u00d8rn@customer.example", "j\u00f8rn@customer.example", false},
+	} {
+		if got := sameEmail(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameEmail(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
