@@ -36,6 +36,9 @@ type config struct {
 	OAuth struct{ ClientID, ClientSecret, RefreshToken string }
 }
 
+// minWebhookSecret is the shortest WEBHOOK_SECRET accepted, in bytes.
+const minWebhookSecret = 16
+
 // loadConfig reads the configuration. A missing or malformed value is an error that names
 // the variable and says what is expected; tokens and secrets never appear in it.
 func loadConfig(getenv func(string) string) (config, error) {
@@ -59,6 +62,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if v.value == "" {
 			return c, fmt.Errorf("%s is required (see the README's configuration table)", v.name)
 		}
+	}
+	if len(c.WebhookSecret) < minWebhookSecret {
+		return c, fmt.Errorf("WEBHOOK_SECRET is %d bytes long; use at least %d random bytes (such as the output of `openssl rand -hex 16`): a short secret can be guessed, and with it anyone can forge Webex's deliveries", len(c.WebhookSecret), minWebhookSecret)
 	}
 	if c.PublicURL != "" {
 		if err := checkURL("PUBLIC_URL", c.PublicURL); err != nil {

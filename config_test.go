@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +20,7 @@ func validEnv() map[string]string {
 	return map[string]string{
 		"WEBEX_BOT_TOKEN":     "bot-token",
 		"WEBEX_PARTNER_TOKEN": "partner-token",
-		"WEBHOOK_SECRET":      "s3cret",
+		"WEBHOOK_SECRET":      "s3cret-of-16-byt",
 		"PARTNER_ADMINS":      "ann@partner.example,@ops.partner.example",
 		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nLXN0YW5kYXJk, Calling=cHJvdmlzaW9uaW5nLWNhbGxpbmc",
 	}
@@ -33,7 +37,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		WebexAPIURL: "https://webexapis.com/v1", BotToken: "bot-token", PartnerToken: "partner-token",
-		WebhookSecret: "s3cret", ListenAddr: ":8080", DBPath: "attachbot.db", PollSchedule: "@every 1m",
+		WebhookSecret: "s3cret-of-16-byt", ListenAddr: ":8080", DBPath: "attachbot.db", PollSchedule: "@every 1m",
 		Templates: []bot.Template{
 			{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nLXN0YW5kYXJk"},
 			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nLWNhbGxpbmc"},
@@ -67,6 +71,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"WEBEX_BOT_TOKEN", "", "WEBEX_BOT_TOKEN is required"},
 		{"WEBEX_PARTNER_TOKEN", " ", "WEBEX_PARTNER_TOKEN is required"},
 		{"WEBHOOK_SECRET", "", "WEBHOOK_SECRET is required"},
+		{"WEBHOOK_SECRET", "s3cret-of-15-by", "WEBHOOK_SECRET is 15 bytes long; use at least 16 random bytes"},
 		{"PARTNER_ADMINS", "", "PARTNER_ADMINS is required"},
 		{"PARTNER_ADMINS", "ann", `PARTNER_ADMINS: "ann" is neither`},
 		{"PARTNER_ADMINS", "ann@partner.example,\u212aim@partner.example", "PARTNER_ADMINS: \"\u212aim@partner.example\" is not plain ASCII (it has U+212A)"},
@@ -95,7 +100,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.wantInError) {
 			t.Errorf("%s=%q: error %v, want one containing %q", tt.name, tt.value, err, tt.wantInError)
 		}
-		if err != nil && strings.Contains(err.Error(), "bot-token") {
+		if err != nil && (strings.Contains(err.Error(), "bot-token") || strings.Contains(err.Error(), "s3cret")) {
 			t.Errorf("%s=%q: error %q reveals a token", tt.name, tt.value, err)
 		}
 	}
@@ -111,5 +116,20 @@ func TestLoadConfigAdminSpaces(t *testing.T) {
 	want := []string{"Y2lzY29zcGFyazovL3VzL1JPT00vYWJj", "Y2lzY29zcGFyazovL3VzL1JPT00vZGVm"}
 	if diff := cmp.Diff(want, got.AdminSpaces); diff != "" {
 		t.Errorf("ADMIN_SPACES (-want +got):\n%s", diff)
+	}
+}
+
+func TestServeRefusesShortWebhookSecret(t *testing.T) {
+	env := validEnv()
+	env["WEBHOOK_SECRET"] = "short"
+	env["LISTEN_ADDR"] = "127.0.0.1:0"
+	env["DB_PATH"] = filepath.Join(t.TempDir(), "attachbot.db")
+	var stdout, stderr strings.Builder
+	err := run(t.Context(), []string{"attachbot", "serve"}, getenvFrom(env), &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET is 5 bytes long") {
+		t.Errorf("serve with a 5-byte WEBHOOK_SECRET = %v, want it refused, naming the variable", err)
+	}
+	if _, statErr := os.Stat(env["DB_PATH"]); !errors.Is(statErr, fs.ErrNotExist) {
+		t.Errorf("serve created the store before refusing the configuration (stat: %v)", statErr)
 	}
 }
