@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"attachbot/handlers"
+	"attachbot/store"
 	"attachbot/webex/webextest"
 )
 
@@ -249,6 +250,23 @@ func TestHealthz(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("GET /healthz with the store closed = %d, want 503", resp.StatusCode)
+	}
+
+	// A store that can be read but no longer written (here opened read-only) fails too.
+	ro, err := store.Open(h.cfg.DBPath, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	srv := httptest.NewServer(handlers.New(h.app.bot, h.cfg.WebhookSecret, ro, slog.New(slog.DiscardHandler)))
+	t.Cleanup(srv.Close)
+	resp, err = http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /healthz with a store that cannot write = %d, want 503", resp.StatusCode)
 	}
 }
 

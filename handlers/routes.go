@@ -31,7 +31,8 @@ func New(inbox Inbox, secret string, health Pinger, logger *slog.Logger) http.Ha
 	return r
 }
 
-// handleHealthz answers 200 while the server and the store are up.
+// handleHealthz answers 200 while the server is up and the store can be written, 503 when
+// the store cannot.
 func handleHealthz(health Pinger, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := health.Ping(r.Context()); err != nil {

@@ -13,6 +13,11 @@ var (
 	bucketMeta = []byte("meta")
 	// keySchemaVersion, in bucketMeta, is the file's SchemaVersion as decimal text.
 	keySchemaVersion = []byte("schema_version")
+	// keyHealthProbes, in bucketMeta, counts Ping's write probes, as a big-endian uint64.
+	keyHealthProbes = []byte("health_probes")
+	// keySandbox, in bucketMeta, marks a file the sandbox created (empty value); the sandbox
+	// opens no file without it, so that it never touches a real attachbot store.
+	keySandbox = []byte("sandbox")
 
 	// bucketEvents is the inbox: Event.Key → bot.Event.
 	bucketEvents = []byte("events")

@@ -32,6 +32,9 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release its lock on the
 	// file before it gives up; zero or less means DefaultLockTimeout.
 	LockTimeout time.Duration
+	// ReadOnly opens an existing file for reading only, without changing it: to look at a
+	// file before using it (the sandbox checks its mark so). Every write, and Ping, fails.
+	ReadOnly bool
 }
 
 // DB is attachbot's state in a bbolt file. It is safe for concurrent use. Open one with Open
@@ -51,14 +54,18 @@ func Open(path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store: database %s is locked by another process (gave up after %s): %w", path, timeout, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if err := bdb.Update(func(tx *bolt.Tx) error { return initSchema(tx, path) }); err != nil {
+	prepare := bdb.Update
+	if opts.ReadOnly {
+		prepare = bdb.View
+	}
+	if err := prepare(func(tx *bolt.Tx) error { return initSchema(tx, path) }); err != nil {
 		// The schema error says what is wrong; a failing Close would only hide it.
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -67,12 +74,36 @@ func Open(path string, opts Options) (*DB, error) {
 }
 
 // initSchema checks the file's schema version, creates the buckets that are missing and
-// records the version.
+// records the version. In a read-only transaction it only checks that the file has this
+// package's layout.
 func initSchema(tx *bolt.Tx, path string) error {
+	if !tx.Writable() {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || meta.Get(keySchemaVersion) == nil {
+			return fmt.Errorf("%s is no attachbot store: it has no schema version", path)
+		}
+		return checkSchemaVersion(meta, path)
+	}
 	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
 	}
+	if err := checkSchemaVersion(meta, path); err != nil {
+		return err
+	}
+	for _, name := range buckets() {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		return fmt.Errorf("write schema version: %w", err)
+	}
+	return nil
+}
+
+// checkSchemaVersion checks the schema version recorded in meta, if any.
+func checkSchemaVersion(meta *bolt.Bucket, path string) error {
 	if v := meta.Get(keySchemaVersion); v != nil {
 		found, err := strconv.Atoi(string(v))
 		if err != nil {
@@ -85,14 +116,6 @@ func initSchema(tx *bolt.Tx, path string) error {
 		if found != SchemaVersion {
 			return fmt.Errorf("schema version %d is unknown (this attachbot knows %d)", found, SchemaVersion)
 		}
-	}
-	for _, name := range buckets() {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return fmt.Errorf("create bucket %s: %w", name, err)
-		}
-	}
-	if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion))); err != nil {
-		return fmt.Errorf("write schema version: %w", err)
 	}
 	return nil
 }
@@ -119,15 +142,25 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the file can be read, for health checks. It is a cheap read-only
-// transaction.
+// Ping reports whether the file can be written, for health checks: a store that can still
+// be read but no longer written (a full disk, a file system remounted read-only) loses
+// every event it takes. It is one small write transaction, which counts the probes in
+// keyHealthProbes.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := db.bdb.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketMeta) == nil {
+	err := db.bdb.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
 			return fmt.Errorf("bucket %s is missing", bucketMeta)
+		}
+		var probes uint64
+		if v := meta.Get(keyHealthProbes); len(v) == 8 {
+			probes = binary.BigEndian.Uint64(v)
+		}
+		if err := meta.Put(keyHealthProbes, seqKey(probes+1)); err != nil {
+			return fmt.Errorf("write the health probe: %w", err)
 		}
 		return nil
 	})

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -50,7 +52,8 @@ func mustClose(t *testing.T, db *store.DB) {
 }
 
 func TestPing(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "attachbot.db"), store.Options{})
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +63,50 @@ func TestPing(t *testing.T) {
 	mustClose(t, db)
 	if err := db.Ping(t.Context()); err == nil {
 		t.Error("Ping() after Close = nil, want an error")
+	}
+
+	// A store that can be read but not written is not healthy: it would lose what it takes.
+	ro, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	if err := ro.Ping(t.Context()); err == nil {
+		t.Error("Ping() of a read-only store = nil, want an error")
+	}
+	if _, err := ro.Subscriptions(t.Context()); err != nil {
+		t.Errorf("reading a read-only store: %v", err)
+	}
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := store.Open(filepath.Join(dir, "missing.db"), store.Options{ReadOnly: true}); err == nil {
+		t.Error("Open(ReadOnly) of a missing file succeeded, want an error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(ReadOnly) created the file (stat: %v)", err)
+	}
+}
+
+func TestSandboxMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	db := mustOpenAt(t, path)
+	for _, step := range []struct {
+		name string
+		do   func() error
+		want bool
+	}{
+		{"new", func() error { return nil }, false},
+		{"marked", func() error { return db.MarkSandbox(t.Context()) }, true},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		got, err := db.IsSandbox(t.Context())
+		if err != nil || got != step.want {
+			t.Errorf("%s: IsSandbox() = %v, %v; want %v", step.name, got, err, step.want)
+		}
 	}
 }
 
