@@ -45,7 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "usage: attachbot [serve|sandbox]\n\n"+
 			"serve (the default) runs the bot; its configuration is read from the environment (see README.md).\n"+
 			"sandbox runs the bot against a simulated Webex and prints the URL of a page to try it in a browser\n"+
-			"(LISTEN_ADDR, default :8080; DB_PATH, default a file in a temporary folder).")
+			"(LISTEN_ADDR, default 127.0.0.1:8080; SANDBOX_DB, default a file in a temporary folder; DB_PATH is ignored:\n"+
+			"the sandbox opens only a store it created).")
 		return nil
 	default:
 		return fmt.Errorf("unknown command %q: use serve or sandbox (attachbot help)", cmd)

@@ -57,15 +57,20 @@ const (
 const outcomeSeeded = "seeded"
 
 // sandbox runs the sandbox until ctx ends, then shuts down in order: its HTTP server,
-// attachbot (jobs, workers, store), the simulated Webex's server. LISTEN_ADDR (default :8080)
-// and DB_PATH (default a file in a temporary folder, removed at the end) are read from getenv.
+// attachbot (jobs, workers, store), the simulated Webex's server. LISTEN_ADDR (default
+// 127.0.0.1:8080) and SANDBOX_DB (default a file in a temporary folder, removed at the end)
+// are read from getenv. DB_PATH, serve's store, is ignored: the sandbox never opens a store
+// it did not create.
 func sandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	addr := orDefault(getenv("LISTEN_ADDR"), ":8080")
+	addr := orDefault(getenv("LISTEN_ADDR"), sandboxDefaultListenAddr)
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as :8080", addr)
+		return fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as %s", addr, sandboxDefaultListenAddr)
 	}
-	dbPath := strings.TrimSpace(getenv("DB_PATH"))
+	if strings.TrimSpace(getenv("DB_PATH")) != "" {
+		logger.Warn("the sandbox ignores DB_PATH, the bot's real store; SANDBOX_DB names the sandbox's own")
+	}
+	dbPath := strings.TrimSpace(getenv("SANDBOX_DB"))
 	if dbPath == "" {
 		dir, err := os.MkdirTemp("", "attachbot-sandbox-")
 		if err != nil {
@@ -119,7 +124,8 @@ type sandboxOptions struct {
 	// PublicURL is where the sandbox's HTTP server is reached: the simulated Webex delivers
 	// the bot's webhook events to PublicURL/webhook.
 	PublicURL string
-	// DBPath is the bbolt file.
+	// DBPath is the bbolt file: a new file, or one the sandbox created before (it carries
+	// the sandbox's mark); any other is refused.
 	DBPath string
 	Logger *slog.Logger
 }
@@ -146,6 +152,9 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := prepareSandboxStore(ctx, opts.DBPath); err != nil {
+		return nil, err
 	}
 	// A seed of its own, so that a store kept from an earlier run (DB_PATH) does not take
 	// this run's first messages for redeliveries of that run's.
@@ -251,11 +260,13 @@ func (e *sandboxEnv) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", e.app.handler)
 	mux.Handle("/healthz", e.app.handler)
-	mux.HandleFunc("GET /sandbox/api/state", e.handleState)
-	mux.HandleFunc("GET /sandbox/api/scenarios", e.handleScenarios)
-	mux.HandleFunc("POST /sandbox/api/say", e.handleSay)
-	mux.HandleFunc("POST /sandbox/api/click", e.handleClick)
-	mux.HandleFunc("POST /sandbox/api/outcome", e.handleOutcome)
+	api := http.NewServeMux()
+	api.HandleFunc("GET /sandbox/api/state", e.handleState)
+	api.HandleFunc("GET /sandbox/api/scenarios", e.handleScenarios)
+	api.HandleFunc("POST /sandbox/api/say", jsonOnly(e.handleSay))
+	api.HandleFunc("POST /sandbox/api/click", jsonOnly(e.handleClick))
+	api.HandleFunc("POST /sandbox/api/outcome", jsonOnly(e.handleOutcome))
+	mux.Handle("/sandbox/api/", sameOrigin(api))
 	mux.Handle("GET /sandbox/static/", http.StripPrefix("/sandbox/static/", http.FileServerFS(page)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, page, "index.html")

@@ -621,7 +621,7 @@ func (b *syncBuffer) String() string {
 
 func TestRunSandbox(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "sandbox.db")
-	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DB_PATH": dbPath})
+	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "SANDBOX_DB": dbPath})
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/") {
 		t.Errorf("the printed URL is %q, want http://127.0.0.1:<port>/", url)
 	}
@@ -666,7 +666,7 @@ func TestRunSandbox(t *testing.T) {
 		})
 	}
 	if _, err := os.Stat(dbPath); err != nil {
-		t.Errorf("the store is not at DB_PATH: %v", err)
+		t.Errorf("the store is not at SANDBOX_DB: %v", err)
 	}
 }
 
@@ -686,7 +686,7 @@ func TestRunSandboxRefusesABadListenAddr(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			env := map[string]string{"LISTEN_ADDR": tt.addr, "DB_PATH": filepath.Join(t.TempDir(), "x.db")}
+			env := map[string]string{"LISTEN_ADDR": tt.addr, "SANDBOX_DB": filepath.Join(t.TempDir(), "x.db")}
 			err := run(t.Context(), []string{"attachbot", "sandbox"}, func(k string) string { return env[k] }, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run = %v, want an error with %q", err, tt.want)
@@ -788,7 +788,7 @@ const (
 func TestSandboxInBrowser(t *testing.T) {
 	started := time.Now()
 	ctx := newBrowser(t, 50*time.Second)
-	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DB_PATH": filepath.Join(t.TempDir(), "attachbot.db")})
+	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "SANDBOX_DB": filepath.Join(t.TempDir(), "attachbot.db")})
 	line := scenarioLine(t, webextest.BigOrgID)
 
 	do(ctx, t, "open the page and set the next provisioning of Bigcorp to end provisioned after 1s",
@@ -983,7 +983,7 @@ const everyElementCard = `{
 
 func TestCardRendererInBrowser(t *testing.T) {
 	ctx := newBrowser(t, 50*time.Second)
-	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DB_PATH": filepath.Join(t.TempDir(), "attachbot.db")})
+	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "SANDBOX_DB": filepath.Join(t.TempDir(), "attachbot.db")})
 	do(ctx, t, "open the page", chromedp.Navigate(url), chromedp.WaitReady(`#scenario-list`))
 
 	t.Run("every golden card renders completely", func(t *testing.T) {
