@@ -143,6 +143,9 @@ type sandboxEnv struct {
 	// stopping is closed when the HTTP server shuts down, so that waiting requests end.
 	stopping chan struct{}
 	stopOnce sync.Once
+	// mu guards applied, the outcome control's last applied setting.
+	mu      sync.Mutex
+	applied outcomeRequest
 }
 
 // newSandboxEnv starts a simulated Webex on a loopback port and attachbot against it, with
@@ -179,7 +182,8 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		return nil, fmt.Errorf("listen for the simulated Webex: %w", err)
 	}
 	simSrv := startServer(simLn, sim, logger.With("component", "webextest"), 30*time.Second)
-	env := &sandboxEnv{sim: sim, simSrv: simSrv, log: logger, seeded: seeded, stopping: make(chan struct{})}
+	env := &sandboxEnv{sim: sim, simSrv: simSrv, log: logger, seeded: seeded, stopping: make(chan struct{}),
+		applied: outcomeRequest{Status: outcomeSeeded, DelaySeconds: webextest.DefaultProvisioningDelay.Seconds()}}
 
 	fail := func(err error) (*sandboxEnv, error) {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -349,6 +353,9 @@ type scenariosView struct {
 	Outcomes []outcomeView `json:"outcomes"`
 	// DefaultDelaySeconds is how long provisioning takes when nothing else is said.
 	DefaultDelaySeconds float64 `json:"defaultDelaySeconds"`
+	// Applied is the outcome control's setting as last applied (as seeded, for every
+	// organization, at first), so that the page shows it again after a reload.
+	Applied outcomeRequest `json:"applied"`
 }
 
 // outcomeView is one choice of the outcome control.
@@ -471,7 +478,11 @@ func (e *sandboxEnv) handleScenarios(w http.ResponseWriter, r *http.Request) {
 // scenarios returns the scenarios panel: each seeded organization with what it demonstrates,
 // the line to type and how its next provisioning ends.
 func (e *sandboxEnv) scenarios() scenariosView {
+	e.mu.Lock()
+	applied := e.applied
+	e.mu.Unlock()
 	v := scenariosView{
+		Applied:             applied,
 		DefaultDelaySeconds: webextest.DefaultProvisioningDelay.Seconds(),
 		Outcomes: []outcomeView{
 			{outcomeSeeded, "as each organization is seeded (Broken Pipes Plumbing ends in error, the others provisioned)"},
@@ -728,6 +739,18 @@ func (e *sandboxEnv) handleOutcome(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("orgId %q is none of the seeded organizations (GET /sandbox/api/scenarios lists them); leave it empty for every one", in.OrgID))
 		return
 	}
+	if err := e.apply(in, delay, targets); err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, e.scenarios())
+}
+
+// apply sets how the next provisioning of each target ends, and records the control's
+// setting, together under e.mu, so that two Apply clicks at once leave both alike.
+func (e *sandboxEnv) apply(in outcomeRequest, delay time.Duration, targets []webextest.Org) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, o := range targets {
 		status, d := in.Status, delay
 		if status == outcomeSeeded {
@@ -737,11 +760,14 @@ func (e *sandboxEnv) handleOutcome(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err := e.sim.SetOutcome(o.ID, status, d); err != nil {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("set the outcome of %s: %v", o.Name, err))
-			return
+			return fmt.Errorf("set the outcome of %s: %w", o.Name, err)
 		}
 	}
-	writeJSON(w, http.StatusOK, e.scenarios())
+	if in.Status == outcomeSeeded && (in.DelaySeconds < 1 || in.DelaySeconds > sandboxMaxDelay.Seconds()) {
+		in.DelaySeconds = e.applied.DelaySeconds // the control keeps the delay it showed
+	}
+	e.applied = in
+	return nil
 }
 
 // decodeBody reads a JSON object into v. On failure it answers 400 with the error and the

@@ -441,6 +441,14 @@ func TestSandboxAPIStateWaitsForAChange(t *testing.T) {
 
 func TestSandboxAPIOutcome(t *testing.T) {
 	s := newTestSandbox(t)
+	var first scenariosView
+	if status, body := s.do(http.MethodGet, "/sandbox/api/scenarios", ""); status != http.StatusOK || json.Unmarshal(body, &first) != nil {
+		t.Fatalf("GET scenarios = %d %s", status, body)
+	}
+	defaultDelay := webextest.DefaultProvisioningDelay.Seconds()
+	if diff := cmp.Diff(outcomeRequest{Status: outcomeSeeded, DelaySeconds: defaultDelay}, first.Applied); diff != "" {
+		t.Errorf("the control's setting before any Apply (-want +got):\n%s", diff)
+	}
 	type outcome struct {
 		Status string
 		Delay  time.Duration
@@ -454,9 +462,10 @@ func TestSandboxAPIOutcome(t *testing.T) {
 		seeded[o.ID] = outcome{st, o.Outcome.Delay}
 	}
 	tests := []struct {
-		name string
-		in   outcomeRequest
-		want func(orgID string) outcome
+		name        string
+		in          outcomeRequest
+		want        func(orgID string) outcome
+		wantApplied outcomeRequest
 	}{
 		{"one organization", outcomeRequest{OrgID: webextest.BigOrgID, Status: webextest.StatusError, DelaySeconds: 5},
 			func(id string) outcome {
@@ -464,11 +473,12 @@ func TestSandboxAPIOutcome(t *testing.T) {
 					return outcome{webextest.StatusError, 5 * time.Second}
 				}
 				return seeded[id]
-			}},
+			}, outcomeRequest{OrgID: webextest.BigOrgID, Status: webextest.StatusError, DelaySeconds: 5}},
 		{"every organization", outcomeRequest{Status: webextest.StatusPendingReview, DelaySeconds: 1.5},
-			func(string) outcome { return outcome{webextest.StatusPendingReview, 1500 * time.Millisecond} }},
+			func(string) outcome { return outcome{webextest.StatusPendingReview, 1500 * time.Millisecond} },
+			outcomeRequest{Status: webextest.StatusPendingReview, DelaySeconds: 1.5}},
 		{"as seeded", outcomeRequest{Status: outcomeSeeded},
-			func(id string) outcome { return seeded[id] }},
+			func(id string) outcome { return seeded[id] }, outcomeRequest{Status: outcomeSeeded, DelaySeconds: 1.5}},
 	}
 	for _, tt := range tests {
 		var v scenariosView
@@ -488,6 +498,14 @@ func TestSandboxAPIOutcome(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, shown); diff != "" {
 			t.Errorf("%s: the scenarios' outcomes (-want +shown):\n%s", tt.name, diff)
+		}
+		// A reload asks GET scenarios, and shows the control as it was applied.
+		var reloaded scenariosView
+		if status, body := s.do(http.MethodGet, "/sandbox/api/scenarios", ""); status != http.StatusOK || json.Unmarshal(body, &reloaded) != nil {
+			t.Fatalf("GET scenarios = %d %s", status, body)
+		}
+		if diff := cmp.Diff(tt.wantApplied, reloaded.Applied); diff != "" {
+			t.Errorf("%s: the control's setting after a reload (-want +got):\n%s", tt.name, diff)
 		}
 	}
 }
