@@ -809,16 +809,25 @@ func TestSandboxInBrowser(t *testing.T) {
 	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "SANDBOX_DB": filepath.Join(t.TempDir(), "attachbot.db")})
 	line := scenarioLine(t, webextest.BigOrgID)
 
+	// The page is used from 1024 pixels wide: the test runs it at that width.
+	bigScenario := `#scenario-list li[data-org-id="` + webextest.BigOrgID + `"] button[data-fill="attach"]`
 	do(ctx, t, "open the page and set the next provisioning of Bigcorp to end provisioned after 1s",
-		chromedp.EmulateViewport(1600, 1000),
+		chromedp.EmulateViewport(1024, 768),
 		chromedp.Navigate(url),
-		chromedp.WaitVisible(`#scenario-list li[data-org-id="`+webextest.BigOrgID+`"] button[data-fill="attach"]`),
+		chromedp.WaitVisible(bigScenario),
 		chromedp.SetValue(`#outcome-status`, webextest.StatusProvisioned),
 		chromedp.SetValue(`#outcome-delay`, "1"),
 		chromedp.SetValue(`#outcome-org`, webextest.BigOrgID),
 		chromedp.Click(`#outcome-form button[type="submit"]`),
 		chromedp.WaitVisible(`#outcome-note[data-applied="true"]`),
 	)
+	do(ctx, t, "reload the page", chromedp.Reload(), chromedp.WaitVisible(bigScenario))
+	control := get(ctx, t, "read the outcome control after the reload", chromedp.Evaluate[[]string](
+		`["outcome-status", "outcome-delay", "outcome-org", "outcome-note"].map(id => { const e = document.getElementById(id); return e.value === undefined ? e.textContent : e.value; })`))
+	if want := []string{webextest.StatusProvisioned, "1", webextest.BigOrgID, "The next provisioning of Bigcorp Logistics ends in provisioned after 1 s."}; !cmp.Equal(want, control) {
+		t.Errorf("after a reload the outcome control shows %q, want the applied setting %q", control, want)
+	}
+	topBarBefore := get(ctx, t, "measure the top bar", chromedp.Evaluate[[]float64](topBarGeometry))
 	do(ctx, t, "type the attach line as the partner admin and see the approval card in the customer admin's space",
 		chromedp.Click(`#acting button[data-role="partner"]`),
 		chromedp.SendKeys(partnerComposer, line),
@@ -837,6 +846,9 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.WaitVisible(`//div[@id="status"][contains(., "attachbot to Eve Outsider, directly: Sorry, you can't approve or decline request")]`),
 	)
 	refusal := get(ctx, t, "read the refusal", chromedp.Text(refusalNotice))
+	if topBar := get(ctx, t, "measure the top bar with a long status line", chromedp.Evaluate[[]float64](topBarGeometry)); !cmp.Equal(topBarBefore, topBar) {
+		t.Errorf("a long status line moves the top bar: [height, acting switch left, top, status line height] went from %v to %v", topBarBefore, topBar)
+	}
 	provisionedCard := `//section[@id="partner-space"]//div[contains(@class,"ac-text")][contains(., " is provisioned")]`
 	do(ctx, t, "click Approve as the customer admin and see the provisioned notice in the partner space",
 		chromedp.Click(`#acting button[data-role="customer"]`),
@@ -845,6 +857,9 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.WaitVisible(provisionedCard),
 	)
 	provisioned := get(ctx, t, "read the provisioned card", chromedp.Text(provisionedCard))
+	if clipped := get(ctx, t, "look for clipped parts", chromedp.Evaluate[[]string](clippedParts)); len(clipped) != 0 {
+		t.Errorf("at 1024 pixels wide, these parts of the page are clipped: %q", clipped)
+	}
 	screenshot := get(ctx, t, "take a screenshot", chromedp.FullScreenshot(100))
 	if directTitle != "Bill Big" {
 		t.Errorf("the direct space shown is %q's, want Bill Big's", directTitle)
@@ -855,19 +870,45 @@ func TestSandboxInBrowser(t *testing.T) {
 	if !strings.HasPrefix(provisioned, "Attach ") {
 		t.Errorf("the provisioned card says %q, want Attach <id> is provisioned", provisioned)
 	}
-	f, err := os.CreateTemp("", "attachbot-sandbox-screenshot-*.png")
-	if err != nil {
+	shot := filepath.Join(t.TempDir(), "sandbox-1024.png")
+	if err := os.WriteFile(shot, screenshot, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Write(screenshot); err != nil {
-		f.Close()
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the sandbox: %s (the browser scenario took %s)", f.Name(), time.Since(started).Round(time.Millisecond))
+	t.Logf("screenshot of the sandbox at 1024 pixels: %s (the browser scenario took %s)", shot, time.Since(started).Round(time.Millisecond))
 }
+
+// topBarGeometry measures what a long status line must not change: the top bar's height,
+// the acting switch's position, and the status line's height (one line).
+const topBarGeometry = `(() => {
+	const bar = document.querySelector(".topbar").getBoundingClientRect();
+	const acting = document.getElementById("acting").getBoundingClientRect();
+	return [bar.height, acting.left, acting.top, document.getElementById("status").getBoundingClientRect().height];
+})()`
+
+// clippedParts lists the page's parts that do not fit in the window's width, or are cut
+// inside their own box: the spaces, the panel, the composers' Send buttons, the acting
+// switch, the cards' buttons.
+const clippedParts = `(() => {
+	const clipped = [];
+	if (document.documentElement.scrollWidth > window.innerWidth) clipped.push("the page scrolls sideways");
+	const parts = ["#partner-space", "#direct-space", "#scenarios", "#acting", ".brand",
+		"#partner-space .send", "#direct-space .send", "#outcome-form button", ".space-picker select"];
+	for (const sel of parts) {
+		const e = document.querySelector(sel);
+		if (!e) { clipped.push(sel + " is missing"); continue; }
+		const r = e.getBoundingClientRect();
+		if (r.left < 0 || r.right > window.innerWidth || r.width < 1) clipped.push(sel + " is outside the window");
+	}
+	for (const e of document.querySelectorAll(".space-title, .composer textarea")) {
+		if (e.clientHeight > 40) clipped.push(e.closest(".space").id + " " + e.tagName.toLowerCase() + "." + e.className + " takes several lines");
+	}
+	for (const e of document.querySelectorAll(".ac-action, .acting button, .brand strong, .space-title, .message-meta .name")) {
+		if (e.scrollWidth > e.clientWidth + 1) clipped.push("the text of " + e.textContent.trim() + " is cut");
+		const r = e.getBoundingClientRect();
+		if (r.right > window.innerWidth) clipped.push(e.textContent.trim() + " is outside the window");
+	}
+	return clipped;
+})()`
 
 // goldenCards returns the cards of cards/testdata by name.
 func goldenCards(t *testing.T) map[string]json.RawMessage {
@@ -1025,6 +1066,8 @@ func TestCardRendererInBrowser(t *testing.T) {
 			{`[the **docs**](https://example.com/a**b**c)`, `<p><a href="https://example.com/a**b**c" target="_blank" rel="noopener noreferrer">the <strong>docs</strong></a></p>`},
 			{"`a *b* c` and *d*", `<p><code>a *b* c</code> and <em>d</em></p>`},
 			{`[x](javascript:alert(1))`, `<p>[x](javascript:alert(1))</p>`},
+			{"## Attach **K7QM2X** failed", `<h2>Attach <strong>K7QM2X</strong> failed</h2>`},
+			{"# *one* `two`", `<h1><em>one</em> <code>two</code></h1>`},
 		} {
 			md, err := json.Marshal(tt.md)
 			if err != nil {

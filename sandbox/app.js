@@ -85,7 +85,9 @@
         while (i < lines.length && isQuote(lines[i])) quoted.push(lines[i++].replace(/^>\s?/, ""));
         html += "<blockquote>" + quoted.map(inlineMarkdown).join("<br>") + "</blockquote>";
       } else if (isHeading(line)) {
-        html += "<p><strong>" + inlineMarkdown(line.replace(/^#{1,6}\s+/, "")) + "</strong></p>";
+        // A heading of its level, so that bold inside it still shows as bold.
+        const level = /^#+/.exec(line)[0].length;
+        html += "<h" + level + ">" + inlineMarkdown(line.replace(/^#{1,6}\s+/, "")) + "</h" + level + ">";
         i++;
       } else if (line.trim() === "") {
         i++;
@@ -711,8 +713,11 @@
     const actingBox = document.getElementById("acting");
     const picker = document.getElementById("admin-picker");
 
+    // setStatus shows one line in the top bar; a long one is cut with an ellipsis, and
+    // shown whole on hover, so that the bar never wraps or moves.
     function setStatus(text, error) {
       status.textContent = text;
+      status.title = text;
       status.classList.toggle("error", Boolean(error));
     }
 
@@ -1075,8 +1080,13 @@
           opt.value = s.orgId;
           outcomeOrg.append(opt);
         });
-        outcomeDelay.value = String(v.defaultDelaySeconds);
+        // The control shows the server's setting, as last applied (also before a reload).
+        const applied = v.applied || { orgId: "", status: "seeded", delaySeconds: v.defaultDelaySeconds };
+        outcomeStatus.value = applied.status;
+        outcomeOrg.value = applied.orgId;
+        outcomeDelay.value = String(applied.delaySeconds);
         syncOutcome();
+        if (applied.status !== "seeded" || applied.orgId !== "") describeApplied(applied);
       }
       const list = document.getElementById("scenario-list");
       list.textContent = "";
@@ -1121,16 +1131,22 @@
     }
     outcomeStatus.addEventListener("change", syncOutcome);
 
+    // describeApplied says in the note what the server's setting is.
+    function describeApplied(applied) {
+      const org = page.scenarios && page.scenarios.scenarios.find(function (s) { return s.orgId === applied.orgId; });
+      const target = org ? org.orgName : "every organization";
+      outcomeNote.textContent = applied.status === "seeded"
+        ? "The next provisioning of " + target + " ends as seeded."
+        : "The next provisioning of " + target + " ends in " + applied.status + " after " + applied.delaySeconds + " s.";
+      outcomeNote.dataset.applied = "true";
+    }
+
     outcomeForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       const body = { orgId: outcomeOrg.value, status: outcomeStatus.value, delaySeconds: Number(outcomeDelay.value) };
       request("POST", "/sandbox/api/outcome", body).then(function (v) {
         renderScenarios(v);
-        const target = outcomeOrg.value ? outcomeOrg.options[outcomeOrg.selectedIndex].text : "every organization";
-        outcomeNote.textContent = body.status === "seeded"
-          ? "The next provisioning of " + target + " ends as seeded."
-          : "The next provisioning of " + target + " ends in " + body.status + " after " + body.delaySeconds + " s.";
-        outcomeNote.dataset.applied = "true";
+        describeApplied(v.applied || body);
       }, function (e) {
         outcomeNote.textContent = e.message;
         outcomeNote.dataset.applied = "false";
