@@ -159,7 +159,7 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	if err := prepareSandboxStore(ctx, opts.DBPath); err != nil {
 		return nil, err
 	}
-	// A seed of its own, so that a store kept from an earlier run (DB_PATH) does not take
+	// A seed of its own, so that a store kept from an earlier run (SANDBOX_DB) does not take
 	// this run's first messages for redeliveries of that run's.
 	seed, err := randomHex()
 	if err != nil {

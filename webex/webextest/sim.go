@@ -96,7 +96,7 @@ type Options struct {
 	CustomersLink bool
 	// IDSeed makes the ids of new messages, rooms, actions and customers differ from those
 	// of a Sim with another seed (default "": the same ids on every run). The sandbox sets
-	// a random one, so that a store kept from an earlier run (DB_PATH) does not take new
+	// a random one, so that a store kept from an earlier run (SANDBOX_DB) does not take new
 	// messages for redeliveries of old ones.
 	IDSeed string
 }
