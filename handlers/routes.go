@@ -18,7 +18,7 @@ type Inbox interface {
 	Accept(ctx context.Context, ev bot.Event) error
 }
 
-// Pinger reports whether a dependency is up; *store.DB is one.
+// Pinger reports whether the store works, written to as well as read; *store.DB is one.
 type Pinger interface {
 	Ping(ctx context.Context) error
 }

@@ -47,8 +47,10 @@ type DB struct {
 var _ bot.Store = (*DB)(nil)
 
 // Open opens the bbolt file at path, creating it if need be, and makes sure it has every
-// bucket this package uses. It fails after opts.LockTimeout if another process has the file
-// open, and returns a *SchemaVersionError if a newer attachbot wrote it.
+// bucket this package uses; with opts.ReadOnly it only opens an existing attachbot store and
+// checks its version. It fails after opts.LockTimeout if another process has the file open
+// (for writing, when opts.ReadOnly), and returns a *SchemaVersionError if a newer attachbot
+// wrote it.
 func Open(path string, opts Options) (*DB, error) {
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
