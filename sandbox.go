@@ -766,6 +766,9 @@ func (e *sandboxEnv) apply(in outcomeRequest, delay time.Duration, targets []web
 	if in.Status == outcomeSeeded && (in.DelaySeconds < 1 || in.DelaySeconds > sandboxMaxDelay.Seconds()) {
 		in.DelaySeconds = e.applied.DelaySeconds // the control keeps the delay it showed
 	}
+	if in.OrgID != "" {
+		in.OrgID = targets[0].ID // as the control spells it, whatever encoding was sent
+	}
 	e.applied = in
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/bot"
 	"attachbot/webex/webextest"
 
 	"github.com/chromedp/chromedp"
@@ -461,6 +462,10 @@ func TestSandboxAPIOutcome(t *testing.T) {
 		}
 		seeded[o.ID] = outcome{st, o.Outcome.Delay}
 	}
+	bigUUID, ok := bot.OrgUUID(webextest.BigOrgID)
+	if !ok {
+		t.Fatalf("no UUID in %s", webextest.BigOrgID)
+	}
 	tests := []struct {
 		name        string
 		in          outcomeRequest
@@ -479,6 +484,13 @@ func TestSandboxAPIOutcome(t *testing.T) {
 			outcomeRequest{Status: webextest.StatusPendingReview, DelaySeconds: 1.5}},
 		{"as seeded", outcomeRequest{Status: outcomeSeeded},
 			func(id string) outcome { return seeded[id] }, outcomeRequest{Status: outcomeSeeded, DelaySeconds: 1.5}},
+		{"one organization by its UUID", outcomeRequest{OrgID: bigUUID, Status: webextest.StatusProvisionedWithErrors, DelaySeconds: 3},
+			func(id string) outcome {
+				if id == webextest.BigOrgID {
+					return outcome{webextest.StatusProvisionedWithErrors, 3 * time.Second}
+				}
+				return seeded[id]
+			}, outcomeRequest{OrgID: webextest.BigOrgID, Status: webextest.StatusProvisionedWithErrors, DelaySeconds: 3}},
 	}
 	for _, tt := range tests {
 		var v scenariosView
