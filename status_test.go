@@ -1056,7 +1056,7 @@ func TestStatusDigestOff(t *testing.T) {
 func statusDigestSections(markdown string) map[string][]string {
 	sections := map[string][]string{}
 	title := ""
-	header := regexp.MustCompile(`^\*\*(.+)\*\* \(\d+\)$`)
+	header := regexp.MustCompile(`^\*\*(.+)\*\*: (\d+ requests?)$`)
 	line := regexp.MustCompile(`^- \*\*([A-Z0-9]+)\*\* `)
 	for l := range strings.SplitSeq(markdown, "\n") {
 		if m := header.FindStringSubmatch(l); m != nil {

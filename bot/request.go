@@ -163,6 +163,10 @@ type Request struct {
 	Assessment Assessment `json:"assessment"`
 
 	ApprovalSent time.Time `json:"approvalSent,omitempty"`
+	// ApprovalCards are the messages that carry the request's approval card (the first and
+	// every reminder), so that they are deleted once the request is decided, withdrawn or
+	// expired.
+	ApprovalCards []string `json:"approvalCards,omitempty"`
 	RemindedAt   time.Time `json:"remindedAt,omitempty"`
 	DecidedBy    string    `json:"decidedBy,omitempty"`
 	DecidedAt    time.Time `json:"decidedAt,omitempty"`
