@@ -284,6 +284,10 @@ func indent(s string) string {
 // formatWhen formats a time for people.
 func formatWhen(t time.Time) string { return t.UTC().Format(timeLayout) }
 
+// FormatTime shows a time to people as every message and card does: "Mon 30 Nov 2026, 09:00
+// UTC".
+func FormatTime(t time.Time) string { return formatWhen(t) }
+
 // PackageLabels names packages as people know them, from the one label table
 // (Packages), joined with commas: "Webex Calling, Customer Assist". A name the table does not
 // know is shown as it is.
@@ -296,4 +300,29 @@ func PackageLabels(names []string) string {
 		}
 	}
 	return strings.Join(labels, ", ")
+}
+
+// wizardCustomer names the customer of a wizard's spec: its company name, else its
+// organization id.
+func wizardCustomer(s AttachSpec) string {
+	if s.CustomerName != "" {
+		return Bold(s.CustomerName)
+	}
+	return "the organization " + Code(s.OrgID)
+}
+
+// wizardStepDone is the line that takes the place of a finished wizard step's card.
+func wizardStepDone(step int, s AttachSpec) string {
+	var what string
+	switch step {
+	case StepCustomer:
+		what = "customer admin " + Literal(s.AdminEmail)
+	case StepCompany:
+		what = fmt.Sprintf("company %s, template %s", Bold(s.CustomerName), Literal(s.Template))
+	case StepAddress:
+		what = fmt.Sprintf("headquarters in %s, %s", Literal(s.Address.City), Literal(s.Address.Country))
+	case StepPackages:
+		what = "packages " + Literal(PackageLabels(s.Packages))
+	}
+	return fmt.Sprintf("Step %d of %d done: %s.", step, WizardSteps, what)
 }
