@@ -13,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
 
 	"github.com/chromedp/chromedp"
@@ -361,7 +363,7 @@ func TestSandboxAPIApproval(t *testing.T) {
 
 	s.post("/sandbox/api/click", clickRequest{PersonID: webextest.BigAdminID, MessageID: card.ID, Inputs: inputs}, nil)
 	s.waitFor("the provisioned notice", func() bool {
-		return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is `provisioned`")
+		return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is provisioned.")
 	})
 	if !s.botSaid(webextest.PartnerSpaceID, webextest.BigAdminEmail+" **approved** attach **"+requestID+"**") {
 		t.Errorf("the partner space was not told of the approval: %+v", s.env.sim.Messages(webextest.PartnerSpaceID))
@@ -522,22 +524,28 @@ func TestSandboxScenariosDoWhatTheySay(t *testing.T) {
 		partner []string // what the bot must say in the partner space
 		admin   string   // a customer admin who must get the approval card ("" for none)
 	}{
-		{webextest.SmallOrgID, []string{"**Automatic attach**", "is `provisioned`", "**Provisioning Admin**"}, ""},
+		{webextest.SmallOrgID, []string{"**Automatic attach**", "is provisioned.", "**Provisioning Admin**"}, ""},
 		{webextest.BigOrgID, []string{"**The customer admin must approve**", "100 users or more"}, webextest.BigAdminID},
-		{webextest.NoLicenseOrgID, []string{"**Automatic attach**", "is `provisioned`", "**Full Admin**"}, ""},
+		{webextest.NoLicenseOrgID, []string{"**Automatic attach**", "is provisioned.", "**Full Admin**"}, ""},
 		{webextest.TrialOrgID, []string{"Webex's precheck refused", "Trial organizations cannot be converted"}, ""},
 		{webextest.CustomerOrgID, []string{"already is a wholesale customer"}, ""},
-		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed with status `error`", "(code 2560)"}, ""},
+		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed. Nothing more will happen", "(code 2560)"}, ""},
 		{webextest.HiddenOrgID, []string{"**The customer admin must approve** (the safe side)"}, webextest.HiddenAdminID},
 	}
 	for _, tt := range tests {
 		s.say(webextest.AnnID, webextest.PartnerSpaceID, scenarioLine(t, tt.org))
 	}
+	companyRE := regexp.MustCompile(`name="([^"]*)"`)
 	for _, tt := range tests {
+		// The bot names the customer by the company name of the line (name=), not its id.
+		company := companyRE.FindStringSubmatch(scenarioLine(t, tt.org))
+		if company == nil {
+			t.Fatalf("the scenario line of %s has no name=", tt.org)
+		}
 		for _, part := range tt.partner {
 			s.waitFor(fmt.Sprintf("%q in the partner space", part), func() bool {
 				for _, m := range s.env.sim.Messages(webextest.PartnerSpaceID) {
-					if m.PersonID == webextest.BotID && strings.Contains(m.Markdown, part) && strings.Contains(m.Markdown, tt.org) {
+					if m.PersonID == webextest.BotID && strings.Contains(m.Markdown, part) && bottest.Contains(m.Markdown, company[1]) {
 						return true
 					}
 				}

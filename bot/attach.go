@@ -193,7 +193,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	if open, err := b.openRequest(ctx, spec.OrgID); err != nil {
 		return err
 	} else if open != nil {
-		t.Replyf("Attach **%s** for this organization is %s, so I did not start another. `status %s` shows it; `cancel %s` withdraws it while it waits for approval.",
+		t.Replyf("Attach **%s** for this organization is still %s, so I did not start another. `status %s` shows it; `cancel %s` withdraws it while it waits for approval.",
 			open.ID, stateText(open.State), open.ID, open.ID)
 		return nil
 	}
@@ -212,23 +212,28 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 			return fmt.Errorf("look up externalId %s: %w", spec.ExternalID, err)
 		}
 	}
+	// The refusals name the customer as the partner did (name=), else as Webex does.
+	label := orgLabel(report)
+	if spec.CustomerName != "" {
+		label = Bold(spec.CustomerName)
+	}
 	switch {
 	case report.Assessment.Trial:
-		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s Nothing was changed.", orgLabel(report), Literal(report.Facts.Trial.Source), TrialRule)
+		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s Nothing was changed.", label, Literal(report.Facts.Trial.Source), TrialRule)
 		return nil
 	case len(report.Existing) > 0:
 		c := report.Existing[0]
 		t.Replyf("I can't attach %s: it already is a wholesale customer (status %s, externalId %s, customer id %s). Nothing was changed.",
-			orgLabel(report), Code(c.Status), Code(c.ExternalID), Code(c.ID))
+			label, Code(c.Status), Code(c.ExternalID), Code(c.ID))
 		return nil
 	case len(externalIDUsedBy) > 0:
 		c := externalIDUsedBy[0]
 		t.Replyf("I can't attach %s with external-id=%s: wholesale customer %s (status %s) already has that externalId. Choose another one, or leave it out and I'll make one. Nothing was changed.",
-			orgLabel(report), Literal(spec.ExternalID), Code(c.ID), Code(c.Status))
+			label, Literal(spec.ExternalID), Code(c.ID), Code(c.Status))
 		return nil
 	case report.PrecheckFailed():
 		t.Replyf("Webex's precheck refused attaching %s (HTTP %d), so nothing was created:\n%s\nTrackingId for Cisco support: %s",
-			orgLabel(report), report.PrecheckStatus, formatDetails(report.PrecheckErrors), Code(report.PrecheckTracking))
+			label, report.PrecheckStatus, formatDetails(report.PrecheckErrors), Code(report.PrecheckTracking))
 		return nil
 	}
 	if problem := customerName(&spec, report.OrgName); problem != "" {

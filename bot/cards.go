@@ -96,8 +96,8 @@ type WizardView struct {
 // ApprovalView is what the approval card (and the Full Admin request card) shows.
 type ApprovalView struct {
 	Request     Request
-	PartnerName string // the partner organization as the customer admin knows it
-	OrgName     string // the customer organization's name, when known
+	PartnerName string    // the partner organization as the customer admin knows it
+	OrgName     string    // the customer organization's name, when known
 	Expires     time.Time // when the request expires without an answer (the approval card)
 }
 
