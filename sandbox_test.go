@@ -1209,3 +1209,25 @@ func TestSandboxKeepsAnswersWithAStoreFromAnEarlierRun(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeExampleWorksInTheSandbox pastes the README's example attach line into the
+// sandbox's partner space, as a new user would, and checks that it attaches the organization.
+func TestReadmeExampleWorksInTheSandbox(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)Example[^\n]*\n(?:[^\n]+\n)*\n```\n([^\n]+)\n```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README has no example line in a code block after \"Example\"")
+	}
+	line := string(m[1])
+	if !strings.HasPrefix(line, "attach ") {
+		t.Fatalf("the README's example %q does not start with the command, so it does not work when pasted", line)
+	}
+	s := newTestSandbox(t)
+	s.say(webextest.AnnID, webextest.PartnerSpaceID, line)
+	s.waitFor("the attach to be submitted", func() bool {
+		return s.botSaid(webextest.PartnerSpaceID, "**Automatic attach**", "is submitted")
+	})
+}
