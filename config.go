@@ -1,11 +1,8 @@
 package main
 
 import (
-<<<<<<< HEAD
 	"encoding/base64"
-=======
 	"errors"
->>>>>>> 2c31448 (serve lists every missing or bad variable at once; attachbot.env, an example with every variable; the README's example works pasted into the sandbox)
 	"fmt"
 	"net"
 	"net/url"
