@@ -231,6 +231,10 @@ func stateText(s State) string {
 	}
 }
 
+// StateText describes a request's state for people, as every message does: "failed",
+// "provisioned, with errors", "waiting for the customer admin's approval".
+func StateText(s State) string { return stateText(s) }
+
 // formatRequestLine is a request in one line.
 func formatRequestLine(r Request) string {
 	return fmt.Sprintf("- **%s** %s (%s), %s, updated %s", r.ID, orgOf(r), Literal(r.Spec.AdminEmail), stateText(r.State), formatWhen(r.Updated))
