@@ -529,7 +529,7 @@ func TestSandboxScenariosDoWhatTheySay(t *testing.T) {
 		{webextest.NoLicenseOrgID, []string{"**Automatic attach**", "is provisioned.", "**Full Admin**"}, ""},
 		{webextest.TrialOrgID, []string{"Webex's precheck refused", "Trial organizations cannot be converted"}, ""},
 		{webextest.CustomerOrgID, []string{"already is a wholesale customer"}, ""},
-		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed. Nothing more will happen", "(code 2560)"}, ""},
+		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed. Nothing more happens by itself", "(code 2560)"}, ""},
 		{webextest.HiddenOrgID, []string{"**The customer admin must approve** (the safe side)"}, webextest.HiddenAdminID},
 	}
 	for _, tt := range tests {

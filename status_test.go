@@ -307,7 +307,7 @@ func TestStatusTransitionNotices(t *testing.T) {
 		{
 			name: "error", orgID: webextest.SmallOrgID, admin: webextest.SmallAdminEmail, packages: "webex_meetings",
 			move:   setStatus(webextest.StatusError, twoErrors...),
-			marker: "failed. Nothing more will happen", wantState: bot.StateError,
+			marker: "failed. Nothing more happens by itself", wantState: bot.StateError,
 			want: []string{
 				"Errors:\n- The email is already associated with an existing user. (code 10022)\n- The license pool of the package is exhausted. (code 4711)",
 			},
@@ -315,7 +315,7 @@ func TestStatusTransitionNotices(t *testing.T) {
 		},
 		{
 			name: "error of the seeded organization", orgID: webextest.ErrorOrgID, admin: webextest.ErrorAdminEmail, packages: "webex_meetings",
-			marker: "failed. Nothing more will happen", wantState: bot.StateError,
+			marker: "failed. Nothing more happens by itself", wantState: bot.StateError,
 			want: []string{
 				"- One or more Webex Calling services are unavailable due to maintenance, unable to start provisioning. Consult status.webex.com and retry later. (code 2560)",
 			},
