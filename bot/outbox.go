@@ -172,6 +172,6 @@ func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outg
 	}
 	n := b.notice(r, "undelivered/"+strings.TrimPrefix(rest, id+"/"), fmt.Sprintf(
 		"I could not deliver a card about attach **%s** to %s. %s\n\nCheck that this address has a Webex account. %s",
-		r.ID, o.Message.ToPersonEmail, Explain(sendErr), next))
+		r.ID, Literal(o.Message.ToPersonEmail), Explain(sendErr), next))
 	return []Outgoing{n}
 }
