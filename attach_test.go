@@ -239,7 +239,7 @@ func TestAttachNeedsApproval(t *testing.T) {
 				t.Errorf("approval card buttons (-want +got):\n%s", diff)
 			}
 			raw := string(card.Attachments[0].Content)
-			mustContain(t, "the approval card", raw, webextest.AnnEmail, tt.orgID, "Webex Meetings", requestIDIn(t, replies[0]),
+			mustContain(t, "the approval card", raw, webextest.AnnEmail, bot.OrgIDText(tt.orgID), "Webex Meetings", "If you neither approve nor decline by "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL)), requestIDIn(t, replies[0]),
 				"is not provisioned as an admin user", "external administrator with full admin rights")
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times before anyone approved", len(got))

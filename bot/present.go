@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ func orgLabel(r Report) string {
 	if r.OrgName != "" {
 		return Bold(r.OrgName)
 	}
-	return "the organization " + Code(r.OrgID)
+	return "the organization " + Code(OrgIDText(r.OrgID))
 }
 
 // orgOf names the customer of a request: the company name the partner gave, else the
@@ -29,7 +30,7 @@ func orgOf(r Request) string {
 	case r.OrgName != "":
 		return Bold(r.OrgName)
 	}
-	return "the organization " + Code(r.Spec.OrgID)
+	return "the organization " + Code(OrgIDText(r.Spec.OrgID))
 }
 
 // plural is "1 license", "2 licenses": n and the noun, with an s unless n is 1.
@@ -231,6 +232,22 @@ func stateText(s State) string {
 	}
 }
 
+// OrgIDText is an organization id as people read it: the UUID that Control Hub shows
+// (Account), 36 characters that wrap at their hyphens, instead of the 88-character base64 id
+// the API uses. An id that is not a Webex organization id is returned as it is.
+func OrgIDText(id string) string {
+	norm, ok := NormalizeOrgID(id)
+	if !ok {
+		return id
+	}
+	decoded, err := base64.RawStdEncoding.DecodeString(norm)
+	if err != nil {
+		return id
+	}
+	s := string(decoded)
+	return s[strings.LastIndexByte(s, '/')+1:]
+}
+
 // StateText describes a request's state for people, as every message does: "failed",
 // "provisioned, with errors", "waiting for the customer admin's approval".
 func StateText(s State) string { return stateText(s) }
@@ -312,7 +329,7 @@ func wizardCustomer(s AttachSpec) string {
 	if s.CustomerName != "" {
 		return Bold(s.CustomerName)
 	}
-	return "the organization " + Code(s.OrgID)
+	return "the organization " + Code(OrgIDText(s.OrgID))
 }
 
 // wizardStepDone is the line that takes the place of a finished wizard step's card.

@@ -102,7 +102,7 @@ func requestFacts(v bot.ApprovalView, requester string) []element {
 		fact{"Partner", v.PartnerName},
 		fact{requester, r.RequestedBy},
 		fact{"Organization", orgName(v.OrgName, r.Spec)},
-		fact{"Organization id", r.Spec.OrgID},
+		fact{"Organization id", bot.OrgIDText(r.Spec.OrgID)},
 		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 		fact{"Request", r.ID},
 		fact{"Answer by", expires},

@@ -30,7 +30,7 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 	body = append(body, facts(
 		fact{"Customer id", r.CustomerID},
 		fact{"Company name", r.Spec.CustomerName},
-		fact{"Organization id", r.Spec.OrgID},
+		fact{"Organization id", bot.OrgIDText(r.Spec.OrgID)},
 		fact{"Customer admin", r.Spec.AdminEmail},
 		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 		fact{"External id", r.Spec.ExternalID},

@@ -109,7 +109,7 @@ func customerStep(v bot.WizardView) []element {
 func companyStep(v bot.WizardView) []element {
 	body := facts(
 		fact{"Organization", v.OrgName},
-		fact{"Organization id", v.Spec.OrgID},
+		fact{"Organization id", bot.OrgIDText(v.Spec.OrgID)},
 	)
 	name := v.Spec.CustomerName
 	if name == "" {
@@ -302,7 +302,7 @@ func reviewStep(v bot.WizardView) ([]element, bool) {
 	body := []element{section("Customer summary")}
 	body = append(body, facts(
 		fact{"Organization", name},
-		fact{"Organization id", s.OrgID},
+		fact{"Organization id", bot.OrgIDText(s.OrgID)},
 		fact{"Customer admin", s.AdminEmail},
 		fact{"Company name", s.CustomerName},
 		fact{"Template", s.Template},

@@ -1,0 +1,17 @@
+package bot
+
+import "testing"
+
+func TestOrgIDText(t *testing.T) {
+	const uuid = "73f80e52-a369-48b5-a441-4c46f147ecf9"
+	tests := []struct{ in, want string }{
+		{"Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi83M2Y4MGU1Mi1hMzY5LTQ4YjUtYTQ0MS00YzQ2ZjE0N2VjZjk", uuid},
+		{uuid, uuid},
+		{"not an id", "not an id"},
+	}
+	for _, tt := range tests {
+		if got := OrgIDText(tt.in); got != tt.want {
+			t.Errorf("OrgIDText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
