@@ -232,7 +232,8 @@ func TestAttachNeedsApproval(t *testing.T) {
 			_, replies := h.attach(attachLine(tt.orgID, tt.email, "webex_meetings", tt.facts))
 			text := joined(replies)
 			mustContain(t, "the partner's reply", text, append(tt.wantWhy, tt.wantFacts...)...)
-			mustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**")
+			mustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**",
+				"The request expires on "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL))+" if nobody answers")
 
 			card := h.approvalCard(tt.adminID)
 			if diff := cmp.Diff([]string{"Approve", "Decline"}, cardButtons(t, card)); diff != "" {
