@@ -15,3 +15,22 @@ func TestOrgIDText(t *testing.T) {
 		}
 	}
 }
+
+func TestPluralAndStateText(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{plural(0, "license"), "0 licenses"},
+		{plural(1, "license"), "1 license"},
+		{plural(2, "user"), "2 users"},
+		{StateText(StateError), "failed"},
+		{StateText(StateProvisionedWithErrors), "provisioned, with errors"},
+		{StateText(StatePendingReview), "in Cisco's compliance review"},
+		{StateText(StateProvisioning), "being provisioned by Webex"},
+		{StateText(State("brand_new")), "`brand_new`"},
+		{PackageLabels([]string{"webex_calling", "cx_essentials", "unknown_pkg"}), "Webex Calling, Customer Assist, unknown_pkg"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
