@@ -84,7 +84,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		errs = append(errs, fmt.Errorf("POLL_SCHEDULE=%q is not a cron spec such as \"@every 1m\" or \"*/5 * * * *\": %w", c.PollSchedule, err))
 	}
 	if c.FirstPoll, err = parseFirstPoll(getenv("FIRST_POLL")); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
 	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", 7*24*time.Hour); err != nil {
 		errs = append(errs, err)

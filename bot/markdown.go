@@ -176,6 +176,9 @@ func writeBroken(b *strings.Builder, s string, escape bool) {
 			b.WriteString("<" + wordJoiner)
 			i += size
 			continue
+		case r == '_' && escape && i > 0 && isWordByte(s[i-1]) && next != "" && isWordByte(next[0]):
+			// Inside a word (webex_calling, en_us) an underscore never opens or closes
+			// emphasis (CommonMark's flanking rules), so it stays as it is.
 		case escape && strings.ContainsRune("\\`*_~[]<", r):
 			b.WriteString(`\`)
 		}

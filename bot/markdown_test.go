@@ -20,7 +20,7 @@ func TestLiteral(t *testing.T) {
 		{"unicode", "Nørregade 1, København — 東京 🚀", "Nørregade 1, København — 東京 🚀"},
 		{"empty", "", ""},
 		{"strong emphasis", "**bold**", `\*\*bold\*\*`},
-		{"underscores", "first_last and _it_", `first\_last and \_it\_`},
+		{"underscores", "first_last and _it_ and __it__", `first_last and \_it\_ and \_\_it\_\_`},
 		{"backticks", "a `code` span", "a \\`code\\` span"},
 		{"backslash", `C:\path`, `C:\\path`},
 		{"strikethrough", "~~gone~~", `\~\~gone\~\~`},
