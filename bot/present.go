@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -236,16 +235,10 @@ func stateText(s State) string {
 // (Account), 36 characters that wrap at their hyphens, instead of the 88-character base64 id
 // the API uses. An id that is not a Webex organization id is returned as it is.
 func OrgIDText(id string) string {
-	norm, ok := NormalizeOrgID(id)
-	if !ok {
-		return id
+	if uuid, ok := OrgUUID(id); ok {
+		return uuid
 	}
-	decoded, err := base64.RawStdEncoding.DecodeString(norm)
-	if err != nil {
-		return id
-	}
-	s := string(decoded)
-	return s[strings.LastIndexByte(s, '/')+1:]
+	return id
 }
 
 // StateText describes a request's state for people, as every message does: "failed",
