@@ -64,7 +64,7 @@ func (h *harness) newCustomers() int {
 func (h *harness) webexWrites() []string {
 	var got []string
 	for _, c := range h.sim.Calls() {
-		if c.Method == http.MethodGet || c.Path == "/v1/messages" || c.Path == "/v1/webhooks" || c.Path == "/v1/wholesale/customers/validate" {
+		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" || c.Path == "/v1/wholesale/customers/validate" {
 			continue
 		}
 		got = append(got, c.Method+" "+c.Path)
@@ -177,7 +177,13 @@ func TestAttachSmallOrgIsAutomatic(t *testing.T) {
 			}
 			text := joined(replies)
 			mustContain(t, "the replies", text, "Automatic attach", "declared by "+webextest.AnnEmail, "counted 12 users",
-				"Precheck: success", "Provisioning Admin", "submitted", "customer id")
+				"Precheck: success", "Provisioning Admin", "is submitted", "for **Nordlys AS**")
+			if len(replies) != 1 {
+				t.Errorf("%d replies to the attach, want one that tells the report and the submission:\n%s", len(replies), text)
+			}
+			if strings.Contains(text, webextest.SmallOrgID) {
+				t.Errorf("the reply names the customer by its organization id, not its company name:\n%s", text)
+			}
 			if len(h.sim.Customers()) != 2 { // the seeded one and this one
 				t.Errorf("Webex has %d wholesale customers, want 2", len(h.sim.Customers()))
 			}
@@ -226,14 +232,15 @@ func TestAttachNeedsApproval(t *testing.T) {
 			_, replies := h.attach(attachLine(tt.orgID, tt.email, "webex_meetings", tt.facts))
 			text := joined(replies)
 			mustContain(t, "the partner's reply", text, append(tt.wantWhy, tt.wantFacts...)...)
-			mustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**")
+			mustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**",
+				"The request expires on "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL))+" if nobody answers")
 
 			card := h.approvalCard(tt.adminID)
 			if diff := cmp.Diff([]string{"Approve", "Decline"}, cardButtons(t, card)); diff != "" {
 				t.Errorf("approval card buttons (-want +got):\n%s", diff)
 			}
 			raw := string(card.Attachments[0].Content)
-			mustContain(t, "the approval card", raw, webextest.AnnEmail, tt.orgID, "Webex Meetings", requestIDIn(t, replies[0]),
+			mustContain(t, "the approval card", raw, webextest.AnnEmail, bot.OrgIDText(tt.orgID), "Webex Meetings", "If you neither approve nor decline by "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL)), requestIDIn(t, replies[0]),
 				"is not provisioned as an admin user", "external administrator with full admin rights")
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times before anyone approved", len(got))
@@ -314,6 +321,9 @@ func TestApprove(t *testing.T) {
 	id := requestIDIn(t, replies[0])
 	card := h.approvalCard(webextest.BigAdminID)
 
+	// The card's deletion fails once, so that it stays and later clicks on it can be shown
+	// to be answered politely.
+	h.sim.Inject(webextest.Fault{Method: http.MethodDelete, Path: "/v1/messages/*", Status: http.StatusForbidden, Times: 1})
 	h.press(webextest.BigAdminID, card, "Approve", map[string]any{bot.InputComment: "Go ahead"})
 
 	bodies := h.provisionCalls()
@@ -325,7 +335,7 @@ func TestApprove(t *testing.T) {
 	}
 	thread := joined(h.repliesTo(cmd))
 	mustContain(t, "the partner thread", thread,
-		webextest.BigAdminEmail+" **approved** attach **"+id+"**", start.Format("2006-01-02 15:04 UTC"), "Their comment: “Go ahead”", "submitted")
+		webextest.BigAdminEmail+" **approved** attach **"+id+"**", bot.FormatTime(start), "Their comment: “Go ahead”", "is submitted")
 	mustContain(t, "the thanks", joined(h.directFromBot(webextest.BigAdminID)), "You approved request "+id)
 
 	// A second click, on Approve or Decline, changes nothing and says so.
@@ -353,15 +363,29 @@ func TestDecline(t *testing.T) {
 	card := h.approvalCard(webextest.BigAdminID)
 
 	h.press(webextest.BigAdminID, card, "Decline", map[string]any{bot.InputComment: "Not this quarter"})
-	h.press(webextest.BigAdminID, card, "Approve", nil) // too late
 
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times after a decline", len(got))
 	}
 	mustContain(t, "the partner thread", joined(h.repliesTo(cmd)),
 		webextest.BigAdminEmail+" **declined** attach **"+id+"**", "Nothing was provisioned", "Their comment: “Not this quarter”")
+
+	// The decided card is gone (Webex cannot edit it): one line says the outcome in its place.
+	if _, ok := h.sim.Message(card.ID); ok {
+		t.Error("the decided approval card is still there")
+	}
+	if got := h.sim.CountCalls(http.MethodDelete, "/v1/messages/"+card.ID); got != 1 {
+		t.Errorf("DELETE /messages/{card} %d times, want once", got)
+	}
 	admin := h.directFromBot(webextest.BigAdminID)
-	mustContain(t, "the answer to the late click", admin[len(admin)-1].Markdown, "already declined")
+	if len(admin) != 1 || admin[0].ParentID != "" || len(admin[0].Attachments) != 0 {
+		t.Fatalf("the admin's space holds %d messages from the bot, want only the outcome line:\n%s", len(admin), joined(admin))
+	}
+	mustContain(t, "the outcome line", admin[0].Markdown, "You declined request "+id+" on "+bot.FormatTime(start))
+	// A deleted card cannot be clicked any more.
+	if _, err := h.sim.Click(t.Context(), webextest.BigAdminID, card.ID, h.submission(card, "Approve", nil)); err == nil {
+		t.Error("a click on the deleted card went through")
+	}
 }
 
 func TestAttachRefused(t *testing.T) {
@@ -526,8 +550,15 @@ func TestAttachWizard(t *testing.T) {
 		}
 	}
 	review := h.lastCard(cmd)
-	h.press(webextest.AnnID, review, "Create customer", nil)
-	h.press(webextest.AnnID, review, "Create customer", nil) // a double click
+	// A double click: the second click may come before the bot has replaced the card, or
+	// find it deleted already (Webex then refuses it).
+	if _, err := h.sim.Click(t.Context(), webextest.AnnID, review.ID, h.submission(review, "Create customer", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sim.Click(t.Context(), webextest.AnnID, review.ID, h.submission(review, "Create customer", nil)); err != nil && !strings.Contains(err.Error(), "404") {
+		t.Fatal(err)
+	}
+	h.settle()
 
 	bodies := h.provisionCalls()
 	if len(bodies) != 1 {
@@ -546,7 +577,16 @@ func TestAttachWizard(t *testing.T) {
 	if diff := cmp.Diff(wantInfo, bodies[0]["customerInfo"]); diff != "" {
 		t.Errorf("customerInfo (-want +got):\n%s", diff)
 	}
-	mustContain(t, "the thread", joined(h.repliesTo(cmd)), "submitted")
+	thread := h.repliesTo(cmd)
+	mustContain(t, "the thread", joined(thread), "is submitted", "Step 1 of 5 done: customer admin "+webextest.SmallAdminEmail,
+		"Step 2 of 5 done: company **Smallville Bakery**, template Standard", "Step 4 of 5 done: packages Webex Calling, Webex Meetings",
+		"You confirmed the summary for **Smallville Bakery**")
+	// Every finished step's card was replaced: only cards that can still act remain.
+	for _, m := range thread {
+		if len(m.Attachments) > 0 {
+			t.Errorf("a wizard card is still in the thread after the customer was created: %s", m.Markdown)
+		}
+	}
 }
 
 func TestAttachWizardCancel(t *testing.T) {
@@ -582,13 +622,17 @@ func TestRemindAndCancel(t *testing.T) {
 
 	cancel := h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+id))
 	mustContain(t, "the answer to cancel", joined(cancel), "withdr")
-	h.press(webextest.BigAdminID, cards[0], "Approve", nil)
-
+	// Both approval cards are deleted; the admin is told the request was withdrawn.
+	for _, c := range cards {
+		if _, ok := h.sim.Message(c.ID); ok {
+			t.Errorf("approval card %s is still there after cancel", c.ID)
+		}
+	}
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times after cancel", len(got))
 	}
 	admin := h.directFromBot(webextest.BigAdminID)
-	mustContain(t, "the answer to a click after cancel", admin[len(admin)-1].Markdown, "withdrawn")
+	mustContain(t, "the note to the admin after cancel", admin[len(admin)-1].Markdown, "withdrew request "+id)
 
 	// Reminding or cancelling what is not waiting says why not.
 	for _, tt := range []struct{ line, want string }{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -39,8 +40,9 @@ type config struct {
 // minWebhookSecret is the shortest WEBHOOK_SECRET accepted, in bytes.
 const minWebhookSecret = 16
 
-// loadConfig reads the configuration. A missing or malformed value is an error that names
-// the variable and says what is expected; tokens and secrets never appear in it.
+// loadConfig reads the configuration. Every missing or malformed value is reported at once:
+// the error joins one error per variable (errors.Join prints one a line), each naming the
+// variable and what is expected; tokens and secrets never appear in it.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		WebexAPIURL:   orDefault(getenv("WEBEX_API_URL"), "https://webexapis.com/v1"),
@@ -53,52 +55,51 @@ func loadConfig(getenv func(string) string) (config, error) {
 		PollSchedule:  orDefault(getenv("POLL_SCHEDULE"), "@every 1m"),
 		PartnerName:   strings.TrimSpace(getenv("PARTNER_NAME")),
 	}
+	var errs []error
 	if err := checkURL("WEBEX_API_URL", c.WebexAPIURL); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
 	for _, v := range []struct{ name, value string }{
 		{"WEBEX_BOT_TOKEN", c.BotToken}, {"WEBEX_PARTNER_TOKEN", c.PartnerToken}, {"WEBHOOK_SECRET", c.WebhookSecret},
 	} {
 		if v.value == "" {
-			return c, fmt.Errorf("%s is required (see the README's configuration table)", v.name)
+			errs = append(errs, fmt.Errorf("%s is required (see the README's configuration table)", v.name))
 		}
 	}
-	if len(c.WebhookSecret) < minWebhookSecret {
-		return c, fmt.Errorf("WEBHOOK_SECRET is %d bytes long; use at least %d random bytes (such as the output of `openssl rand -hex 16`): a short secret can be guessed, and with it anyone can forge Webex's deliveries", len(c.WebhookSecret), minWebhookSecret)
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < minWebhookSecret {
+		errs = append(errs, fmt.Errorf("WEBHOOK_SECRET is %d bytes long; use at least %d random bytes (such as the output of `openssl rand -hex 16`): a short secret can be guessed, and with it anyone can forge Webex's deliveries", len(c.WebhookSecret), minWebhookSecret))
 	}
 	if c.PublicURL != "" {
 		if err := checkURL("PUBLIC_URL", c.PublicURL); err != nil {
-			return c, err
+			errs = append(errs, err)
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		return c, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as :8080", c.ListenAddr)
-	}
-	admins := getenv("PARTNER_ADMINS")
-	if strings.TrimSpace(admins) == "" {
-		return c, fmt.Errorf("PARTNER_ADMINS is required: comma-separated emails and @domain entries allowed to command the bot")
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as :8080", c.ListenAddr))
 	}
 	var err error
-	if c.PartnerAdmins, err = bot.ParseAllowlist(admins); err != nil {
-		return c, fmt.Errorf("PARTNER_ADMINS: %w", err)
+	if admins := getenv("PARTNER_ADMINS"); strings.TrimSpace(admins) == "" {
+		errs = append(errs, fmt.Errorf("PARTNER_ADMINS is required: comma-separated emails and @domain entries allowed to command the bot"))
+	} else if c.PartnerAdmins, err = bot.ParseAllowlist(admins); err != nil {
+		errs = append(errs, fmt.Errorf("PARTNER_ADMINS: %w", err))
 	}
 	if c.Templates, err = parseTemplates(getenv("TEMPLATES")); err != nil {
-		return c, fmt.Errorf("TEMPLATES: %w", err)
+		errs = append(errs, fmt.Errorf("TEMPLATES: %w", err))
 	}
 	if _, err := cron.ParseStandard(c.PollSchedule); err != nil {
-		return c, fmt.Errorf("POLL_SCHEDULE=%q is not a cron spec such as \"@every 1m\" or \"*/5 * * * *\": %w", c.PollSchedule, err)
+		errs = append(errs, fmt.Errorf("POLL_SCHEDULE=%q is not a cron spec such as \"@every 1m\" or \"*/5 * * * *\": %w", c.PollSchedule, err))
 	}
 	if c.FirstPoll, err = parseFirstPoll(getenv("FIRST_POLL")); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
 	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", 7*24*time.Hour); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
 	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", 2*time.Hour); err != nil {
-		return c, err
+		errs = append(errs, err)
 	}
 	if c.AdminSpaces, err = parseRoomIDs(getenv("ADMIN_SPACES")); err != nil {
-		return c, fmt.Errorf("ADMIN_SPACES: %w", err)
+		errs = append(errs, fmt.Errorf("ADMIN_SPACES: %w", err))
 	}
 	c.OAuth.ClientID = strings.TrimSpace(getenv("WEBEX_CLIENT_ID"))
 	c.OAuth.ClientSecret = strings.TrimSpace(getenv("WEBEX_CLIENT_SECRET"))
@@ -110,9 +111,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	if set != 0 && set != 3 {
-		return c, fmt.Errorf("WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN go together: set all three to refresh the partner token, or none")
+		errs = append(errs, fmt.Errorf("WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN go together: set all three to refresh the partner token, or none"))
 	}
-	return c, nil
+	return c, errors.Join(errs...)
 }
 
 // parseTemplates reads comma-separated name=provisioningId pairs.

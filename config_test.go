@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,72 @@ func TestServeRefusesShortWebhookSecret(t *testing.T) {
 	}
 	if _, statErr := os.Stat(env["DB_PATH"]); !errors.Is(statErr, fs.ErrNotExist) {
 		t.Errorf("serve created the store before refusing the configuration (stat: %v)", statErr)
+	}
+}
+
+// TestLoadConfigListsEveryProblem checks that serve names every missing or bad variable at
+// once, one a line, instead of stopping at the first.
+func TestLoadConfigListsEveryProblem(t *testing.T) {
+	env := map[string]string{"LISTEN_ADDR": "8080", "APPROVAL_TTL": "7d", "WEBEX_CLIENT_ID": "id"}
+	_, err := loadConfig(getenvFrom(env))
+	if err == nil {
+		t.Fatal("loadConfig of an almost empty environment succeeded")
+	}
+	got := strings.Split(err.Error(), "\n")
+	wantPrefixes := []string{
+		"WEBEX_BOT_TOKEN is required", "WEBEX_PARTNER_TOKEN is required", "WEBHOOK_SECRET is required",
+		`LISTEN_ADDR="8080"`, "PARTNER_ADMINS is required", "TEMPLATES: at least one",
+		`APPROVAL_TTL="7d"`, "WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN go together",
+	}
+	if len(got) != len(wantPrefixes) {
+		t.Fatalf("the error has %d lines, want one per problem (%d):\n%s", len(got), len(wantPrefixes), err)
+	}
+	for i, want := range wantPrefixes {
+		if !strings.HasPrefix(got[i], want) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, got[i], want)
+		}
+	}
+}
+
+// TestExampleEnvFile checks the repository's attachbot.env: it names every variable the
+// configuration reads (commented or not), and as it is, placeholders and all, it is a
+// configuration loadConfig accepts, so that a copy fails only where a placeholder was left.
+func TestExampleEnvFile(t *testing.T) {
+	example, err := os.ReadFile("attachbot.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := regexp.MustCompile(`getenv(?:\(|, )"([A-Z_]+)"`).FindAllStringSubmatch(string(source), -1)
+	if len(read) < 10 {
+		t.Fatalf("found %d variables in config.go; the pattern no longer matches how it reads them", len(read))
+	}
+	env := map[string]string{}
+	named := map[string]bool{}
+	for line := range strings.SplitSeq(string(example), "\n") {
+		line = strings.TrimSpace(line)
+		commented := strings.HasPrefix(line, "#")
+		key, value, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#")), "=")
+		if !ok || key == "" || strings.ToUpper(key) != key || strings.ContainsAny(key, " .") {
+			continue
+		}
+		named[key] = true
+		if !commented {
+			env[key] = value
+			if !strings.Contains(value, "REPLACE") {
+				t.Errorf("%s=%s is set in the example without an obvious placeholder", key, value)
+			}
+		}
+	}
+	for _, m := range read {
+		if !named[m[1]] {
+			t.Errorf("attachbot.env does not mention %s", m[1])
+		}
+	}
+	if _, err := loadConfig(getenvFrom(env)); err != nil {
+		t.Errorf("the example configuration is refused:\n%v", err)
 	}
 }

@@ -97,7 +97,7 @@ func TestStatusBackoffSchedule(t *testing.T) {
 	if diff := cmp.Diff(want, h.pollWaits(r)); diff != "" {
 		t.Errorf("the waits between polls (-want +got):\n%s", diff)
 	}
-	h.statusOneNotice(cmd, "is now `updating`")
+	h.statusOneNotice(cmd, "is now being updated by Webex")
 }
 
 func TestStatusChangeToldWithinTenSeconds(t *testing.T) {
@@ -333,7 +333,11 @@ func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
-		if err := h.sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, "`"+status+"`")) == 1 }); err != nil {
+		// The notices say the status in words.
+		marker := map[string]string{
+			webextest.StatusPendingReview: "is now in Cisco's compliance review", webextest.StatusProvisioned: "is provisioned.",
+		}[status]
+		if err := h.sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, marker)) == 1 }); err != nil {
 			t.Fatalf("waiting for the notice of %s: %v", status, err)
 		}
 	}

@@ -24,8 +24,8 @@ const (
 	retryAcceptedMark  = "Webex accepted it; I'll tell you here how it goes."
 	retryUnknownMark   = "did not say whether it took the request"
 	retryNothingSent   = "Nothing was sent to Webex."
-	retryErrorMarker   = "failed with status `error`"
-	retryPWEMarker     = "ended with status `provisioned_with_errors`"
+	retryErrorMarker   = "failed. Nothing more happens by itself"
+	retryPWEMarker     = "is provisioned, with errors"
 	retryUpdatingMark  = "is now `updating`"
 	retryCustomersPath = "/v1/wholesale/customers/*"
 )
@@ -191,7 +191,7 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 				_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 				return r.ID
 			},
-			want: "can be retried only once it has ended",
+			want: "can be retried only once it has failed or is provisioned with errors",
 		},
 		{
 			name: "pending_rpl_review",
@@ -199,7 +199,7 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 				_, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusPendingReview)
 				return r.ID
 			},
-			want: "can be retried only once it has ended",
+			want: "can be retried only once it has failed or is provisioned with errors",
 		},
 		{
 			name: "provisioned",

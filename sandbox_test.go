@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"attachbot/bot"
+	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
 
 	"github.com/chromedp/chromedp"
@@ -362,7 +364,7 @@ func TestSandboxAPIApproval(t *testing.T) {
 
 	s.post("/sandbox/api/click", clickRequest{PersonID: webextest.BigAdminID, MessageID: card.ID, Inputs: inputs}, nil)
 	s.waitFor("the provisioned notice", func() bool {
-		return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is `provisioned`")
+		return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is provisioned.")
 	})
 	if !s.botSaid(webextest.PartnerSpaceID, webextest.BigAdminEmail+" **approved** attach **"+requestID+"**") {
 		t.Errorf("the partner space was not told of the approval: %+v", s.env.sim.Messages(webextest.PartnerSpaceID))
@@ -552,22 +554,28 @@ func TestSandboxScenariosDoWhatTheySay(t *testing.T) {
 		partner []string // what the bot must say in the partner space
 		admin   string   // a customer admin who must get the approval card ("" for none)
 	}{
-		{webextest.SmallOrgID, []string{"**Automatic attach**", "is `provisioned`", "**Provisioning Admin**"}, ""},
+		{webextest.SmallOrgID, []string{"**Automatic attach**", "is provisioned.", "**Provisioning Admin**"}, ""},
 		{webextest.BigOrgID, []string{"**The customer admin must approve**", "100 users or more"}, webextest.BigAdminID},
-		{webextest.NoLicenseOrgID, []string{"**Automatic attach**", "is `provisioned`", "**Full Admin**"}, ""},
+		{webextest.NoLicenseOrgID, []string{"**Automatic attach**", "is provisioned.", "**Full Admin**"}, ""},
 		{webextest.TrialOrgID, []string{"Webex's precheck refused", "Trial organizations cannot be converted"}, ""},
 		{webextest.CustomerOrgID, []string{"already is a wholesale customer"}, ""},
-		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed with status `error`", "(code 2560)"}, ""},
+		{webextest.ErrorOrgID, []string{"**Automatic attach**", "failed. Nothing more happens by itself", "(code 2560)"}, ""},
 		{webextest.HiddenOrgID, []string{"**The customer admin must approve** (the safe side)"}, webextest.HiddenAdminID},
 	}
 	for _, tt := range tests {
 		s.say(webextest.AnnID, webextest.PartnerSpaceID, scenarioLine(t, tt.org))
 	}
+	companyRE := regexp.MustCompile(`name="([^"]*)"`)
 	for _, tt := range tests {
+		// The bot names the customer by the company name of the line (name=), not its id.
+		company := companyRE.FindStringSubmatch(scenarioLine(t, tt.org))
+		if company == nil {
+			t.Fatalf("the scenario line of %s has no name=", tt.org)
+		}
 		for _, part := range tt.partner {
 			s.waitFor(fmt.Sprintf("%q in the partner space", part), func() bool {
 				for _, m := range s.env.sim.Messages(webextest.PartnerSpaceID) {
-					if m.PersonID == webextest.BotID && strings.Contains(m.Markdown, part) && strings.Contains(m.Markdown, tt.org) {
+					if m.PersonID == webextest.BotID && strings.Contains(m.Markdown, part) && bottest.Contains(m.Markdown, company[1]) {
 						return true
 					}
 				}
@@ -1273,4 +1281,26 @@ func TestSandboxKeepsAnswersWithAStoreFromAnEarlierRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadmeExampleWorksInTheSandbox pastes the README's example attach line into the
+// sandbox's partner space, as a new user would, and checks that it attaches the organization.
+func TestReadmeExampleWorksInTheSandbox(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)Example[^\n]*\n(?:[^\n]+\n)*\n```\n([^\n]+)\n```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README has no example line in a code block after \"Example\"")
+	}
+	line := string(m[1])
+	if !strings.HasPrefix(line, "attach ") {
+		t.Fatalf("the README's example %q does not start with the command, so it does not work when pasted", line)
+	}
+	s := newTestSandbox(t)
+	s.say(webextest.AnnID, webextest.PartnerSpaceID, line)
+	s.waitFor("the attach to be submitted", func() bool {
+		return s.botSaid(webextest.PartnerSpaceID, "**Automatic attach**", "is submitted")
+	})
 }

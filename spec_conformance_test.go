@@ -88,7 +88,7 @@ func TestStatusDeletingIsTold(t *testing.T) {
 	h.clock.Advance(statusMaxPoll)
 	h.statusMustSweep()
 
-	n := h.statusOneNotice(cmd, "Webex is deleting the wholesale customer (status `deleting`)")
+	n := h.statusOneNotice(cmd, "Webex is deleting the wholesale customer, so it was deleted")
 	statusContains(t, "the notice", n.Markdown, []string{"**" + r.ID + "**", "Nothing more will happen to this request"}, []string{"is now `", "provisioning"})
 	if got := h.statusRequest(r.ID).State; got != bot.StateDeleting {
 		t.Errorf("state = %s, want %s", got, bot.StateDeleting)
@@ -102,7 +102,7 @@ func TestStatusDeletingIsTold(t *testing.T) {
 		t.Errorf("a deleting customer was polled %d more times, want 0", got-polls)
 	}
 	status := statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+r.ID)))
-	statusContains(t, "status "+r.ID, status, []string{"being deleted in Webex (`deleting`)"}, nil)
+	statusContains(t, "status "+r.ID, status, []string{"being deleted in Webex", "Webex status: `deleting`"}, nil)
 	list := statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "list done")))
 	statusContains(t, "list done", list, []string{"**" + r.ID + "**"}, nil)
 }

@@ -43,8 +43,8 @@ const statusAskFullAdmin = "Ask the customer admin for Full Admin"
 
 // The markers of the notices in a request's thread.
 const (
-	statusProvisionedMarker = "is `provisioned`"
-	statusStuckMarker       = "is still `provisioning`"
+	statusProvisionedMarker = "is provisioned."
+	statusStuckMarker       = "is still being provisioned"
 )
 
 // newStatusHarness is newHarness with a cron schedule that never fires, so that only the test
@@ -223,7 +223,7 @@ func statusSubmitData(t *testing.T, m webextest.Message, title string) map[strin
 }
 
 // statusFormatUTC formats a time as the bot shows it to people.
-func statusFormatUTC(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") }
+func statusFormatUTC(t time.Time) string { return bot.FormatTime(t) }
 
 // statusJoined is the markdown of messages, for failure messages.
 func statusJoined(msgs []webextest.Message) string {
@@ -297,9 +297,9 @@ func TestStatusTransitionNotices(t *testing.T) {
 		{
 			name: "provisioned_with_errors", orgID: webextest.SmallOrgID, admin: webextest.SmallAdminEmail, packages: "webex_meetings,cx_ai_assistant",
 			move:   setStatus(webextest.StatusProvisionedWithErrors, twoErrors...),
-			marker: "ended with status `provisioned_with_errors`", wantState: bot.StateProvisionedWithErrors,
+			marker: "is provisioned, with errors", wantState: bot.StateProvisionedWithErrors,
 			want: []string{
-				"Package `webex_meetings` is `error`:\n- The email is already associated with an existing user. (code 10022)\n- The license pool of the package is exhausted. (code 4711)",
+				"Webex Meetings is `error`:\n- The email is already associated with an existing user. (code 10022)\n- The license pool of the package is exhausted. (code 4711)",
 			},
 			wantNot:  []string{"Package `cx_ai_assistant`", bot.FirstUserNote},
 			tracking: true,
@@ -307,7 +307,7 @@ func TestStatusTransitionNotices(t *testing.T) {
 		{
 			name: "error", orgID: webextest.SmallOrgID, admin: webextest.SmallAdminEmail, packages: "webex_meetings",
 			move:   setStatus(webextest.StatusError, twoErrors...),
-			marker: "failed with status `error`", wantState: bot.StateError,
+			marker: "failed. Nothing more happens by itself", wantState: bot.StateError,
 			want: []string{
 				"Errors:\n- The email is already associated with an existing user. (code 10022)\n- The license pool of the package is exhausted. (code 4711)",
 			},
@@ -315,7 +315,7 @@ func TestStatusTransitionNotices(t *testing.T) {
 		},
 		{
 			name: "error of the seeded organization", orgID: webextest.ErrorOrgID, admin: webextest.ErrorAdminEmail, packages: "webex_meetings",
-			marker: "failed with status `error`", wantState: bot.StateError,
+			marker: "failed. Nothing more happens by itself", wantState: bot.StateError,
 			want: []string{
 				"- One or more Webex Calling services are unavailable due to maintenance, unable to start provisioning. Consult status.webex.com and retry later. (code 2560)",
 			},
@@ -324,13 +324,13 @@ func TestStatusTransitionNotices(t *testing.T) {
 		{
 			name: "pending_rpl_review", orgID: webextest.SmallOrgID, admin: webextest.SmallAdminEmail, packages: "webex_meetings",
 			move:   setStatus(webextest.StatusPendingReview),
-			marker: "is now `pending_rpl_review`", wantState: bot.StatePendingReview,
+			marker: "is now in Cisco's compliance review", wantState: bot.StatePendingReview,
 			want: []string{"Denied Party List compliance review", "Nothing is needed from you"},
 		},
 		{
 			name: "updating", orgID: webextest.SmallOrgID, admin: webextest.SmallAdminEmail, packages: "webex_meetings",
 			move:   setStatus(webextest.StatusUpdating),
-			marker: "is now `updating`", wantState: bot.StateUpdating,
+			marker: "is now being updated by Webex", wantState: bot.StateUpdating,
 		},
 	}
 	for _, tt := range tests {
@@ -658,10 +658,15 @@ func TestStatusReturningStatusIsToldAgain(t *testing.T) {
 		h.statusMustSweep()
 	}
 	var got []string
-	statusRE := regexp.MustCompile("^Attach \\*\\*" + r.ID + "\\*\\* \\([^)]*\\) is (?:now )?`([a-z_]+)`")
+	// The notices say the status in words.
+	statuses := map[string]string{
+		"being updated by Webex": "updating", "being provisioned by Webex": "provisioning",
+		"in Cisco's compliance review": "pending_rpl_review", "provisioned": "provisioned",
+	}
+	statusRE := regexp.MustCompile("^Attach \\*\\*" + r.ID + "\\*\\* for \\*\\*[^*]*\\*\\* is (?:now )?(being updated by Webex|being provisioned by Webex|in Cisco's compliance review|provisioned)[.:]")
 	for _, m := range h.repliesTo(cmd) {
 		if match := statusRE.FindStringSubmatch(m.Markdown); match != nil {
-			got = append(got, match[1])
+			got = append(got, statuses[match[1]])
 		}
 	}
 	want := []string{"updating", "provisioning", "updating", "pending_rpl_review", "provisioning", "provisioned"}
@@ -736,7 +741,7 @@ func TestStatusApprovalHalfwayReminder(t *testing.T) {
 		t.Fatalf("after half the approval time the admin has %d cards, want 2 (the card and one reminder)", len(cards))
 	}
 	expires := statusFormatUTC(r.ApprovalSent.Add(h.cfg.ApprovalTTL))
-	statusContains(t, "the reminder", cards[1].Markdown, []string{"Reminder: ", r.ID, "The request expires on " + expires}, nil)
+	statusContains(t, "the reminder", cards[1].Markdown, []string{"Reminder: ", r.ID, "approve or decline by " + expires}, nil)
 	if data := statusSubmitData(t, cards[1], "Approve"); data == nil || data[bot.FieldRequestID] != r.ID {
 		t.Errorf("the reminder's Approve button has data %v, want request %s", data, r.ID)
 	}
@@ -751,7 +756,7 @@ func TestStatusApprovalHalfwayReminder(t *testing.T) {
 func TestStatusApprovalExpires(t *testing.T) {
 	h := newStatusHarness(t, harnessOptions{manualClock: true})
 	cmd, r, card := h.statusAwaitingApproval()
-	const marker = "expired: " + webextest.BigAdminEmail + " did not answer within 168h0m0s"
+	const marker = " did not answer. Nothing was provisioned."
 
 	h.clock.Advance(h.cfg.ApprovalTTL - time.Minute)
 	h.statusMustSweep()
@@ -779,13 +784,18 @@ func TestStatusApprovalExpires(t *testing.T) {
 		t.Errorf("the customer admin was told %q, want one expiry message naming %s", told, r.ID)
 	}
 
-	// A click on the expired card changes nothing.
-	h.click(webextest.BigAdminID, card.ID, statusSubmitData(t, card, "Approve"))
+	// The expired card is deleted: a click on it cannot reach the bot any more.
+	if _, ok := h.sim.Message(card.ID); ok {
+		t.Error("the expired approval card is still there")
+	}
+	if _, err := h.sim.Click(t.Context(), webextest.BigAdminID, card.ID, statusSubmitData(t, card, "Approve")); err == nil {
+		t.Error("a click on the expired, deleted card went through")
+	}
 	if got := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")); got != 0 {
 		t.Errorf("POST /wholesale/customers was called %d times after the expiry, want 0", got)
 	}
 	if got := h.statusRequest(r.ID).State; got != bot.StateExpired {
-		t.Errorf("state after the click = %s, want %s", got, bot.StateExpired)
+		t.Errorf("state = %s, want %s", got, bot.StateExpired)
 	}
 }
 
@@ -978,12 +988,12 @@ func TestStatusDigestSchedules(t *testing.T) {
 		wantReply string
 		want      []time.Time
 	}{
-		{"Weekdays", "digest on", "This space gets the attach digest on `0 8 * * 1-5` (UTC); the next one on 2026-11-25 08:00 UTC. `digest off` stops it.",
+		{"Weekdays", "digest on", "This space gets the attach digest weekdays at 08:00 UTC; the next one on Wed 25 Nov 2026, 08:00 UTC. `digest off` stops it.",
 			[]time.Time{day(25, 8), day(26, 8), day(27, 8), day(30, 8), time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}},
 		// Pasted no-break and ideographic spaces separate words as a space does.
-		{"Mondays", "digest\u00a0on\u3000\"0 7 * * 1\"", "This space gets the attach digest on `0 7 * * 1` (UTC); the next one on 2026-11-30 07:00 UTC. `digest off` stops it.",
+		{"Mondays", "digest\u00a0on\u3000\"0 7 * * 1\"", "This space gets the attach digest Mondays at 07:00 UTC; the next one on Mon 30 Nov 2026, 07:00 UTC. `digest off` stops it.",
 			[]time.Time{day(30, 7)}},
-		{"Daily", "digest on @daily", "This space gets the attach digest on `@daily` (UTC); the next one on 2026-11-25 00:00 UTC. `digest off` stops it.",
+		{"Daily", "digest on @daily", "This space gets the attach digest every day at 00:00 UTC; the next one on Wed 25 Nov 2026, 00:00 UTC. `digest off` stops it.",
 			[]time.Time{day(25, 0), day(26, 0), day(27, 0), day(28, 0), day(29, 0), day(30, 0), time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}},
 		{"Never", "", "", nil},
 	}
@@ -1043,7 +1053,7 @@ func TestStatusDigestOff(t *testing.T) {
 		{`digest on "*/10 8 * * *"`, "would send a digest more often than hourly"},
 		{`digest on "0 0 30 2 *"`, "`0 0 30 2 *` never comes round"},
 		{`digest on "0 0 31 4,6 *"`, "never comes round"},
-		{`digest on "0 8 29 2 *"`, "would send the next digest only on 2028-02-29 08:00 UTC, more than a year from now"},
+		{`digest on "0 8 29 2 *"`, "would send the next digest only on Tue 29 Feb 2028, 08:00 UTC, more than a year from now"},
 		{`digest on "CRON_TZ=Europe/Oslo 0 8 * * *"`, "(UTC, such as"},
 	} {
 		if got := replies(tt.line); !strings.Contains(got, tt.want) {
@@ -1060,7 +1070,7 @@ func TestStatusDigestOff(t *testing.T) {
 func statusDigestSections(markdown string) map[string][]string {
 	sections := map[string][]string{}
 	title := ""
-	header := regexp.MustCompile(`^\*\*(.+)\*\* \(\d+\)$`)
+	header := regexp.MustCompile(`^\*\*(.+)\*\*: (\d+ requests?)$`)
 	line := regexp.MustCompile(`^- \*\*([A-Z0-9]+)\*\* `)
 	for l := range strings.SplitSeq(markdown, "\n") {
 		if m := header.FindStringSubmatch(l); m != nil {
@@ -1162,9 +1172,9 @@ func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
 		t.Errorf("the digest's sections (-want +got):\n%s", diff)
 	}
 	statusContains(t, "the digest", text, []string{
-		"**Waiting for the customer admin's approval** (30)", "… and 10 more: `list approvals`",
-		"**In progress** (300)", "… and 280 more: `list pending`",
-		"**Finished or failed since the last digest** (3)",
+		"**Waiting for the customer admin's approval**: 30 requests", "… and 10 more: `list approvals`",
+		"**In progress**: 300 requests", "… and 280 more: `list pending`",
+		"**Finished or failed since the last digest**: 3 requests",
 	}, nil)
 }
 
@@ -1186,7 +1196,7 @@ func TestStatusCommand(t *testing.T) {
 		{
 			command: "status " + strings.ToLower(r.ID),
 			want: []string{
-				"**Attach " + r.ID + "**: `provisioned`",
+				"**Attach " + r.ID + "**: provisioned",
 				"- Customer id: `" + r.CustomerID + "`; Webex status: `provisioned`",
 				"- Partner role in the organization: `" + webextest.RoleProvisionAdmin + "`",
 				"attachbot: submitted (POST /wholesale/customers answered 202; customer id " + r.CustomerID + ") trackingId `" + provision[0].TrackingID + "`",
@@ -1196,7 +1206,7 @@ func TestStatusCommand(t *testing.T) {
 		},
 		{
 			command: "status",
-			want:    []string{"**Attach requests in this space**, newest first:", "- **" + r.ID + "** ", "`provisioned`", "`status <id>` shows one in full."},
+			want:    []string{"**Attach requests in this space**, newest first:", "- **" + r.ID + "** ", ", provisioned, updated", "`status <id>` shows one in full."},
 			wantNot: []string{elsewhere.ID},
 		},
 		{command: "status ZZZZZZ", want: []string{"I don't know request ZZZZZZ."}},
@@ -1269,7 +1279,7 @@ func TestStatusListCommand(t *testing.T) {
 	}
 
 	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "list bogus")
-	if got := statusJoined(h.repliesTo(cmd)); !strings.Contains(got, "`list bogus`? Use one of: all, pending, approvals, failed, done.") {
+	if got := statusJoined(h.repliesTo(cmd)); !strings.Contains(got, "list bogus? Use one of: all, pending, approvals, failed, done.") {
 		t.Errorf("list bogus answered %q", got)
 	}
 }
@@ -1316,7 +1326,7 @@ func TestStatusUnreadableStatusIsToldOnce(t *testing.T) {
 	}
 	const marker = "I can't read how attach"
 	n := h.statusOneNotice(cmd, marker)
-	statusContains(t, "the notice", n.Markdown, []string{r.ID, r.CustomerID, "Webex answered 404: Customer not found.", "TrackingId for Cisco support", "`status " + r.ID + "`"}, nil)
+	statusContains(t, "the notice", n.Markdown, []string{r.ID, "Webex answered 404: Customer not found.", "TrackingId for Cisco support", "`status " + r.ID + "`"}, nil)
 	if got := len(h.statusPolls(r.CustomerID)); got != 4 {
 		t.Errorf("status calls = %d, want 4 (a 404 is not retried within a poll)", got)
 	}

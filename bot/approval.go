@@ -7,11 +7,26 @@ import (
 	"strings"
 )
 
+// MaxCommentRunes is the most characters of an approver's comment the bot keeps: the card
+// asks for no more, and the server does not rely on the card.
+const MaxCommentRunes = 500
+
+// capComment trims a comment to MaxCommentRunes characters, ending with "…" when it cut.
+func capComment(s string) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > MaxCommentRunes {
+		return string(r[:MaxCommentRunes-1]) + "…"
+	}
+	return s
+}
+
 // Decide handles a click on Approve or Decline. Only the customer admin the card was sent to
 // counts (the clicker's email from Webex, compared case-insensitively); anyone else is
 // refused and the partner's thread is told. The first click wins: a later one is told what
-// already happened. Approval starts provisioning at once.
+// already happened. Approval starts provisioning at once. A decided request's approval cards
+// are deleted, and the admin gets a line that says what they decided in their place.
 func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve bool, comment string) error {
+	t.LeaveCardThread() // the card is deleted once decided; replies go to the room
 	id, valid := ParseRequestID(requestID)
 	if !valid {
 		b.log.Warn("card submission with a malformed request id ignored", "person_email", t.Actor.Email())
@@ -32,10 +47,10 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		b.log.Warn("approval click refused", "request", id, "person_email", actor, "why", why)
 		// Told directly: the clicker may not be in the room of the card they pressed.
 		t.Tell(fmt.Sprintf("Sorry, you can't approve or decline request %s: %s. Only %s, an admin of the customer's organization, can. Nothing was changed.",
-			id, why, r.Spec.AdminEmail))
+			id, why, Literal(r.Spec.AdminEmail)))
 		t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
 			RoomID: r.RoomID, ParentID: r.ThreadID,
-			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", orDefault(actor, "someone"), verb, id, why, r.Spec.AdminEmail),
+			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", Literal(orDefault(actor, "someone")), verb, id, why, Literal(r.Spec.AdminEmail)),
 		}})
 		return nil
 	}
@@ -54,14 +69,14 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 			t.Tell(fmt.Sprintf("Sorry, you can't approve request %s: Webex shows that your account is not a full admin of your organization, and only a full admin can let a partner in. Nothing was changed.", id))
 			t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
 				RoomID: r.RoomID, ParentID: r.ThreadID,
-				Markdown: fmt.Sprintf("%s tried to approve attach **%s** and was refused: Webex shows they are not a full admin of the organization. `cancel %s` withdraws it; attach again with admin= set to a full admin's email.", actor, id, id),
+				Markdown: fmt.Sprintf("%s tried to approve attach **%s** and was refused: Webex shows they are not a full admin of the organization. `cancel %s` withdraws it; attach again with admin= set to a full admin's email.", Literal(actor), id, id),
 			}})
 			return nil
 		case approverUnchecked:
 			unchecked = true
 		}
 	}
-	comment = strings.TrimSpace(comment)
+	comment = capComment(comment)
 	var already State
 	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
 		if r.State != StateAwaitingApproval {
@@ -80,34 +95,43 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		if approve {
 			r.State = StateSubmitting
 			r.audit(now, actor, "approved", comment, "")
-			notice = fmt.Sprintf("%s **approved** attach **%s** (%s) on %s. Provisioning starts now.", actor, r.ID, orgOf(*r), formatWhen(now))
+			notice = fmt.Sprintf("%s **approved** attach **%s** for %s on %s. Provisioning starts now.", Literal(actor), r.ID, orgOf(*r), formatWhen(now))
 		} else {
 			r.State = StateDeclined
 			r.audit(now, actor, "declined", comment, "")
-			notice = fmt.Sprintf("%s **declined** attach **%s** (%s) on %s. Nothing was provisioned.", actor, r.ID, orgOf(*r), formatWhen(now))
+			notice = fmt.Sprintf("%s **declined** attach **%s** for %s on %s. Nothing was provisioned.", Literal(actor), r.ID, orgOf(*r), formatWhen(now))
 		}
 		if approve && unchecked {
 			r.audit(now, "attachbot", "approver's role not checked", "GET /people/{id} shows no roles to the partner's token", "")
-			notice += fmt.Sprintf("\n\nI could not check that %s is a full admin of the organization: Webex does not show their roles to the partner's token.", actor)
+			notice += fmt.Sprintf("\n\nI could not check that %s is a full admin of the organization: Webex does not show their roles to the partner's token.", Literal(actor))
 		}
 		if comment != "" {
-			notice += fmt.Sprintf("\n\nTheir comment: “%s”", comment)
+			notice += fmt.Sprintf("\n\nTheir comment: “%s”", Literal(comment))
 		}
 		thanks := map[bool]string{
-			true:  fmt.Sprintf("Thank you. You approved request %s; %s is adding Webex for Wholesale to your organization now.", r.ID, b.partnerName(*r)),
-			false: fmt.Sprintf("Thank you. You declined request %s; nothing will be added to your organization.", r.ID),
+			true: fmt.Sprintf("Thank you. You approved request %s on %s; %s is adding Webex for Wholesale to your organization now.",
+				r.ID, formatWhen(now), Literal(b.partnerName(*r))),
+			false: fmt.Sprintf("Thank you. You declined request %s on %s; nothing will be added to your organization.", r.ID, formatWhen(now)),
 		}[approve]
-		return []Outgoing{
+		out := []Outgoing{
 			b.notice(*r, "decided", notice),
 			{Key: "req/" + r.ID + "/decided-ack", Created: now, Message: OutMessage{RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: thanks}},
-		}, nil
+		}
+		out = append(out, approvalCardDeletions(*r, now)...)
+		if t.CardID != "" {
+			out = append(out, deleteCard(t.CardID, now))
+		}
+		return out, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the decision on %s: %w", id, err)
 	}
 	wake(b.wakeOut)
 	if already != "" {
-		t.Replyf("Request %s is already %s; your click changed nothing.", id, pastTense(already))
+		if t.CardID != "" {
+			t.out = append(t.out, deleteCard(t.CardID, t.Now))
+		}
+		t.Replyf("Request %s is already %s; your click changed nothing. This card no longer does anything.", id, pastTense(already))
 		return nil
 	}
 	if approve {
@@ -128,6 +152,11 @@ func (b *Bot) notTheApprover(p Person, r Request) string {
 		return "your Webex account belongs to another organization"
 	}
 	return ""
+}
+
+// approvalView is what the approval card of r shows, with when it expires.
+func (b *Bot) approvalView(r Request) ApprovalView {
+	return ApprovalView{Request: r, PartnerName: b.partnerName(r), OrgName: r.OrgName, Expires: r.ApprovalSent.Add(b.cfg.ApprovalTTL)}
 }
 
 // pastTense says what happened to a request that is no longer waiting for approval.
@@ -169,13 +198,14 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 		now := b.clock.Now()
 		r.RemindedAt, r.Updated = now, now
 		r.audit(now, t.Actor.Email(), "reminded", "approval card sent again to "+r.Spec.AdminEmail, "")
-		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r), OrgName: r.OrgName})
+		expires := r.ApprovalSent.Add(b.cfg.ApprovalTTL)
+		card, err := b.cards.Approval(b.approvalView(*r))
 		if err != nil {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}
 		// Keyed by the request, so that an undeliverable card is told in its thread.
 		return []Outgoing{{Key: "req/" + r.ID + "/reminder/" + t.Event.Key, Created: now,
-			Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r), Card: card}}}, nil
+			Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r, expires), Card: card}}}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -188,7 +218,7 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 		return nil
 	}
 	wake(b.wakeOut)
-	t.Replyf("I sent the approval card for **%s** to %s again.", r.ID, r.Spec.AdminEmail)
+	t.Replyf("I sent the approval card for **%s** to %s again. It expires on %s.", r.ID, Literal(r.Spec.AdminEmail), formatWhen(r.ApprovalSent.Add(b.cfg.ApprovalTTL)))
 	return nil
 }
 
@@ -212,10 +242,10 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 		now := b.clock.Now()
 		r.State, r.Updated, r.DecisionEvent = StateWithdrawn, now, t.Event.Key
 		r.audit(now, t.Actor.Email(), "withdrawn", "", "")
-		return []Outgoing{
+		return append([]Outgoing{
 			{Key: "req/" + r.ID + "/withdrawn-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
-				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", b.partnerName(*r), r.ID)}},
-		}, nil
+				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", Literal(b.partnerName(*r)), r.ID)}},
+		}, approvalCardDeletions(*r, now)...), nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -228,7 +258,7 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 		return nil
 	}
 	wake(b.wakeOut)
-	t.Replyf("Request **%s** is withdrawn; I told %s.", r.ID, r.Spec.AdminEmail)
+	t.Replyf("Request **%s** is withdrawn; I told %s.", r.ID, Literal(r.Spec.AdminEmail))
 	return nil
 }
 
@@ -255,6 +285,6 @@ func (b *Bot) Status(ctx context.Context, t *Turn, requestID string) error {
 	if !ok || err != nil {
 		return err
 	}
-	t.Reply(formatRequest(r))
+	t.Reply(formatRequest(r, b.cfg.ApprovalTTL))
 	return nil
 }

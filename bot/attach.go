@@ -74,7 +74,7 @@ func (b *Bot) report(ctx context.Context, orgID string, d Declared, pre *Custome
 	n, err := b.partner.CountPeople(ctx, orgID, 100)
 	switch {
 	case err == nil:
-		f.Users = Fact{No, fmt.Sprintf("GET /people?orgId= counted %d users", n)}
+		f.Users = Fact{No, "GET /people?orgId= counted " + plural(n, "user")}
 		if n >= 100 {
 			f.Users = Fact{Yes, "GET /people?orgId= counted 100 users (stopped there)"}
 		}
@@ -94,7 +94,7 @@ func (b *Bot) report(ctx context.Context, orgID string, d Declared, pre *Custome
 	case err == nil && len(licenses) == 0:
 		f.Licenses = Fact{No, "GET /licenses?orgId= lists no licenses"}
 	case err == nil:
-		f.Licenses = Fact{Yes, fmt.Sprintf("GET /licenses?orgId= lists %d licenses", len(licenses))}
+		f.Licenses = Fact{Yes, "GET /licenses?orgId= lists " + plural(len(licenses), "license")}
 	case unreadable(err):
 		f.Licenses = Fact{Unknown, fmt.Sprintf("GET /licenses?orgId= answered %d", apiStatus(err))}
 	default:
@@ -212,23 +212,28 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 			return fmt.Errorf("look up externalId %s: %w", spec.ExternalID, err)
 		}
 	}
+	// The refusals name the customer as the partner did (name=), else as Webex does.
+	label := orgLabel(report)
+	if spec.CustomerName != "" {
+		label = Bold(spec.CustomerName)
+	}
 	switch {
 	case report.Assessment.Trial:
-		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s Nothing was changed.", orgLabel(report), report.Facts.Trial.Source, TrialRule)
+		t.Replyf("I can't attach %s: it is declared a trial organization (%s). %s Nothing was changed.", label, Literal(report.Facts.Trial.Source), TrialRule)
 		return nil
 	case len(report.Existing) > 0:
 		c := report.Existing[0]
-		t.Replyf("I can't attach %s: it already is a wholesale customer (status `%s`, externalId `%s`, customer id `%s`). Nothing was changed.",
-			orgLabel(report), c.Status, c.ExternalID, c.ID)
+		t.Replyf("I can't attach %s: it already is a wholesale customer (status %s, externalId %s, customer id %s). Nothing was changed.",
+			label, Code(c.Status), Code(c.ExternalID), Code(c.ID))
 		return nil
 	case len(externalIDUsedBy) > 0:
 		c := externalIDUsedBy[0]
-		t.Replyf("I can't attach %s with external-id=%s: wholesale customer `%s` (status `%s`) already has that externalId. Choose another one, or leave it out and I'll make one. Nothing was changed.",
-			orgLabel(report), spec.ExternalID, c.ID, c.Status)
+		t.Replyf("I can't attach %s with external-id=%s: wholesale customer %s (status %s) already has that externalId. Choose another one, or leave it out and I'll make one. Nothing was changed.",
+			label, Literal(spec.ExternalID), Code(c.ID), Code(c.Status))
 		return nil
 	case report.PrecheckFailed():
-		t.Replyf("Webex's precheck refused attaching %s (HTTP %d), so nothing was created:\n%s\nTrackingId for Cisco support: `%s`",
-			orgLabel(report), report.PrecheckStatus, formatDetails(report.PrecheckErrors), report.PrecheckTracking)
+		t.Replyf("Webex's precheck refused attaching %s (HTTP %d), so nothing was created:\n%s\nTrackingId for Cisco support: %s",
+			label, report.PrecheckStatus, formatDetails(report.PrecheckErrors), Code(report.PrecheckTracking))
 		return nil
 	}
 	if problem := customerName(&spec, report.OrgName); problem != "" {
@@ -245,29 +250,41 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	r.audit(now, r.RequestedBy, "requested", fmt.Sprintf("attach %s with %s", spec.OrgID, strings.Join(spec.Packages, ", ")), "")
 	if report.Precheck != nil {
-		r.audit(now, "attachbot", "precheck passed", report.Precheck.Message, report.Precheck.TrackingID)
+		r.audit(now, "attachbot", auditPrecheckPassed, precheckDetail(*report.Precheck), report.Precheck.TrackingID)
 	}
 	var out []Outgoing
 	if report.Assessment.ApprovalRequired {
 		r.State, r.ApprovalSent = StateAwaitingApproval, now
-		card, err := b.cards.Approval(ApprovalView{Request: r, PartnerName: b.partnerName(r), OrgName: report.OrgName})
+		expires := now.Add(b.cfg.ApprovalTTL)
+		card, err := b.cards.Approval(b.approvalView(r))
 		if err != nil {
 			return fmt.Errorf("build the approval card of %s: %w", id, err)
 		}
 		r.audit(now, "attachbot", "approval requested", "card sent to "+spec.AdminEmail, "")
 		out = append(out,
 			Outgoing{Key: "req/" + id + "/approval", Created: now, Message: OutMessage{
-				ToPersonEmail: spec.AdminEmail, Markdown: approvalFallback(r), Card: card}},
-			b.notice(r, "created", approvalAskedText(r, report)))
+				ToPersonEmail: spec.AdminEmail, Markdown: approvalFallback(r, expires), Card: card}},
+			b.notice(r, "created", approvalAskedText(r, report, expires)))
 	} else {
+		// The partner hears about an automatic attach once, when Webex has answered the
+		// submission (submittedText and rejected tell the report with it).
 		r.State = StateSubmitting
-		out = append(out, b.notice(r, "created", automaticText(r, report)))
 	}
 	if err := b.db.CreateRequest(ctx, r, out); err != nil {
 		return fmt.Errorf("save request %s: %w", id, err)
 	}
 	wake(b.wakeOut)
-	return b.submit(ctx, id)
+	err = b.submit(ctx, id)
+	if err != nil && !report.Assessment.ApprovalRequired {
+		// Webex did not answer yet: the partner hears what is known now, and the outcome when
+		// the submission is carried on.
+		n := b.notice(r, "created", automaticText(r)+"\n\nWebex has not accepted the submission yet; I keep trying and will tell you here how it goes.")
+		if qerr := b.db.Enqueue(ctx, []Outgoing{n}); qerr != nil {
+			return errors.Join(err, fmt.Errorf("tell the partner about %s: %w", id, qerr))
+		}
+		wake(b.wakeOut)
+	}
+	return err
 }
 
 // customerName makes sure the spec names the customer: Webex requires customerInfo.name
@@ -391,7 +408,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 		r.State, r.WebexStatus, r.CustomerID, r.Updated = StateProvisioning, string(StateProvisioning), done.CustomerID, now
 		r.Submitted, r.NextPoll, r.PollInterval = now, now.Add(b.cfg.FirstPoll), b.cfg.FirstPoll
 		r.audit(now, "attachbot", "submitted", how+"; customer id "+done.CustomerID, done.TrackingID)
-		return []Outgoing{b.notice(*r, "submitted", submittedText(*r))}, nil
+		return []Outgoing{b.notice(*r, "submitted", withReport(*r, submittedText(*r)))}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the submission of %s: %w", id, err)
@@ -413,17 +430,27 @@ func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
 		r.audit(now, "attachbot", "rejected by Webex", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
 		if r.OutcomeUnknown {
 			// An earlier submission may have gone through: never say nothing was created.
-			return b.longNotice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s). The answer to an earlier submission was lost, and I found no customer for it by externalId `%s` or orgId: check Partner Hub before submitting it again.\n%s",
-				r.ID, orgOf(*r), r.Spec.ExternalID, describeAPIError(apiErr))), nil
+			return b.longNotice(*r, "rejected", withReport(*r, fmt.Sprintf("Webex refused to provision attach **%s** for %s. The answer to an earlier submission was lost, and I found no customer for it by externalId %s or orgId: check Partner Hub before submitting it again.\n%s",
+				r.ID, orgOf(*r), Code(r.Spec.ExternalID), describeAPIError(apiErr)))), nil
 		}
-		return b.longNotice(*r, "rejected", fmt.Sprintf("Webex refused to provision attach **%s** (%s), so nothing was created.\n%s",
-			r.ID, orgOf(*r), describeAPIError(apiErr))), nil
+		return b.longNotice(*r, "rejected", withReport(*r, fmt.Sprintf("Webex refused to provision attach **%s** for %s, so nothing was created.\n%s",
+			r.ID, orgOf(*r), describeAPIError(apiErr)))), nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the rejection of %s: %w", id, err)
 	}
 	wake(b.wakeOut)
 	return nil
+}
+
+// withReport puts the report of an automatic attach before text: the partner's one reply
+// to the attach tells both. A request that waited for approval was told its report when it
+// was created.
+func withReport(r Request, text string) string {
+	if !r.ApprovalSent.IsZero() {
+		return text
+	}
+	return automaticText(r) + "\n\n" + text
 }
 
 // notice returns a message to the request's partner thread, keyed by the request and what

@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"slices"
+	"time"
 )
 
 // Cards builds the Adaptive Cards (version 1.3) the bot sends. The cards package implements
@@ -95,8 +96,9 @@ type WizardView struct {
 // ApprovalView is what the approval card (and the Full Admin request card) shows.
 type ApprovalView struct {
 	Request     Request
-	PartnerName string // the partner organization as the customer admin knows it
-	OrgName     string // the customer organization's name, when known
+	PartnerName string    // the partner organization as the customer admin knows it
+	OrgName     string    // the customer organization's name, when known
+	Expires     time.Time // when the request expires without an answer (the approval card)
 }
 
 // ProvisionedView is what the partner's provisioned card shows.

@@ -23,30 +23,30 @@ func (b *Bot) DigestOn(ctx context.Context, t *Turn, spec string) error {
 	sched, err := cron.ParseStandard(spec)
 	switch {
 	case strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ="):
-		t.Replyf("`%s`: digests run in UTC, without a time zone. Give five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00 UTC).", spec)
+		t.Replyf("%s: digests run in UTC, without a time zone. Give five cron fields in UTC, such as `0 8 * * 1-5` (weekdays at 08:00 UTC).", Code(spec))
 		return nil
 	case err != nil:
-		t.Reply(Explain(&InputError{Problems: []string{fmt.Sprintf(
-			"`%s` is not a schedule I understand (%v). Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays 08:00), or `@daily`", spec, err)}}))
+		t.Replyf("Please fix this and try again:\n- %s is not a schedule I understand (%s). Use five cron fields in UTC, such as `0 8 * * 1-5` (weekdays at 08:00 UTC), or `@daily`",
+			Code(spec), Literal(err.Error()))
 		return nil
 	}
 	now := b.clock.Now()
 	switch next := sched.Next(now.UTC()); {
 	case next.IsZero():
-		t.Replyf("`%s` never comes round (such as the 30th of February), so it would send no digest. Choose a date that exists, such as `0 8 * * 1-5` (weekdays 08:00 UTC).", spec)
+		t.Replyf("%s never comes round (such as the 30th of February), so it would send no digest. Choose a date that exists, such as `0 8 * * 1-5` (weekdays at 08:00 UTC).", Code(spec))
 		return nil
 	case next.Sub(now) > maxDigestWait:
-		t.Replyf("`%s` would send the next digest only on %s, more than a year from now. Choose a schedule that comes round within a year, such as `0 8 1 * *` (the 1st of each month, 08:00 UTC).", spec, formatWhen(next))
+		t.Replyf("%s would send the next digest only on %s, more than a year from now. Choose a schedule that comes round within a year, such as `0 8 1 * *` (the 1st of each month, 08:00 UTC).", Code(spec), formatWhen(next))
 		return nil
 	case tooFrequent(sched, now):
-		t.Replyf("`%s` would send a digest more often than hourly. Choose a schedule with at least an hour between digests, such as `0 * * * *` or `0 8 * * 1-5`.", spec)
+		t.Replyf("%s would send a digest more often than hourly. Choose a schedule with at least an hour between digests, such as `0 * * * *` or `0 8 * * 1-5`.", Code(spec))
 		return nil
 	}
 	sub := Subscription{RoomID: t.RoomID, Schedule: spec, CreatedBy: t.Actor.Email(), Created: now, LastSent: now}
 	if err := b.db.SaveSubscription(ctx, sub); err != nil {
 		return fmt.Errorf("save the digest subscription of %s: %w", t.RoomID, err)
 	}
-	t.Replyf("This space gets the attach digest on `%s` (UTC); the next one on %s. `digest off` stops it.", spec, formatWhen(sched.Next(now.UTC())))
+	t.Replyf("This space gets the attach digest %s; the next one on %s. `digest off` stops it.", scheduleText(spec), formatWhen(sched.Next(now.UTC())))
 	return nil
 }
 
@@ -161,7 +161,7 @@ func (b *Bot) digest(ctx context.Context, since time.Time) (string, error) {
 		{"In progress", inProgress, "`list pending`"},
 		{"Finished or failed since the last digest", finished, "`list done` and `list failed`"},
 	} {
-		fmt.Fprintf(&s, "\n**%s** (%d)\n", section.title, len(section.requests))
+		fmt.Fprintf(&s, "\n**%s**: %s\n", section.title, plural(len(section.requests), "request"))
 		for i, r := range section.requests {
 			if i == digestSectionLimit {
 				fmt.Fprintf(&s, "… and %d more: %s\n", len(section.requests)-i, section.more)

@@ -30,8 +30,8 @@ func Explain(err error) string {
 	case errors.As(err, &inputErr):
 		var b strings.Builder
 		b.WriteString("Please fix this and try again:\n")
-		for _, p := range inputErr.Problems {
-			fmt.Fprintf(&b, "- %s\n", p)
+		for _, p := range inputErr.Problems { // plain sentences that quote what was typed
+			fmt.Fprintf(&b, "- %s\n", Literal(p))
 		}
 		return strings.TrimRight(b.String(), "\n")
 	case errors.Is(err, ErrOutcomeUnknown):
@@ -50,20 +50,20 @@ func describeAPIError(e *APIError) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Webex answered %d", e.Status)
 	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", Literal(e.Message))
 	}
 	for _, d := range e.Details {
 		if d.Description == "" || d.Description == e.Message {
 			continue
 		}
 		if d.Code != 0 {
-			fmt.Fprintf(&b, "\n- %s (code %d)", d.Description, d.Code)
+			fmt.Fprintf(&b, "\n- %s (code %d)", Literal(d.Description), d.Code)
 		} else {
-			fmt.Fprintf(&b, "\n- %s", d.Description)
+			fmt.Fprintf(&b, "\n- %s", Literal(d.Description))
 		}
 	}
 	if e.TrackingID != "" {
-		fmt.Fprintf(&b, "\nTrackingId for Cisco support: `%s`", e.TrackingID)
+		fmt.Fprintf(&b, "\nTrackingId for Cisco support: %s", Code(e.TrackingID))
 	}
 	return b.String()
 }

@@ -43,11 +43,14 @@ func EventKey(resource, event, dataID string) string {
 // message with a key already enqueued (or already sent) is not enqueued again, so work that
 // is redone after a crash does not send its messages twice.
 type Outgoing struct {
-	Key       string     `json:"key"`
-	Seq       uint64     `json:"seq"` // assigned by the store; the send order
-	Message   OutMessage `json:"message"`
-	Created   time.Time  `json:"created"`
-	Attempts  int        `json:"attempts"`
-	NotBefore time.Time  `json:"notBefore,omitempty"`
-	LastError string     `json:"lastError,omitempty"`
+	Key     string     `json:"key"`
+	Seq     uint64     `json:"seq"` // assigned by the store; the send order
+	Message OutMessage `json:"message"`
+	// DeleteMessageID, when set, makes the entry the deletion of that message of the bot's
+	// (a card that can no longer act) instead of a message to send: Message is then empty.
+	DeleteMessageID string    `json:"deleteMessageId,omitempty"`
+	Created         time.Time `json:"created"`
+	Attempts        int       `json:"attempts"`
+	NotBefore       time.Time `json:"notBefore,omitempty"`
+	LastError       string    `json:"lastError,omitempty"`
 }

@@ -191,10 +191,15 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		if err != nil {
 			return t, fmt.Errorf("read the person who submitted card %s: %w", ev.DataID, err)
 		}
-		t.Actor, t.RoomID, t.ThreadID = person, action.RoomID, action.MessageID
-		if card, err := b.webex.Message(ctx, action.MessageID); err == nil {
+		t.Actor, t.RoomID, t.ThreadID, t.CardID = person, action.RoomID, action.MessageID, action.MessageID
+		card, err := b.webex.Message(ctx, action.MessageID)
+		switch {
+		case err == nil:
 			t.ThreadID = card.ThreadRoot()
-		} else if apiStatus(err) != 404 {
+		case apiStatus(err) == 404:
+			// The card was deleted (it can no longer act) after the click: answer in the room.
+			t.ThreadID, t.CardID = "", ""
+		default:
 			return t, fmt.Errorf("read card message %s: %w", action.MessageID, err)
 		}
 		return t, b.dispatch.Submit(ctx, t, action)

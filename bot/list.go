@@ -40,7 +40,7 @@ func (b *Bot) List(ctx context.Context, t *Turn, filter string) error {
 	filter = strings.ToLower(strings.TrimSpace(filter))
 	states, ok := listStates(filter)
 	if !ok {
-		t.Replyf("`list %s`? Use one of: %s.", filter, strings.Join(listFilters, ", "))
+		t.Replyf("list %s? Use one of: %s.", Literal(filter), strings.Join(listFilters, ", "))
 		return nil
 	}
 	rs, err := b.db.Requests(ctx, RequestFilter{States: states, Limit: listLimit + 1})
@@ -93,7 +93,7 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		}
 		// Keyed by the request, so that an undeliverable card is told in its thread.
 		return []Outgoing{{Key: "req/" + r.ID + "/fulladmin/" + t.Event.Key, Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
-			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", b.partnerName(*r), r.ID)}}}, nil
+			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", Literal(b.partnerName(*r)), r.ID)}}}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -106,6 +106,6 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		return nil
 	}
 	wake(b.wakeOut)
-	t.Replyf("I asked %s to make the partner a Full Admin of %s.", r.Spec.AdminEmail, orgOf(r))
+	t.Replyf("I asked %s to make the partner a Full Admin of %s.", Literal(r.Spec.AdminEmail), orgOf(r))
 	return nil
 }

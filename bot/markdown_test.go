@@ -1,62 +1,95 @@
-package bot
+package bot_test
 
 import (
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"attachbot/bot"
+	"attachbot/bot/bottest"
 )
 
-// FuzzSplitMarkdown checks splitMarkdown's promises on any text and limit: no part is empty
-// or blank, none is longer than the limit, valid UTF-8 stays valid in every part, and only
-// white space is lost. The seeds run as a unit test.
-func FuzzSplitMarkdown(f *testing.F) {
-	for _, seed := range []struct {
-		s   string
-		max int
+func TestLiteral(t *testing.T) {
+	const wj = "\u2060"
+	tests := []struct {
+		name, in, want string
 	}{
-		{"", 10},
-		{"   \n\n\t", 4},
-		{"hello", MaxMessageBytes},
-		{strings.Repeat("a", 10) + "\n\n\n" + strings.Repeat("b", 10), 10},
-		{strings.Repeat("a", 10) + "\n" + strings.Repeat("\n", 12) + "b", 10},
-		{strings.Repeat(" ", 25) + "\nx", 8},
-		{strings.Repeat("ø", 5000), MaxMessageBytes},
-		{strings.Repeat("x", MaxMessageBytes) + "\n\n" + strings.Repeat(" ", MaxMessageBytes+3) + "\n\ny", MaxMessageBytes},
-		{"\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80", 4},
-		{"日本語のテキスト\n日本語のテキスト", 5},
-	} {
-		f.Add(seed.s, seed.max)
+		{"plain", "Nordlys AS", "Nordlys AS"},
+		{"unicode", "Nørregade 1, København — 東京 🚀", "Nørregade 1, København — 東京 🚀"},
+		{"empty", "", ""},
+		{"strong emphasis", "**bold**", `\*\*bold\*\*`},
+		{"underscores", "first_last and _it_ and __it__", `first_last and \_it\_ and \_\_it\_\_`},
+		{"backticks", "a `code` span", "a \\`code\\` span"},
+		{"backslash", `C:\path`, `C:\\path`},
+		{"strikethrough", "~~gone~~", `\~\~gone\~\~`},
+		{"markdown link", "[click](https://evil.example)", `\[click\](https:` + wj + `//evil.` + wj + `example)`},
+		{"bare URL", "see http://evil.example/x?a=b.c", "see http:" + wj + "//evil." + wj + "example/x?a=b." + wj + "c"},
+		{"www", "www.evil.example", "www" + wj + "." + wj + "evil." + wj + "example"},
+		{"dots outside URLs stay", "Acme Inc. v2.1", "Acme Inc. v2.1"},
+		{"mention of all", "<@all>", `\<` + wj + "@all>"},
+		{"mention by email", "<@personEmail:eve@evil.example|Eve>", `\<` + wj + "@personEmail:eve@evil.example|Eve>"},
+		{"mention by id", "<@personId:Y2lzY29z>", `\<` + wj + "@personId:Y2lzY29z>"},
+		{"HTML", "<b>x</b>", `\<b>x\</b>`},
+		{"line breaks", "one\ntwo\r\nthree\u2028four", "one two  three four"},
+		{"control characters", "a\x00b\x1bc", "a b c"},
+		{"bidirectional override dropped", "abc\u202egpj.exe", "abcgpj.exe"},
+		{"heading", "# Title", `\# Title`},
+		{"quote", "> quoted", `\> quoted`},
+		{"list item", "- item", `\- item`},
+		{"indented list item", "  + item", `  \+ item`},
+		{"numbered item", "12. item", `12\. item`},
+		{"number in text", "Suite 12. floor", "Suite 12. floor"},
+		{"invalid UTF-8", "a\xffb", "a\ufffdb"},
 	}
-	f.Fuzz(func(t *testing.T, s string, max int) {
-		if max < utf8.UTFMax || max > 2*MaxMessageBytes {
-			t.Skip("the limit is at least utf8.UTFMax bytes; Webex's is MaxMessageBytes")
-		}
-		parts := splitMarkdown(s, max)
-		var joined strings.Builder
-		for i, p := range parts {
-			switch {
-			case strings.TrimSpace(p) == "":
-				t.Errorf("part %d of %d is empty or blank: %q", i, len(parts), p)
-			case len(p) > max:
-				t.Errorf("part %d is %d bytes long, more than %d", i, len(p), max)
-			case utf8.ValidString(s) && !utf8.ValidString(p):
-				t.Errorf("part %d is not valid UTF-8 though the text is: %q", i, p)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := bot.Literal(tt.in)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("bot.Literal(%q) (-want +got):\n%s", tt.in, diff)
 			}
-			joined.WriteString(p)
-		}
-		if got, want := withoutSpace(joined.String()), withoutSpace(s); got != want {
-			t.Errorf("the parts lose text:\ngot  %q\nwant %q", got, want)
-		}
-	})
+			if live := bottest.LiveMarkup(got); len(live) > 0 {
+				t.Errorf("bot.Literal(%q) = %q leaves %v live", tt.in, got, live)
+			}
+		})
+	}
 }
 
-// withoutSpace returns s without its white space.
-func withoutSpace(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, s)
+func TestLiteralLongInput(t *testing.T) {
+	in := strings.Repeat(bottest.Attack+" ø_", 400) // about 50 KB
+	got := bot.Literal(in)
+	if live := bottest.LiveMarkup(got); len(live) > 0 {
+		t.Errorf("Literal of a long attack leaves %v live", live)
+	}
+	if !utf8.ValidString(got) {
+		t.Error("Literal of a long input is not valid UTF-8")
+	}
+	unescaped := strings.NewReplacer(`\`, "", "\u2060", "").Replace(got)
+	if want := strings.ReplaceAll(in, `\`, ""); unescaped != want {
+		t.Error("Literal changed more than escapes and word joiners in a long input")
+	}
+}
+
+func TestCodeAndBold(t *testing.T) {
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"code", bot.Code("K7QM2X"), "`K7QM2X`"},
+		{"code with a backtick falls back to literal", bot.Code("a`b"), "a\\`b"},
+		{"code breaks a mention", bot.Code("<@all>"), "`<\u2060@all>`"},
+		{"code breaks a URL", bot.Code("https://evil.example"), "`https:\u2060//evil.\u2060example`"},
+		{"code of nothing", bot.Code(""), ""},
+		{"bold", bot.Bold("Acme *Corp*"), `**Acme \*Corp\***`},
+		{"bold of nothing", bot.Bold(""), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

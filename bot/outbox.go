@@ -28,6 +28,9 @@ func (b *Bot) runOutbox(ctx context.Context) {
 				return
 			}
 			dest := o.Message.RoomID + "|" + o.Message.ToPersonEmail
+			if o.DeleteMessageID != "" {
+				dest = "delete|" + o.DeleteMessageID
+			}
 			if held[dest] {
 				continue
 			}
@@ -52,16 +55,28 @@ func (b *Bot) runOutbox(ctx context.Context) {
 	}
 }
 
-// send sends one message and records the outcome. It reports whether the message left the
-// outbox (sent or given up).
+// send sends one message, or deletes one (Outgoing.DeleteMessageID), and records the
+// outcome. It reports whether the entry left the outbox (done or given up).
 func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 	defer b.progressed()
-	_, err := b.webex.Send(ctx, o.Message)
+	var err error
+	var sent Message
+	if o.DeleteMessageID != "" {
+		err = b.webex.DeleteMessage(ctx, o.DeleteMessageID)
+		if apiStatus(err) == 404 { // deleted already, by an earlier attempt whose answer was lost
+			err = nil
+		}
+	} else {
+		sent, err = b.webex.Send(ctx, o.Message)
+	}
 	now := b.clock.Now()
 	if err == nil {
 		// Recorded even when the bot is stopping: Webex has the message.
 		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		defer cancel()
+		if id, ok := approvalCardRequest(o); ok && sent.ID != "" {
+			b.recordApprovalCard(recordCtx, id, sent.ID)
+		}
 		if err := b.db.MarkSent(recordCtx, o.Key, now); err != nil {
 			b.log.Error("mark message sent; it may be sent again", "key", o.Key, "err", err)
 		}
@@ -93,6 +108,49 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 	return true
 }
 
+// approvalCardRequest returns the id of the request whose approval card o carries (the
+// first one, a reminder or the half-way reminder).
+func approvalCardRequest(o Outgoing) (string, bool) {
+	rest, ok := strings.CutPrefix(o.Key, "req/")
+	if !ok || o.Message.Card == nil {
+		return "", false
+	}
+	id, what, _ := strings.Cut(rest, "/")
+	if what == "approval" || what == "halfway-admin" || strings.HasPrefix(what, "reminder/") {
+		return id, true
+	}
+	return "", false
+}
+
+// recordApprovalCard remembers the message of a request's approval card, so that it is
+// deleted when the request no longer waits; when it was decided meanwhile, the card is
+// deleted at once.
+func (b *Bot) recordApprovalCard(ctx context.Context, requestID, messageID string) {
+	decided := false
+	_, err := b.db.UpdateRequest(ctx, requestID, func(r *Request) ([]Outgoing, error) {
+		if decided = r.State != StateAwaitingApproval; decided {
+			return []Outgoing{deleteCard(messageID, b.clock.Now())}, nil
+		}
+		r.ApprovalCards = append(r.ApprovalCards, messageID)
+		return nil, nil
+	})
+	if err != nil {
+		b.log.Error("record an approval card; it will not be deleted when the request ends", "request", requestID, "message_id", messageID, "err", err)
+	}
+	if decided {
+		wake(b.wakeOut)
+	}
+}
+
+// approvalCardDeletions deletes the approval cards of a request that no longer waits.
+func approvalCardDeletions(r Request, now time.Time) []Outgoing {
+	out := make([]Outgoing, len(r.ApprovalCards))
+	for i, id := range r.ApprovalCards {
+		out[i] = deleteCard(id, now)
+	}
+	return out
+}
+
 // undelivered returns the notice that tells a request's partner thread that a card about the
 // request to someone else (the approval card, its reminder, the Full Admin request) could not
 // be delivered, so that the partner does not wait for an answer that cannot come. Plain
@@ -114,6 +172,6 @@ func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outg
 	}
 	n := b.notice(r, "undelivered/"+strings.TrimPrefix(rest, id+"/"), fmt.Sprintf(
 		"I could not deliver a card about attach **%s** to %s. %s\n\nCheck that this address has a Webex account. %s",
-		r.ID, o.Message.ToPersonEmail, Explain(sendErr), next))
+		r.ID, Literal(o.Message.ToPersonEmail), Explain(sendErr), next))
 	return []Outgoing{n}
 }

@@ -175,9 +175,9 @@ func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
 	r.PollFailureTold = true
 	r.audit(now, "attachbot", "status unreadable", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
 	return []Outgoing{b.notice(*r, fmt.Sprintf("poll-failed/%d", len(r.Audit)), fmt.Sprintf(
-		"I can't read how attach **%s** (%s, customer id `%s`) is doing: %s\n\nI keep asking, at most every %s, and will tell you here when it answers. "+
+		"I can't read how attach **%s** for %s is doing: %s\n\nI keep asking, at most every %s, and will tell you here when it answers. "+
 			"If the customer was deleted in Partner Hub, nothing more will come; `status %s` shows the history.",
-		r.ID, orgOf(*r), r.CustomerID, describeAPIError(apiErr), b.cfg.MaxPoll, r.ID))}
+		r.ID, orgOf(*r), describeAPIError(apiErr), b.cfg.MaxPoll, r.ID))}
 }
 
 // recordStatus applies a status answer to a request, inside the store's transaction, and
@@ -288,24 +288,27 @@ func statusText(r Request, status State) string {
 	var b strings.Builder
 	switch status {
 	case StateProvisionedWithErrors:
-		fmt.Fprintf(&b, "Attach **%s** (%s) ended with status `%s`: the organization is attached, but some packages failed. "+
-			"Once the cause is fixed, `retry %s` (or the Retry button below) asks Webex to provision its packages again.\n", r.ID, orgOf(r), status, r.ID)
+		fmt.Fprintf(&b, "Attach **%s** for %s is provisioned, with errors: the organization is attached, but some packages failed. "+
+			"Once the cause is fixed, `retry %s` (or the Retry button below) asks Webex to provision its packages again.\n", r.ID, orgOf(r), r.ID)
 	case StateError:
-		fmt.Fprintf(&b, "Attach **%s** (%s) failed with status `%s`. Nothing more happens by itself: once the cause is fixed, "+
-			"`retry %s` (or the Retry button below) asks Webex to provision it again.\n", r.ID, orgOf(r), status, r.ID)
+		fmt.Fprintf(&b, "Attach **%s** for %s failed. Nothing more happens by itself: once the cause is fixed, "+
+			"`retry %s` (or the Retry button below) asks Webex to provision it again.\n", r.ID, orgOf(r), r.ID)
 	case StateDeleting:
-		fmt.Fprintf(&b, "Attach **%s** (%s) ended: Webex is deleting the wholesale customer (status `%s`), so it was deleted in Partner Hub or through the API. "+
-			"Nothing more will happen to this request; once the deletion is done, a new `attach` can add Webex for Wholesale again.", r.ID, orgOf(r), status)
+		fmt.Fprintf(&b, "Attach **%s** for %s ended: Webex is deleting the wholesale customer, so it was deleted in Partner Hub or through the API. "+
+			"Nothing more will happen to this request; once the deletion is done, a new `attach` can add Webex for Wholesale again.", r.ID, orgOf(r))
 		if id := lastTrackingID(r); id != "" {
-			fmt.Fprintf(&b, "\n\nTrackingId for Cisco support: `%s`", id)
+			fmt.Fprintf(&b, "\n\nTrackingId for Cisco support: %s", Code(id))
 		}
 		return b.String()
 	case StatePendingReview:
-		fmt.Fprintf(&b, "Attach **%s** (%s) is now `%s`: Cisco is running its Denied Party List compliance review of the customer. "+
-			"Nothing is needed from you; I'll tell you here when it moves on.", r.ID, orgOf(r), status)
+		fmt.Fprintf(&b, "Attach **%s** for %s is now in Cisco's compliance review: Cisco is running its Denied Party List compliance review of the customer. "+
+			"Nothing is needed from you; I'll tell you here when it moves on.", r.ID, orgOf(r))
+		return b.String()
+	case StateProvisioning, StateUpdating:
+		fmt.Fprintf(&b, "Attach **%s** for %s is now %s.", r.ID, orgOf(r), stateText(status))
 		return b.String()
 	default:
-		fmt.Fprintf(&b, "Attach **%s** (%s) is now `%s`.", r.ID, orgOf(r), status)
+		fmt.Fprintf(&b, "Attach **%s** for %s has a status I don't know: Webex says %s.", r.ID, orgOf(r), Code(string(status)))
 		return b.String()
 	}
 	if len(r.Errors) > 0 {
@@ -315,7 +318,7 @@ func statusText(r Request, status State) string {
 		if len(p.Errors) == 0 && len(p.Warnings) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\nPackage `%s` is `%s`:\n", p.Name, p.Status)
+		fmt.Fprintf(&b, "\n%s is %s:\n", Literal(PackageLabels([]string{p.Name})), Code(p.Status))
 		if len(p.Errors) > 0 {
 			fmt.Fprintf(&b, "%s\n", formatDetails(p.Errors))
 		}
@@ -324,7 +327,7 @@ func statusText(r Request, status State) string {
 		}
 	}
 	if id := lastTrackingID(r); id != "" {
-		fmt.Fprintf(&b, "\nTrackingId for Cisco support: `%s`", id)
+		fmt.Fprintf(&b, "\nTrackingId for Cisco support: %s", Code(id))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -348,19 +351,19 @@ func lastTrackingID(r Request) string {
 // provisionedText tells the partner an attach is provisioned, with the role it got.
 func provisionedText(r Request, role string, mapped Role, adminsErr error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Attach **%s** (%s) is `provisioned`.", r.ID, orgOf(r))
+	fmt.Fprintf(&b, "Attach **%s** for %s is provisioned.", r.ID, orgOf(r))
 	switch {
 	case adminsErr != nil:
 		fmt.Fprintf(&b, " I could not read the partner's role in the organization: %s", Explain(adminsErr))
 	case role == "":
 		b.WriteString(" Webex lists no partner administrator in the organization yet, so I can't tell the partner's role.")
 	case mapped != "":
-		fmt.Fprintf(&b, " The partner's role in the organization is **%s** (`%s`).", mapped, role)
+		fmt.Fprintf(&b, " The partner's role in the organization is **%s** (%s).", mapped, Code(role))
 	default:
-		fmt.Fprintf(&b, " The partner's role in the organization is `%s`.", role)
+		fmt.Fprintf(&b, " The partner's role in the organization is %s.", Code(role))
 	}
 	if mapped == RoleProvisioningAdmin {
-		fmt.Fprintf(&b, "\n\n%s The card's button asks %s for it.", FullAdminAdvice, r.Spec.AdminEmail)
+		fmt.Fprintf(&b, "\n\n%s The card's button asks %s for it.", FullAdminAdvice, Literal(r.Spec.AdminEmail))
 	}
 	fmt.Fprintf(&b, "\n\nRemember: %s", FirstUserNote)
 	return b.String()
@@ -369,10 +372,10 @@ func provisionedText(r Request, role string, mapped Role, adminsErr error) strin
 // stuckText warns that provisioning takes longer than it should. It quotes the trackingId of
 // the submission, which is what Cisco support traces an asynchronous provisioning by.
 func stuckText(r Request, now time.Time) string {
-	return fmt.Sprintf("Attach **%s** (%s) is still `provisioning` %s after Webex accepted it (customer id `%s`). "+
+	return fmt.Sprintf("Attach **%s** for %s is still being provisioned %s after Webex accepted it (customer id %s). "+
 		"Check status.webex.com for incidents, and Partner Hub > Customers for the customer's state; "+
-		"if it stays like this, open a case with Cisco quoting the trackingId `%s`. I keep polling and will tell you how it ends.",
-		r.ID, orgOf(r), now.Sub(r.Submitted).Round(time.Minute), r.CustomerID, submissionTrackingID(r))
+		"if it stays like this, open a case with Cisco quoting the trackingId %s. I keep polling and will tell you how it ends.",
+		r.ID, orgOf(r), now.Sub(r.Submitted).Round(time.Minute), Code(r.CustomerID), Code(submissionTrackingID(r)))
 }
 
 // auditSubmitted is the audit action submit records when Webex accepted a provisioning.

@@ -163,10 +163,14 @@ type Request struct {
 	Assessment Assessment `json:"assessment"`
 
 	ApprovalSent time.Time `json:"approvalSent,omitempty"`
-	RemindedAt   time.Time `json:"remindedAt,omitempty"`
-	DecidedBy    string    `json:"decidedBy,omitempty"`
-	DecidedAt    time.Time `json:"decidedAt,omitempty"`
-	Comment      string    `json:"comment,omitempty"`
+	// ApprovalCards are the messages that carry the request's approval card (the first and
+	// every reminder), so that they are deleted once the request is decided, withdrawn or
+	// expired.
+	ApprovalCards []string  `json:"approvalCards,omitempty"`
+	RemindedAt    time.Time `json:"remindedAt,omitempty"`
+	DecidedBy     string    `json:"decidedBy,omitempty"`
+	DecidedAt     time.Time `json:"decidedAt,omitempty"`
+	Comment       string    `json:"comment,omitempty"`
 	// DecisionEvent is the card submission (or the cancel command) that decided the request,
 	// so that processing it again after a crash carries on instead of answering "already
 	// approved" or "already withdrawn".

@@ -109,8 +109,8 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		r.audit(now, actor, auditRetried, fmt.Sprintf("PUT /wholesale/customers/{customerId} answered 202 for %s; customer id %s",
 			strings.Join(r.Spec.Packages, ", "), r.CustomerID), done.TrackingID)
 		return []Outgoing{b.notice(*r, "retried/"+t.Event.Key, fmt.Sprintf(
-			"%s asked Webex to provision attach **%s** (%s) again, with the same packages (%s). Webex accepted it; I'll tell you here how it goes.",
-			orDefault(actor, "A partner admin"), r.ID, orgOf(*r), strings.Join(r.Spec.Packages, ", ")))}, nil
+			"%s asked Webex to provision attach **%s** for %s again, with the same packages (%s). Webex accepted it; I'll tell you here how it goes.",
+			Literal(orDefault(actor, "A partner admin")), r.ID, orgOf(*r), PackageLabels(r.Spec.Packages)))}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
@@ -147,7 +147,7 @@ func (b *Bot) retryUnknown(ctx context.Context, t *Turn, id string, cause error)
 		b.resubmitted(r, now, "")
 		r.audit(now, orDefault(t.Actor.Email(), "attachbot"), "retry outcome unknown", cause.Error(), trackingID(cause))
 		return []Outgoing{b.notice(*r, "retry-unknown/"+t.Event.Key, fmt.Sprintf(
-			"I asked Webex to provision attach **%s** (%s) again, but Webex did not say whether it took the request. "+
+			"I asked Webex to provision attach **%s** for %s again, but Webex did not say whether it took the request. "+
 				"I won't send it again blindly: I'm asking Webex for the customer's status and will tell you here how it stands. "+
 				"If it shows the failure again, `retry %s` sends it anew.", r.ID, orgOf(*r), r.ID))}, nil
 	})
@@ -173,7 +173,7 @@ func (b *Bot) retryRefused(ctx context.Context, t *Turn, id string, apiErr *APIE
 		r.audit(now, orDefault(t.Actor.Email(), "attachbot"), "retry refused by Webex",
 			fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
 		return b.longNotice(*r, "retry-refused/"+t.Event.Key, fmt.Sprintf(
-			"Webex refused to provision attach **%s** (%s) again, so it is still %s.\n%s",
+			"Webex refused to provision attach **%s** for %s again, so it is still %s.\n%s",
 			r.ID, orgOf(*r), stateText(r.State), describeAPIError(apiErr))), nil
 	})
 	if err != nil {
@@ -190,7 +190,7 @@ func (b *Bot) retryRefused(ctx context.Context, t *Turn, id string, apiErr *APIE
 // request's own thread (there, the notice answers it).
 func retryReply(t *Turn, r Request) {
 	if t.RoomID != r.RoomID || t.ThreadID != r.ThreadID {
-		t.Replyf("I asked Webex to provision attach **%s** (%s) again; its thread will tell how it goes. `status %s` shows it.", r.ID, orgOf(r), r.ID)
+		t.Replyf("I asked Webex to provision attach **%s** for %s again; its thread will tell how it goes. `status %s` shows it.", r.ID, orgOf(r), r.ID)
 	}
 }
 
@@ -201,9 +201,9 @@ func notRetryableText(r Request) string {
 	case r.State.Polled() && r.RetryEvent != "":
 		return fmt.Sprintf("Attach **%s** was retried already and is now %s; I'll tell in its thread how it goes.%s", r.ID, stateText(r.State), nothingSent)
 	case r.State.Polled() || r.State == StateSubmitting:
-		return fmt.Sprintf("Attach **%s** is %s; it can be retried only once it has ended `error` or `provisioned_with_errors`.%s", r.ID, stateText(r.State), nothingSent)
+		return fmt.Sprintf("Attach **%s** is %s; it can be retried only once it has failed or is provisioned with errors.%s", r.ID, stateText(r.State), nothingSent)
 	case r.State == StateProvisioned:
-		return fmt.Sprintf("Attach **%s** is `provisioned`: there is nothing to retry.%s", r.ID, nothingSent)
+		return fmt.Sprintf("Attach **%s** is provisioned: there is nothing to retry.%s", r.ID, nothingSent)
 	case r.State == StateRejected:
 		return fmt.Sprintf("Attach **%s** was refused by Webex before any customer was created, so there is nothing to retry: fix what Webex said (`status %s` shows it) and run the attach again.%s", r.ID, r.ID, nothingSent)
 	case r.State == StateAwaitingApproval:

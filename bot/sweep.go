@@ -65,12 +65,12 @@ func (b *Bot) expireApprovals(ctx context.Context) error {
 			}
 			r.State, r.Updated = StateExpired, now
 			r.audit(now, "attachbot", "expired", fmt.Sprintf("no answer within %s", b.cfg.ApprovalTTL), "")
-			return []Outgoing{
-				b.notice(*r, "expired", fmt.Sprintf("Attach **%s** (%s) expired: %s did not answer within %s. Nothing was provisioned. Run the attach again to ask anew.",
-					r.ID, orgOf(*r), r.Spec.AdminEmail, b.cfg.ApprovalTTL)),
+			return append([]Outgoing{
+				b.notice(*r, "expired", fmt.Sprintf("Attach **%s** for %s expired on %s: %s did not answer. Nothing was provisioned. Run the attach again to ask anew.",
+					r.ID, orgOf(*r), formatWhen(r.ApprovalSent.Add(b.cfg.ApprovalTTL)), Literal(r.Spec.AdminEmail))),
 				{Key: "req/" + r.ID + "/expired-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
-					Markdown: fmt.Sprintf("Request %s from %s to add Webex for Wholesale to your organization has expired; the buttons on its card no longer do anything. You don't need to do anything.", r.ID, b.partnerName(*r))}},
-			}, nil
+					Markdown: fmt.Sprintf("Request %s from %s to add Webex for Wholesale to your organization has expired, so I removed its card. You don't need to do anything.", r.ID, Literal(b.partnerName(*r)))}},
+			}, approvalCardDeletions(*r, now)...), nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("expire %s: %w", w.ID, err))
@@ -117,7 +117,7 @@ func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
 		}
 		r.RemindedAt, r.Updated = now, now
 		r.audit(now, "attachbot", "reminded", "half the approval time has passed; card sent again to "+r.Spec.AdminEmail, "")
-		card, err := b.cards.Approval(ApprovalView{Request: *r, PartnerName: b.partnerName(*r), OrgName: r.OrgName})
+		card, err := b.cards.Approval(b.approvalView(*r))
 		if err != nil {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}
@@ -126,9 +126,9 @@ func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
 			// The card's key differs from the notice's ("req/<id>/halfway"): the outbox keeps one
 			// message per key.
 			{Key: "req/" + r.ID + "/halfway-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
-				Markdown: fmt.Sprintf("Reminder: %s The request expires on %s.", approvalFallback(*r), formatWhen(expires))}},
+				Markdown: "Reminder: " + approvalFallback(*r, expires)}},
 			b.notice(*r, "halfway", fmt.Sprintf("Attach **%s**: %s has not answered yet, so I sent the approval card again. It expires on %s.",
-				r.ID, r.Spec.AdminEmail, formatWhen(expires))),
+				r.ID, Literal(r.Spec.AdminEmail), formatWhen(expires))),
 		}, nil
 	})
 	if err != nil {

@@ -26,7 +26,9 @@ type Turn struct {
 	Actor    Person
 	RoomID   string // where the event happened
 	ThreadID string // the root message replies go under
-	Now      time.Time
+	// CardID is the message whose card was submitted, for a card submission.
+	CardID string
+	Now    time.Time
 
 	out  []Outgoing
 	next int
@@ -69,6 +71,38 @@ func (t *Turn) ReplyCard(fallback string, card json.RawMessage) {
 	t.out = append(t.out, t.message(OutMessage{
 		RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: trimMarkdown(fallback, MaxMessageBytes), Card: card,
 	}))
+}
+
+// LeaveCardThread makes the turn's replies go to the room rather than under the submitted
+// card, when the card is a thread's root: a card that can no longer act is deleted, and a
+// reply cannot name a deleted message as its parent.
+func (t *Turn) LeaveCardThread() {
+	if t.CardID != "" && t.ThreadID == t.CardID {
+		t.ThreadID = ""
+	}
+}
+
+// ReplaceCard deletes the submitted card, which can no longer act (Webex cannot edit a
+// card), and posts outcome, one line, in its place, unless outcome is empty. The deletion
+// goes through the outbox like a message, so a restart or a Webex error does not lose it.
+func (t *Turn) ReplaceCard(outcome string) {
+	if t.CardID == "" {
+		if outcome != "" {
+			t.Reply(outcome)
+		}
+		return
+	}
+	t.LeaveCardThread()
+	if outcome != "" {
+		t.Reply(outcome)
+	}
+	t.out = append(t.out, deleteCard(t.CardID, t.Now))
+}
+
+// deleteCard is the outbox entry that deletes a card message of the bot's. Its key is the
+// message's, so that the deletion is enqueued once whatever asks for it.
+func deleteCard(messageID string, now time.Time) Outgoing {
+	return Outgoing{Key: "delete/" + messageID, DeleteMessageID: messageID, Created: now}
 }
 
 // Messages returns what the turn has collected so far (for tests and logs).

@@ -20,6 +20,9 @@ type Messenger interface {
 	AttachmentAction(ctx context.Context, actionID string) (AttachmentAction, error)
 	// Send posts a message and returns it as Webex created it.
 	Send(ctx context.Context, msg OutMessage) (Message, error)
+	// DeleteMessage deletes one of the bot's own messages; a message that is gone already is
+	// an *APIError with status 404.
+	DeleteMessage(ctx context.Context, messageID string) error
 	// Webhooks lists the webhooks the bot's token owns.
 	Webhooks(ctx context.Context) ([]Webhook, error)
 	// CreateWebhook creates a webhook.

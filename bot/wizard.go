@@ -90,9 +90,13 @@ func (b *Bot) WizardSubmit(ctx context.Context, t *Turn, step int, state string,
 		spec.Declared = declared
 		problems = append(problems, declaredProblems...)
 	}
+	// The submitted card can no longer act: the next card, or this step again with the
+	// problems, takes its place.
 	if len(problems) > 0 {
+		t.ReplaceCard("")
 		return b.wizardCard(ctx, t, step, spec, problems)
 	}
+	t.ReplaceCard(wizardStepDone(step, spec))
 	return b.wizardCard(ctx, t, step+1, spec, nil)
 }
 
@@ -111,6 +115,7 @@ func (b *Bot) WizardCreate(ctx context.Context, t *Turn, state string) error {
 	if spec.Declared != (Declared{}) {
 		spec.Declared.By = t.Actor.Email()
 	}
+	t.ReplaceCard(fmt.Sprintf("You confirmed the summary for %s: creating the customer.", wizardCustomer(spec)))
 	return b.Attach(ctx, t, spec)
 }
 
@@ -120,7 +125,7 @@ func (b *Bot) WizardCancel(ctx context.Context, t *Turn) error {
 		t.Reply(refusalText)
 		return nil
 	}
-	t.Reply("Cancelled. Nothing was created. Type `attach` to start again.")
+	t.ReplaceCard("Cancelled. Nothing was created. Type `attach` to start again.")
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"attachbot/bot"
 )
@@ -42,10 +41,10 @@ func (*Builder) Approval(v bot.ApprovalView) (json.RawMessage, error) {
 		section("Partner administrator access"),
 		para(bot.ExternalAdminStep),
 		inputText{
-			ID: bot.InputComment, Label: "Comment (optional)", IsMultiline: true, MaxLength: 500,
+			ID: bot.InputComment, Label: "Comment (optional)", IsMultiline: true, MaxLength: bot.MaxCommentRunes,
 			Placeholder: "A note for " + partner, Spacing: "medium",
 		},
-		note("If you neither approve nor decline, the request expires and nothing is added."),
+		note(expiryNote(v)),
 	)
 	return render(adaptiveCard{
 		Body: body,
@@ -54,6 +53,14 @@ func (*Builder) Approval(v bot.ApprovalView) (json.RawMessage, error) {
 			submit("Decline", "destructive", bot.FieldAction, bot.ActionDecline, bot.FieldRequestID, r.ID),
 		},
 	})
+}
+
+// expiryNote says until when the customer admin can answer.
+func expiryNote(v bot.ApprovalView) string {
+	if v.Expires.IsZero() {
+		return "If you neither approve nor decline, the request expires and nothing is added."
+	}
+	return fmt.Sprintf("If you neither approve nor decline by %s, the request expires and nothing is added.", bot.FormatTime(v.Expires))
 }
 
 // FullAdminRequest returns the card that asks the customer admin to give the partner's
@@ -87,12 +94,17 @@ func (*Builder) FullAdminRequest(v bot.ApprovalView) (json.RawMessage, error) {
 // admin who asked for the attach.
 func requestFacts(v bot.ApprovalView, requester string) []element {
 	r := v.Request
+	var expires string
+	if requester == "Requested by" && !v.Expires.IsZero() {
+		expires = bot.FormatTime(v.Expires)
+	}
 	return facts(
 		fact{"Partner", v.PartnerName},
 		fact{requester, r.RequestedBy},
 		fact{"Organization", orgName(v.OrgName, r.Spec)},
-		fact{"Organization id", r.Spec.OrgID},
-		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages()), ", ")},
+		fact{"Organization id", bot.OrgIDText(r.Spec.OrgID)},
+		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 		fact{"Request", r.ID},
+		fact{"Answer by", expires},
 	)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"attachbot/bot"
 )
 
 // The subset of Adaptive Cards 1.3 the cards use, as typed structs. Each type writes its own
@@ -32,7 +34,10 @@ type adaptiveCard struct {
 	Actions []action  `json:"actions,omitempty"`
 }
 
-// textBlock is a TextBlock. Text is shown as given; the cards avoid markdown.
+// textBlock is a TextBlock. The cards use no markdown, and Webex renders a TextBlock's text
+// (and a Fact's title and value) as markdown: every text is written through bot.Literal, so
+// that what came from people or Webex (an organization's name, a comment, an error) is
+// shown as it is, never as a link, a mention or emphasis.
 type textBlock struct {
 	Text      string `json:"text"`
 	Size      string `json:"size,omitempty"`   // small, medium, large
@@ -149,7 +154,14 @@ func (c adaptiveCard) MarshalJSON() ([]byte, error) {
 
 func (t textBlock) MarshalJSON() ([]byte, error) {
 	type plain textBlock
+	t.Text = bot.Literal(t.Text)
 	return typed("TextBlock", plain(t))
+}
+
+func (f fact) MarshalJSON() ([]byte, error) {
+	type plain fact
+	f.Title, f.Value = bot.Literal(f.Title), bot.Literal(f.Value)
+	return encode(plain(f))
 }
 
 func (f factSet) MarshalJSON() ([]byte, error) {

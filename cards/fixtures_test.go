@@ -197,7 +197,8 @@ func cardCases(t *testing.T) []cardCase {
 	reviewStale := wizardView(t, bot.StepReview, packages)
 	reviewStale.Problems = []string{"packages is missing: a comma-separated list such as webex_calling,webex_meetings"}
 
-	approval := bot.ApprovalView{Request: sampleRequest(), PartnerName: samplePartner, OrgName: sampleOrgName}
+	approval := bot.ApprovalView{Request: sampleRequest(), PartnerName: samplePartner, OrgName: sampleOrgName,
+		Expires: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	unknownOnly := sampleRequest()
 	unknownOnly.Facts.Users = bot.Fact{Value: bot.No, Source: "GET /people?orgId= counted 42 users"}
 	unknownOnly.Assessment = bot.Assess(unknownOnly.Facts)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"attachbot/bot"
 )
@@ -31,9 +30,9 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 	body = append(body, facts(
 		fact{"Customer id", r.CustomerID},
 		fact{"Company name", r.Spec.CustomerName},
-		fact{"Organization id", r.Spec.OrgID},
+		fact{"Organization id", bot.OrgIDText(r.Spec.OrgID)},
 		fact{"Customer admin", r.Spec.AdminEmail},
-		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages()), ", ")},
+		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 		fact{"External id", r.Spec.ExternalID},
 		fact{"Partner role", orDefault(v.Role, "not reported by Webex yet")},
 		fact{"Which means", meaning},
@@ -62,11 +61,12 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 func provisioningErrors(r bot.Request) []string {
 	lines := errorLines(r.Errors)
 	for _, p := range r.Packages {
+		label := bot.PackageLabels([]string{p.Name})
 		for _, d := range p.Errors {
-			lines = append(lines, p.Name+": "+errorLine(d))
+			lines = append(lines, label+": "+errorLine(d))
 		}
 		for _, d := range p.Warnings {
-			lines = append(lines, p.Name+" (warning): "+errorLine(d))
+			lines = append(lines, label+" (warning): "+errorLine(d))
 		}
 	}
 	return lines

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"attachbot/bot"
 )
@@ -24,8 +23,8 @@ func (*Builder) Retry(v bot.RetryView) (json.RawMessage, error) {
 	body = append(body, facts(
 		fact{"Company name", orgName(r.OrgName, r.Spec)},
 		fact{"Customer id", r.CustomerID},
-		fact{"Status", orDefault(r.WebexStatus, string(r.State))},
-		fact{"Packages", strings.Join(packageLabels(r.Spec.Packages, bot.Packages()), ", ")},
+		fact{"Status", bot.StateText(r.State)},
+		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 	)...)
 	body = append(body,
 		para("Retry asks Webex to provision the same packages for this customer again. It helps when the cause was temporary or has been fixed; the errors are in the message above."),

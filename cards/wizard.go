@@ -109,7 +109,7 @@ func customerStep(v bot.WizardView) []element {
 func companyStep(v bot.WizardView) []element {
 	body := facts(
 		fact{"Organization", v.OrgName},
-		fact{"Organization id", v.Spec.OrgID},
+		fact{"Organization id", bot.OrgIDText(v.Spec.OrgID)},
 	)
 	name := v.Spec.CustomerName
 	if name == "" {
@@ -302,7 +302,7 @@ func reviewStep(v bot.WizardView) ([]element, bool) {
 	body := []element{section("Customer summary")}
 	body = append(body, facts(
 		fact{"Organization", name},
-		fact{"Organization id", s.OrgID},
+		fact{"Organization id", bot.OrgIDText(s.OrgID)},
 		fact{"Customer admin", s.AdminEmail},
 		fact{"Company name", s.CustomerName},
 		fact{"Template", s.Template},
@@ -351,7 +351,7 @@ func reviewStep(v bot.WizardView) ([]element, bool) {
 
 // cannotCreate ends a review that cannot go ahead.
 func cannotCreate() textBlock {
-	t := colored("attention", "Nothing can be created from this review. Cancel, then type attach to start again.")
+	t := colored("attention", "Nothing can be created from this review. Cancel it, and start a new attach from the space.")
 	t.Spacing = "medium"
 	return t
 }
@@ -361,13 +361,7 @@ func cannotCreate() textBlock {
 // verdict and the predicted role, then the precheck. It reports whether the attach is blocked.
 func reportElements(r bot.Report, admin string) ([]element, bool) {
 	f := r.Facts
-	criterion := func(name string, x bot.Fact) fact {
-		value := triText(x.Value)
-		if x.Source != "" {
-			value += " — " + x.Source
-		}
-		return fact{name, value}
-	}
+	criterion := func(name string, x bot.Fact) fact { return fact{name, factValue(x)} }
 	body := []element{section("Eligibility")}
 	body = append(body, facts(
 		criterion("100 users or more", f.Users),
@@ -417,6 +411,21 @@ func reportElements(r bot.Report, admin string) ([]element, bool) {
 	return body, blocked
 }
 
+// factValue is a criterion's value in words, with where it came from: read from Webex,
+// declared by someone, or unknown (and how it becomes known, in the wizard's terms).
+func factValue(x bot.Fact) string {
+	switch {
+	case x.Value == bot.Unknown && strings.Contains(x.Source, "declare"):
+		return "Unknown: Webex does not tell; declare it in step 4"
+	case x.Value == bot.Unknown:
+		return "Unknown: Webex does not tell"
+	case strings.HasPrefix(x.Source, "declared by "):
+		by, _, _ := strings.Cut(strings.TrimPrefix(x.Source, "declared by "), " ")
+		return fmt.Sprintf("%s, declared by %s", triText(x.Value), by)
+	}
+	return triText(x.Value) + ", read from Webex"
+}
+
 // verdict says whether the customer admin must approve, and the partner's predicted role.
 func verdict(a bot.Assessment, admin string) []element {
 	var body []element
@@ -429,7 +438,7 @@ func verdict(a bot.Assessment, admin string) []element {
 			body = append(body, para(fmt.Sprintf("Nobody knows whether it has %s, so approval is the safe side.", joinAnd(a.Unknown, "or"))))
 		}
 		if len(a.Because) == 0 {
-			body = append(body, note("If it is known to have none of them, the attach can be automatic: start again and declare them in step 4."))
+			body = append(body, note("If it is known to have none of them, the attach can be automatic: declare them in step 4 of a new attach."))
 		}
 		body = append(body, note("Only the customer admin's Approve starts provisioning."))
 	} else {

@@ -113,7 +113,7 @@ func (c *Commands) Command(ctx context.Context, t *bot.Turn, text string) error 
 		t.Reply("Hello! " + c.Help())
 		return nil
 	}
-	t.Replyf("I don't know `%s`. %s", truncate(name, 40), c.Help())
+	t.Replyf("I don't know %s. %s", bot.Code(truncate(name, 40)), c.Help())
 	return nil
 }
 
@@ -158,7 +158,7 @@ func (c *Commands) attach(ctx context.Context, t *bot.Turn, a Args) error {
 		return c.bot.StartWizard(ctx, t)
 	}
 	if len(a.Words) > 0 {
-		t.Replyf("`attach` takes key=value pairs, and `%s` is not one. Values with spaces go in double quotes: name=\"Small Shop ApS\". Type `help` for the keys.", truncate(a.Words[0], 40))
+		t.Replyf("`attach` takes key=value pairs, and %s is not one. Values with spaces go in double quotes: name=\"Small Shop ApS\". Type `help` for the keys.", bot.Code(truncate(a.Words[0], 40)))
 		return nil
 	}
 	spec, problems := c.bot.SpecFromArgs(a.Pairs, t.Actor.Email())

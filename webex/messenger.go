@@ -320,3 +320,18 @@ func (c *Client) UpdateWebhook(ctx context.Context, hook bot.Webhook) (bot.Webho
 	}
 	return w.webhook(), nil
 }
+
+// DeleteMessage deletes one of the bot's own messages (DELETE /messages/{id}, 204). Webex
+// cannot edit a message that carries a card, so a card that can no longer act is deleted and
+// its outcome posted in its place. A message that is already gone answers 404, returned as an
+// *bot.APIError like any other refusal.
+func (c *Client) DeleteMessage(ctx context.Context, messageID string) error {
+	seg, err := segment(messageID)
+	if err != nil {
+		return fmt.Errorf("delete message: %w", err)
+	}
+	if _, err := c.call(ctx, request{method: http.MethodDelete, path: "messages/" + seg}, nil); err != nil {
+		return fmt.Errorf("delete message %s: %w", messageID, err)
+	}
+	return nil
+}

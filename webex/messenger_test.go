@@ -3,6 +3,7 @@ package webex_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"attachbot/bot"
 	"attachbot/webex"
+	"attachbot/webex/webextest"
 )
 
 func TestReads(t *testing.T) {
@@ -321,5 +323,44 @@ func TestPagingStaysOnTheAPIHost(t *testing.T) {
 				t.Errorf("Webhooks() = %v, nil; want an error", hooks)
 			}
 		})
+	}
+}
+
+// TestDeleteMessage deletes through the simulated Webex: the bot's own message goes (204),
+// a second deletion is a 404 *bot.APIError, and another person's message is refused.
+func TestDeleteMessage(t *testing.T) {
+	sim := webextest.New(webextest.Options{})
+	c := newTestClient(t, sim, webex.Options{Token: webextest.DefaultBotToken})
+	ctx := t.Context()
+
+	own, err := c.Send(ctx, bot.OutMessage{RoomID: webextest.PartnerSpaceID, Markdown: "a card that can no longer act"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteMessage(ctx, own.ID); err != nil {
+		t.Fatalf("DeleteMessage of the bot's own message: %v", err)
+	}
+	if _, ok := sim.Message(own.ID); ok {
+		t.Error("the message is still there after DeleteMessage")
+	}
+	status := func(err error) int {
+		var apiErr *bot.APIError
+		if errors.As(err, &apiErr) {
+			return apiErr.Status
+		}
+		return 0
+	}
+	if err := c.DeleteMessage(ctx, own.ID); status(err) != http.StatusNotFound {
+		t.Errorf("DeleteMessage of a deleted message = %v, want a 404 *bot.APIError", err)
+	}
+	anns, err := sim.Say(ctx, webextest.AnnID, webextest.PartnerSpaceID, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteMessage(ctx, anns.ID); status(err) != http.StatusForbidden {
+		t.Errorf("DeleteMessage of Ann's message = %v, want a 403 *bot.APIError", err)
+	}
+	if err := c.DeleteMessage(ctx, ""); err == nil {
+		t.Error("DeleteMessage of no id succeeded")
 	}
 }

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"attachbot/bot"
+	"attachbot/bot/bottest"
+	"attachbot/webex/webextest"
+)
+
+// The attack on what people type and what Webex says (untrusted text stays text): a
+// customer admin's comment, an organization's name and a Webex error description each carry
+// a mention of everyone and of a real person, a markdown link, a bare URL, emphasis and an
+// HTML tag. Whatever the bot shows of them must be text: no mention, link, emphasis or tag.
+
+// untrustedAttack is bottest.Attack with a mention of a person the simulated Webex knows, so
+// that a live mention would notify her.
+const untrustedAttack = bottest.Attack + " <@personEmail:" + webextest.AnnEmail + ">"
+
+// liveAttack lists the parts of untrustedAttack that markdown shows live: unescaped and
+// unbroken. The bot's own formatting around them (its bold request ids, say) is not looked at.
+var liveAttack = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"mention", regexp.MustCompile(`<@(all|personEmail|personId)`)},
+	{"markdown link", regexp.MustCompile(`(^|[^\\])\[click(\\)?\]\(`)},
+	{"URL", regexp.MustCompile(`https?://|(^|[^\x{2060}])www\.evil`)},
+	{"strong emphasis", regexp.MustCompile(`(^|[^\\])\*\*bold`)},
+	{"emphasis", regexp.MustCompile(`(^|[^\\])_it`)},
+	{"strikethrough", regexp.MustCompile(`(^|[^\\])~~gone`)},
+	{"HTML tag", regexp.MustCompile(`(^|[^\\])</?b>`)},
+}
+
+// checkNoLiveAttack fails the test for each message that shows part of the attack live, or
+// that mentions anyone; it returns how many of them show the attack at all (as text).
+func checkNoLiveAttack(t *testing.T, what string, msgs []webextest.Message) int {
+	t.Helper()
+	shown := 0
+	for _, m := range msgs {
+		for _, l := range liveAttack {
+			if l.re.MatchString(m.Markdown) {
+				t.Errorf("%s shows a live %s:\n%s", what, l.name, m.Markdown)
+			}
+		}
+		if len(m.MentionedPeople) > 0 || strings.Contains(m.HTML, "spark-mention") {
+			t.Errorf("%s mentions %v:\n%s", what, m.MentionedPeople, m.Markdown)
+		}
+		if bottest.Contains(m.Markdown, `\*\*bold\*\*`, `\<b>x\</b>`) {
+			shown++
+		}
+	}
+	return shown
+}
+
+func TestUntrustedTextStaysText(t *testing.T) {
+	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	// An organization whose name is the attack, with a 100 users, so that its admin is asked.
+	org, err := h.sim.AddOrg(webextest.Org{
+		Name: untrustedAttack, AdminEmail: "admin@attack.example", Users: 120, Readable: true, Managed: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No name=: the bot names the customer by the organization's name, as Webex gives it.
+	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, fmt.Sprintf(
+		`attach org=%s admin=admin@attack.example template=Standard packages=webex_meetings street="1 Main St" city=Oslo zip=0150 country=NO verified-domain=no claimed-domain=no trial=no`, org.ID))
+	card := h.approvalCard(org.AdminID)
+
+	// The admin declines with the attack as the comment, far longer than the card allows.
+	long := untrustedAttack + " " + strings.Repeat("x", 2*bot.MaxCommentRunes)
+	h.press(org.AdminID, card, "Decline", map[string]any{bot.InputComment: long})
+
+	thread := h.repliesTo(cmd)
+	if n := checkNoLiveAttack(t, "the partner thread", thread); n == 0 {
+		t.Fatalf("the partner thread does not show the attack at all, so this test proves nothing:\n%s", joined(thread))
+	}
+	mustContain(t, "the partner thread", strings.ReplaceAll(joined(thread), "\u2060", ""),
+		"**declined**", `Their comment: “\<@all>`, `\[click\](https://evil.example)`)
+
+	// The server keeps at most MaxCommentRunes characters of the comment.
+	id := requestIDIn(t, thread[0])
+	if got := len([]rune(h.statusRequest(id).Comment)); got > bot.MaxCommentRunes {
+		t.Errorf("the stored comment has %d characters, want at most %d", got, bot.MaxCommentRunes)
+	}
+
+	// status, list and the customer admin's messages show the same text as text.
+	status := h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))
+	if n := checkNoLiveAttack(t, "status "+id, status); n == 0 {
+		t.Errorf("status %s does not show the comment or the name:\n%s", id, joined(status))
+	}
+	checkNoLiveAttack(t, "list", h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "list")))
+	checkNoLiveAttack(t, "the customer admin's messages", h.directFromBot(org.AdminID))
+}
+
+func TestUntrustedWebexErrorStaysText(t *testing.T) {
+	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	org, err := h.sim.AddOrg(webextest.Org{
+		Name: "Failing Co", AdminEmail: "admin@failing.example", Users: 3, Readable: true, Managed: true,
+		Outcome: webextest.Outcome{Status: webextest.StatusError, Errors: []webextest.ErrorDetail{{ErrorCode: 1, Description: untrustedAttack}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, _ := h.statusAttach(org.ID, "admin@failing.example", "webex_meetings")
+	h.clock.Advance(statusFirstPoll)
+	h.statusMustSweep()
+
+	n := h.statusOneNotice(cmd, "failed.")
+	if shown := checkNoLiveAttack(t, "the error notice", []webextest.Message{n}); shown == 0 {
+		t.Errorf("the error notice does not show Webex's description:\n%s", n.Markdown)
+	}
+}
