@@ -191,6 +191,9 @@ func (t *Transport) serve(ctx context.Context, c *socket, d *device) error {
 			switch f.Data.EventType {
 			case eventBufferState, eventRegistrationStatus:
 				authorized = true
+				// Connected before the acknowledgement, so that whoever sees the
+				// acknowledgement sees the status too.
+				t.setConnected(true)
 			default:
 				if f.Type == "error" {
 					t.replaceDevice("the server answered the authorization with an error")
@@ -206,7 +209,6 @@ func (t *Transport) serve(ctx context.Context, c *socket, d *device) error {
 			return ctx.Err()
 		}
 	}
-	t.setConnected(true)
 	t.log.Info("websocket connected", "device", d.URL)
 
 	pingID := newID()
