@@ -121,17 +121,17 @@ func (c *signalClock) After(d time.Duration) <-chan time.Time {
 
 // env is a Sim served over HTTP, and a transport pointed at it.
 type env struct {
-	sim     *webextest.Sim
-	srv     *httptest.Server
-	sink    *sink
-	clock   *signalClock
-	logs    *logBuffer
-	opts    mercury.Options
-	ctx     context.Context
-	tr      *mercury.Transport // the last one started; set before its Run starts
+	sim   *webextest.Sim
+	srv   *httptest.Server
+	sink  *sink
+	clock *signalClock
+	logs  *logBuffer
+	opts  mercury.Options
+	ctx   context.Context
+	tr    *mercury.Transport // the last one started; set before its Run starts
 
 	mu       sync.Mutex
-	backoff  []int             // the failures counts Backoff was called with
+	backoff  []int            // the failures counts Backoff was called with
 	statuses []mercury.Status // the transport's Status at each Backoff call
 }
 

@@ -1,0 +1,183 @@
+package mercury_test
+
+import (
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"attachbot/bot"
+	"attachbot/webex/mercury"
+	"attachbot/webex/webextest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRegionQualifiedSpaceGetsTheLookedUpID(t *testing.T) {
+	e := newEnv(t)
+	room, err := e.sim.AddRoomIn(webextest.RegionEU, "EU space", webextest.BotID, webextest.AnnID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	e.waitConnected(t, 1)
+	msg, err := e.sim.Say(e.ctx, webextest.AnnID, room.ID, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "the ack", func() bool { return e.acked(msg.ID) })
+
+	want := []bot.Event{{
+		Key: bot.EventKey("messages", "created", msg.ID), Resource: "messages", Event: "created", DataID: msg.ID,
+		ActorID: webextest.AnnID, RoomID: room.ID, Created: msg.Created,
+	}}
+	if diff := cmp.Diff(want, e.sink.Events()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// The US-form guess names no message here: the lookup was needed.
+	guess := base64.RawStdEncoding.EncodeToString([]byte("ciscospark://us/MESSAGE/" + e.activity(t, msg.ID).ActivityID))
+	e.rest(t, http.MethodGet, "/v1/messages/"+guess, "", http.StatusNotFound, nil)
+}
+
+func TestWebsocketGoesThroughTheProxy(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	var connects []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "this proxy only tunnels", http.StatusMethodNotAllowed)
+			return
+		}
+		mu.Lock()
+		connects = append(connects, r.Host)
+		mu.Unlock()
+		upstream, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		client, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			upstream.Close()
+			return
+		}
+		if _, err := io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+			upstream.Close()
+			client.Close()
+			return
+		}
+		go func() { _, _ = io.Copy(upstream, client); upstream.Close() }()
+		_, _ = io.Copy(client, upstream)
+		client.Close()
+	}))
+	t.Cleanup(proxy.Close)
+	proxyURL, err := url.Parse(proxy.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.opts.Proxy = http.ProxyURL(proxyURL)
+	e.start(t)
+	e.waitConnected(t, 1)
+	msg, err := e.sim.Say(e.ctx, webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "the ack", func() bool { return e.acked(msg.ID) })
+
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{strings.TrimPrefix(e.srv.URL, "http://")}; !cmp.Equal(connects, want) {
+		t.Errorf("CONNECTs = %v, want %v (the websocket's)\nlog:\n%s", connects, want, e.logs.String())
+	}
+}
+
+func TestStartAndStopTwentyTimesLeavesAtMostOneDevice(t *testing.T) {
+	e := newEnv(t)
+	for i := range 20 {
+		// Every fifth stop cannot delete the device, as after a crash: the next start must
+		// reuse it instead of registering another.
+		failDelete := i%5 == 3
+		if failDelete {
+			e.sim.Inject(webextest.Fault{Method: "DELETE", Path: "/wdm/api/v1/devices/*", Status: http.StatusServiceUnavailable, Times: 1})
+		}
+		_, stop := e.start(t)
+		e.waitConnected(t, 1)
+		err := stop()
+		if failDelete != (err != nil) {
+			t.Errorf("run %d: Run returned %v; want an error only when the deletion failed", i, err)
+		}
+		if n := len(e.sim.Devices()); n > 1 {
+			t.Fatalf("run %d: %d devices registered, want at most 1", i, n)
+		}
+	}
+	if got := len(e.sim.Devices()); got != 0 {
+		t.Errorf("devices after the last stop = %d, want 0", got)
+	}
+	// 20 runs, of which 4 reused the device a failed deletion left.
+	if got := e.sim.CountCalls("POST", "/wdm/api/v1/devices"); got != 16 {
+		t.Errorf("device registrations = %d, want 16", got)
+	}
+}
+
+func TestSlowBufferStateTimesOutAndRetries(t *testing.T) {
+	e := newEnv(t)
+	e.opts.AuthTimeout = 20 * time.Second
+	e.sim.HoldBufferState()
+	tr, _ := e.start(t)
+	for d := range e.clock.waits {
+		if d == e.opts.AuthTimeout {
+			break
+		}
+	}
+	e.clock.Advance(e.opts.AuthTimeout)
+	e.waitFor(t, "the second handshake", func() bool { return e.sim.CountCalls("GET", "/mercury/*") == 2 })
+	e.sim.ReleaseBufferState()
+	e.waitConnected(t, 1)
+
+	calls, seen := e.backoffs()
+	if len(calls) != 1 || seen[0].Connected || !strings.Contains(seen[0].LastError, "no mercury.buffer_state") {
+		t.Errorf("failures = %v with status %+v, want one buffer-state timeout", calls, seen)
+	}
+	if !tr.Status().Connected {
+		t.Errorf("Status() = %+v, want connected", tr.Status())
+	}
+}
+
+func TestCatalogFailureUsesTheFallbackDeviceService(t *testing.T) {
+	e := newEnv(t)
+	e.opts.U2CURL = e.srv.URL + "/no-catalog-here"
+	e.opts.FallbackWDMURL = e.srv.URL + "/wdm/api/v1"
+	e.start(t)
+	e.waitConnected(t, 1)
+	if !strings.Contains(e.logs.String(), "service catalog unavailable; using the fallback device service") {
+		t.Errorf("the log does not say the fallback is used:\n%s", e.logs.String())
+	}
+}
+
+func TestBackoffDoublesFromOneSecondToFourMinutes(t *testing.T) {
+	tests := []struct {
+		failures int
+		jitter   float64
+		want     time.Duration
+	}{
+		{1, 0, 500 * time.Millisecond},
+		{1, 0.999999, time.Second - time.Microsecond/2},
+		{2, 0, time.Second},
+		{3, 0.5, 3 * time.Second},
+		{9, 0, 2 * time.Minute},
+		{9, 0.999999, 4*time.Minute - 120*time.Microsecond},
+		{50, 0, 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		got := mercury.Backoff(tt.failures, tt.jitter)
+		if diff := got - tt.want; diff < -time.Millisecond || diff > time.Millisecond {
+			t.Errorf("Backoff(%d, %v) = %v, want %v", tt.failures, tt.jitter, got, tt.want)
+		}
+	}
+}
