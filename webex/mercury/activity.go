@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -127,20 +129,26 @@ func (t *Transport) event(ctx context.Context, a activity, k kindOf) (bot.Event,
 func (t *Transport) restID(ctx context.Context, a activity, k kindOf) (string, error) {
 	var reason string
 	conv := "conversations/" + a.Target.ID
-	if a.Target.ID == "" || !strings.Contains(a.Target.URL, conv) {
+	switch {
+	case a.Target.ID == "" || !strings.Contains(a.Target.URL, conv):
 		reason = "the activity has no conversation URL"
-	} else {
+	case !t.sameScheme(a.Target.URL):
+		// The bot's token is sent only with the device service's scheme (https in
+		// production).
+		reason = "the conversation URL's scheme is not the device service's"
+	default:
 		u := strings.Replace(a.Target.URL, conv, k.lookupPath+"/"+a.ID, 1)
 		var answer struct {
 			ID string `json:"id"`
 		}
 		err := t.call(ctx, "look up the REST id of activity "+a.ID, http.MethodGet, u, nil, &answer)
+		var unreachable *url.Error // what http.Client.Do returns when no answer came
 		switch status := statusOf(err); {
 		case err == nil && answer.ID != "":
 			return answer.ID, nil
 		case err == nil:
 			reason = "the lookup answer has no id"
-		case status == 0 || status == http.StatusTooManyRequests || status >= 500:
+		case errors.As(err, &unreachable) || status == http.StatusTooManyRequests || status >= 500:
 			return "", err
 		default:
 			reason = err.Error()
@@ -149,6 +157,13 @@ func (t *Transport) restID(ctx context.Context, a activity, k kindOf) (string, e
 	guess := encodeID("us", k.idKind, a.ID)
 	t.log.Warn("REST id guessed in the US form, which is wrong for spaces hosted in other regions", "activity", a.ID, "id", guess, "reason", reason)
 	return guess, nil
+}
+
+// sameScheme reports whether u has the scheme of the device service.
+func (t *Transport) sameScheme(u string) bool {
+	p, err := url.Parse(u)
+	w, werr := url.Parse(t.wdm)
+	return err == nil && werr == nil && p.Scheme == w.Scheme && p.Host != ""
 }
 
 // encodeID returns a REST id: the unpadded base64 of ciscospark://<cluster>/<kind>/<uuid>.

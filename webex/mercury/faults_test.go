@@ -181,3 +181,78 @@ func TestBackoffDoublesFromOneSecondToFourMinutes(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusedAuthorizationRegistersANewDevice(t *testing.T) {
+	e := newEnv(t)
+	e.sim.RefuseAuthorizations(1)
+	tr, _ := e.start(t)
+	e.waitConnected(t, 1)
+	e.waitFor(t, "the refused device deleted", func() bool { return len(e.sim.Devices()) == 1 })
+
+	if got := e.sim.CountCalls("POST", "/wdm/api/v1/devices"); got != 2 {
+		t.Errorf("device registrations = %d, want 2 (the refused one and its replacement)", got)
+	}
+	if got, want := tr.Status().Device, e.sim.Devices()[0].URL; got != want {
+		t.Errorf("Status().Device = %q, want the new device %q", got, want)
+	}
+	if _, seen := e.backoffs(); len(seen) != 1 || !strings.Contains(seen[0].LastError, "4401") {
+		t.Errorf("failures = %+v, want one, the refused authorization", seen)
+	}
+}
+
+func TestMissingPongReconnects(t *testing.T) {
+	e := newEnv(t)
+	e.sim.IgnorePings(true)
+	e.start(t)
+	for d := range e.clock.waits {
+		if d == mercury.DefaultPongTimeout {
+			break
+		}
+	}
+	e.clock.Advance(mercury.DefaultPongTimeout)
+	e.waitFor(t, "the second handshake", func() bool { return e.sim.CountCalls("GET", "/mercury/*") == 2 })
+	e.sim.IgnorePings(false)
+	e.waitConnected(t, 1)
+
+	if _, seen := e.backoffs(); len(seen) != 1 || !strings.Contains(seen[0].LastError, "no pong") {
+		t.Errorf("failures = %+v, want one, the missing pong", seen)
+	}
+	if got := len(e.sim.Devices()); got != 1 {
+		t.Errorf("devices = %d, want the same one", got)
+	}
+}
+
+func TestLookupFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		wantSent  int  // times the activity was written
+		wantGuess bool // the US-form guess was used and logged
+	}{
+		{"refused lookup: the US form is guessed", http.StatusNotFound, 1, true},
+		{"unavailable lookup: the activity comes again", http.StatusServiceUnavailable, 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.sim.Inject(webextest.Fault{Path: "/conversation/api/v1/messages/*", Status: tt.status, Times: 1})
+			e.start(t)
+			e.waitConnected(t, 1)
+			msg, err := e.sim.Say(e.ctx, webextest.AnnID, webextest.PartnerSpaceID, "help")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.waitFor(t, "the ack", func() bool { return e.acked(msg.ID) })
+
+			if got := e.sink.Events(); len(got) != 1 || got[0].DataID != msg.ID {
+				t.Errorf("events = %+v, want one with the message's id", got)
+			}
+			if got := e.activity(t, msg.ID).Sent; got != tt.wantSent {
+				t.Errorf("the activity was written %d times, want %d", got, tt.wantSent)
+			}
+			if got := strings.Contains(e.logs.String(), "REST id guessed in the US form"); got != tt.wantGuess {
+				t.Errorf("guess logged = %v, want %v:\n%s", got, tt.wantGuess, e.logs.String())
+			}
+		})
+	}
+}
