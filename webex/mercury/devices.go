@@ -154,8 +154,7 @@ func (t *Transport) ensureDevice(ctx context.Context) (*device, error) {
 	}
 	var d device
 	if err := t.call(ctx, "register a device", http.MethodPost, t.wdm+"/devices", req, &d); err != nil {
-		t.log.Error("device registration refused: the bot cannot receive events until Webex registers its device", "device_service", t.wdm, "status", statusOf(err), "err", err)
-		return nil, err
+		return nil, fmt.Errorf("device registration refused by %s, so no events can come until it succeeds: %w", t.wdm, err)
 	}
 	if d.URL == "" || d.WebSocketURL == "" {
 		return nil, errors.New("register a device: the answer has no url or webSocketUrl")

@@ -219,9 +219,12 @@ func (t *Transport) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if err == nil {
+			err = errors.New("the connection ended")
+		}
 		failures := t.setFailure(err)
 		wait := t.opts.Backoff(failures)
-		t.log.Error("websocket failed; connecting again", "err", err, "failures", failures, "retry_in", wait)
+		t.log.Error("websocket not connected; trying again", "err", err, "failures", failures, "retry_in", wait)
 		select {
 		case <-t.clock.After(wait):
 		case <-ctx.Done():
