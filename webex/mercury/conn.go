@@ -76,10 +76,12 @@ func (t *Transport) connect(ctx context.Context, d *device) error {
 		t.replaceDevice(err.Error())
 		return err
 	}
-	dialer := websocket.Dialer{Proxy: t.opts.Proxy, HandshakeTimeout: t.opts.AuthTimeout}
-	if tr, ok := t.client.Transport.(*http.Transport); ok {
-		dialer.TLSClientConfig = tr.TLSClientConfig
-		dialer.NetDialContext = tr.DialContext
+	// The handshake's own timeout is wall-clock time, a bound against a server that never
+	// answers; the authorization's timeout below runs on the transport's clock.
+	tr := clientTransport(t.client)
+	dialer := websocket.Dialer{
+		Proxy: t.opts.Proxy, HandshakeTimeout: t.opts.AuthTimeout,
+		TLSClientConfig: tr.TLSClientConfig, NetDialContext: tr.DialContext,
 	}
 	header := http.Header{"Authorization": {"Bearer " + t.opts.Token}}
 	conn, resp, err := dialer.DialContext(ctx, target, header)

@@ -11,8 +11,9 @@
 //     when the catalog cannot be read;
 //   - reuses the bot's own device, found by name, or registers one, and deletes it when Run
 //     ends;
-//   - dials the device's websocket (through the proxy Options.Proxy returns), sends the
-//     authorization frame, waits for mercury.buffer_state and pings;
+//   - dials the device's websocket through the proxy of the HTTP client's transport (or the
+//     one Options.Proxy chooses), sends the authorization frame, waits for
+//     mercury.buffer_state and pings;
 //   - turns each conversation.activity with verb post or cardAction into the bot.Event a
 //     messages/created or attachmentActions/created webhook would have produced, with the
 //     REST id resolved through the activity's conversation URL;

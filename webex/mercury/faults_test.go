@@ -45,18 +45,26 @@ func TestRegionQualifiedSpaceGetsTheLookedUpID(t *testing.T) {
 	e.rest(t, http.MethodGet, "/v1/messages/"+guess, "", http.StatusNotFound, nil)
 }
 
-func TestWebsocketGoesThroughTheProxy(t *testing.T) {
-	e := newEnv(t)
-	var mu sync.Mutex
-	var connects []string
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// connectProxy is an HTTP proxy that records the CONNECTs it tunnels and forwards other
+// requests.
+type connectProxy struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	connects []string
+}
+
+func newConnectProxy(t *testing.T) *connectProxy {
+	t.Helper()
+	p := &connectProxy{}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
-			http.Error(w, "this proxy only tunnels", http.StatusMethodNotAllowed)
+			p.forward(w, r)
 			return
 		}
-		mu.Lock()
-		connects = append(connects, r.Host)
-		mu.Unlock()
+		p.mu.Lock()
+		p.connects = append(p.connects, r.Host)
+		p.mu.Unlock()
 		upstream, err := net.Dial("tcp", r.Host)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -76,24 +84,67 @@ func TestWebsocketGoesThroughTheProxy(t *testing.T) {
 		_, _ = io.Copy(client, upstream)
 		client.Close()
 	}))
-	t.Cleanup(proxy.Close)
-	proxyURL, err := url.Parse(proxy.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.opts.Proxy = http.ProxyURL(proxyURL)
-	e.start(t)
-	e.waitConnected(t, 1)
-	msg, err := e.sim.Say(e.ctx, webextest.AnnID, webextest.PartnerSpaceID, "help")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.waitFor(t, "the ack", func() bool { return e.acked(msg.ID) })
+	t.Cleanup(p.srv.Close)
+	return p
+}
 
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []string{strings.TrimPrefix(e.srv.URL, "http://")}; !cmp.Equal(connects, want) {
-		t.Errorf("CONNECTs = %v, want %v (the websocket's)\nlog:\n%s", connects, want, e.logs.String())
+// forward sends a plain proxied request on, as a forwarding proxy does.
+func (p *connectProxy) forward(w http.ResponseWriter, r *http.Request) {
+	out := r.Clone(r.Context())
+	out.RequestURI = ""
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+func (p *connectProxy) Connects() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.connects...)
+}
+
+func TestWebsocketGoesThroughTheProxy(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(e *env, proxy *url.URL)
+	}{
+		{"the proxy of the client's transport", func(e *env, proxy *url.URL) {
+			e.opts.Proxy = nil
+			e.client = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+		}},
+		{"the proxy Options.Proxy chooses", func(e *env, proxy *url.URL) {
+			e.opts.Proxy = http.ProxyURL(proxy)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			proxy := newConnectProxy(t)
+			proxyURL, err := url.Parse(proxy.srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.setup(e, proxyURL)
+			e.start(t)
+			e.waitConnected(t, 1)
+			msg, err := e.sim.Say(e.ctx, webextest.AnnID, webextest.PartnerSpaceID, "help")
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.waitFor(t, "the ack", func() bool { return e.acked(msg.ID) })
+
+			if got, want := proxy.Connects(), []string{strings.TrimPrefix(e.srv.URL, "http://")}; !cmp.Equal(got, want) {
+				t.Errorf("CONNECTs = %v, want %v (the websocket's)\nlog:\n%s", got, want, e.logs.String())
+			}
+		})
 	}
 }
 

@@ -121,14 +121,15 @@ func (c *signalClock) After(d time.Duration) <-chan time.Time {
 
 // env is a Sim served over HTTP, and a transport pointed at it.
 type env struct {
-	sim   *webextest.Sim
-	srv   *httptest.Server
-	sink  *sink
-	clock *signalClock
-	logs  *logBuffer
-	opts  mercury.Options
-	ctx   context.Context
-	tr    *mercury.Transport // the last one started; set before its Run starts
+	sim    *webextest.Sim
+	srv    *httptest.Server
+	sink   *sink
+	client *http.Client // the transport's
+	clock  *signalClock
+	logs   *logBuffer
+	opts   mercury.Options
+	ctx    context.Context
+	tr     *mercury.Transport // the last one started; set before its Run starts
 
 	mu       sync.Mutex
 	backoff  []int            // the failures counts Backoff was called with
@@ -150,7 +151,7 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	e := &env{
-		sim: sim, srv: srv, sink: newSink(), logs: &logBuffer{}, ctx: ctx,
+		sim: sim, srv: srv, sink: newSink(), logs: &logBuffer{}, ctx: ctx, client: srv.Client(),
 		clock: &signalClock{Clock: bottest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), false), waits: make(chan time.Duration, 100)},
 	}
 	e.opts = mercury.Options{
@@ -175,7 +176,7 @@ func newEnv(t *testing.T) *env {
 // result after stop.
 func (e *env) start(t *testing.T) (tr *mercury.Transport, stop func() error) {
 	t.Helper()
-	tr, err := mercury.New(e.opts, e.sink, e.srv.Client(), e.clock, slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	tr, err := mercury.New(e.opts, e.sink, e.client, e.clock, slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,8 +52,10 @@ type Options struct {
 	// BotPersonID is the bot's REST person id. Activities by the bot are dropped; the
 	// device's userId is used too, so this may be empty.
 	BotPersonID string
-	// Proxy chooses the proxy of the websocket connection (default
-	// http.ProxyFromEnvironment, which honours HTTPS_PROXY and NO_PROXY).
+	// Proxy chooses the proxy of the websocket connection. The default is the proxy of the
+	// HTTP client's *http.Transport (of http.DefaultTransport when the client has none), so
+	// that the websocket goes where the REST calls go: a clone of http.DefaultTransport
+	// honours HTTPS_PROXY and NO_PROXY.
 	Proxy func(*http.Request) (*url.URL, error)
 	// Backoff returns how long to wait after the given number of consecutive failures
 	// (1, 2, …) before connecting again (default: JitteredBackoff).
@@ -136,7 +138,7 @@ func New(opts Options, sink Sink, client *http.Client, clock bot.Clock, logger *
 		opts.DeviceName = DefaultDeviceName
 	}
 	if opts.Proxy == nil {
-		opts.Proxy = http.ProxyFromEnvironment
+		opts.Proxy = clientTransport(client).Proxy
 	}
 	if opts.Backoff == nil {
 		opts.Backoff = JitteredBackoff
@@ -154,6 +156,21 @@ func New(opts Options, sink Sink, client *http.Client, clock bot.Clock, logger *
 		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	return &Transport{opts: opts, sink: sink, client: client, clock: clock, log: logger.With("transport", "websocket")}, nil
+}
+
+// clientTransport returns the *http.Transport client sends with: its own, or
+// http.DefaultTransport when it has none. Another RoundTripper gives an empty transport (no
+// proxy, default TLS settings).
+func clientTransport(client *http.Client) *http.Transport {
+	switch rt := client.Transport.(type) {
+	case nil:
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			return dt
+		}
+	case *http.Transport:
+		return rt
+	}
+	return &http.Transport{}
 }
 
 // Status returns the transport's state.
