@@ -106,20 +106,20 @@ func (t *Transport) call(ctx context.Context, op, method, u string, body, v any)
 }
 
 // discover returns the device service: serviceLinks.wdm of the U2C catalog, or
-// Options.FallbackWDMURL when the catalog cannot be read.
-func (t *Transport) discover(ctx context.Context) string {
+// Options.FallbackWDMURL (and true) when the catalog cannot be read.
+func (t *Transport) discover(ctx context.Context) (wdm string, fallback bool) {
 	var catalog struct {
 		ServiceLinks map[string]string `json:"serviceLinks"`
 	}
 	err := t.call(ctx, "read the service catalog", http.MethodGet, strings.TrimRight(t.opts.U2CURL, "/")+"/catalog?format=hostmap", nil, &catalog)
 	if err == nil {
 		if wdm := catalog.ServiceLinks["wdm"]; wdm != "" {
-			return strings.TrimRight(wdm, "/")
+			return strings.TrimRight(wdm, "/"), false
 		}
 		err = errors.New("the service catalog has no serviceLinks.wdm")
 	}
 	t.log.Warn("service catalog unavailable; using the fallback device service", "fallback", t.opts.FallbackWDMURL, "err", err)
-	return strings.TrimRight(t.opts.FallbackWDMURL, "/")
+	return strings.TrimRight(t.opts.FallbackWDMURL, "/"), true
 }
 
 // ensureDevice returns the bot's device: the one named Options.DeviceName that is not stale,

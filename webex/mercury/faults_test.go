@@ -200,14 +200,37 @@ func TestSlowBufferStateTimesOutAndRetries(t *testing.T) {
 	}
 }
 
-func TestCatalogFailureUsesTheFallbackDeviceService(t *testing.T) {
-	e := newEnv(t)
-	e.opts.U2CURL = e.srv.URL + "/no-catalog-here"
-	e.opts.FallbackWDMURL = e.srv.URL + "/wdm/api/v1"
-	e.start(t)
-	e.waitConnected(t, 1)
-	if !strings.Contains(e.logs.String(), "service catalog unavailable; using the fallback device service") {
-		t.Errorf("the log does not say the fallback is used:\n%s", e.logs.String())
+func TestCatalogFailure(t *testing.T) {
+	tests := []struct {
+		name         string
+		setup        func(e *env)
+		wantFailures int
+		wantCatalogs int // catalog reads
+	}{
+		{"no catalog: the fallback device service is used", func(e *env) {
+			e.opts.U2CURL = e.srv.URL + "/no-catalog-here"
+			e.opts.FallbackWDMURL = e.srv.URL + "/wdm/api/v1"
+		}, 0, 0},
+		{"the fallback fails too: the catalog is read again", func(e *env) {
+			e.sim.Inject(webextest.Fault{Path: "/u2c/api/v1/catalog", Status: http.StatusServiceUnavailable, Times: 1})
+		}, 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			tt.setup(e)
+			e.start(t)
+			e.waitConnected(t, 1)
+			if !strings.Contains(e.logs.String(), "service catalog unavailable; using the fallback device service") {
+				t.Errorf("the log does not say the fallback is used:\n%s", e.logs.String())
+			}
+			if calls, _ := e.backoffs(); len(calls) != tt.wantFailures {
+				t.Errorf("failures = %v, want %d", calls, tt.wantFailures)
+			}
+			if got := e.sim.CountCalls("GET", "/u2c/api/v1/catalog"); got != tt.wantCatalogs {
+				t.Errorf("catalog reads = %d, want %d", got, tt.wantCatalogs)
+			}
+		})
 	}
 }
 

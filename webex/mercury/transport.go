@@ -99,9 +99,10 @@ type Transport struct {
 	running atomic.Bool
 
 	// Owned by Run's goroutine.
-	wdm    string    // the device service, once found
-	device *device   // the device in use
-	stale  []*device // devices to delete: stale or replaced ones
+	wdm         string    // the device service, once found
+	wdmFallback bool      // wdm is the fallback: the catalog is read again after a failure
+	device      *device   // the device in use
+	stale       []*device // devices to delete: stale or replaced ones
 
 	mu     sync.Mutex
 	status Status
@@ -259,11 +260,14 @@ func (t *Transport) Run(ctx context.Context) error {
 // connects, and serves until the connection fails or ctx ends.
 func (t *Transport) session(ctx context.Context) error {
 	if t.wdm == "" {
-		t.wdm = t.discover(ctx)
+		t.wdm, t.wdmFallback = t.discover(ctx)
 	}
 	if t.device == nil {
 		d, err := t.ensureDevice(ctx)
 		if err != nil {
+			if t.wdmFallback {
+				t.wdm = ""
+			}
 			return err
 		}
 		t.device = d

@@ -401,6 +401,7 @@ func (s *Sim) storeMessageLocked(m *Message) {
 // messageEventsLocked returns the messages/created deliveries of a new message: to the bot's
 // webhooks when the bot may see it (a direct room with the bot, or a group room where it is
 // mentioned) and someone else wrote it, or the bot did and Options.DeliverOwnMessages is set.
+// It also pushes the message's activity to the bot's websockets (see pushMessageLocked).
 func (s *Sim) messageEventsLocked(m *Message, r *Room) []pending {
 	s.pushMessageLocked(m, r)
 	switch {

@@ -40,6 +40,7 @@ func (c *wsConn) enqueueClose(msg []byte) {
 	}
 }
 
+// enqueue queues a frame for the writer.
 func (c *wsConn) enqueue(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
