@@ -3,6 +3,7 @@ package mercury_test
 import (
 	"encoding/base64"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"attachbot/bot"
+	"attachbot/bot/bottest"
 	"attachbot/webex/mercury"
 	"attachbot/webex/webextest"
 
@@ -326,6 +328,30 @@ func TestLookupFailures(t *testing.T) {
 			}
 			if got := strings.Contains(e.logs.String(), "REST id guessed in the US form"); got != tt.wantGuess {
 				t.Errorf("guess logged = %v, want %v:\n%s", got, tt.wantGuess, e.logs.String())
+			}
+		})
+	}
+}
+
+func TestNewRefusesWhatCannotWork(t *testing.T) {
+	ok := mercury.Options{Token: "t"}
+	client, clock, logger := http.DefaultClient, bottest.NewClock(time.Time{}, false), slog.New(slog.DiscardHandler)
+	tests := []struct {
+		name string
+		opts mercury.Options
+		sink mercury.Sink
+		want string
+	}{
+		{"no token", mercury.Options{}, newSink(), "the bot token is required"},
+		{"no sink", ok, nil, "a sink is required"},
+		{"a relative catalog URL", mercury.Options{Token: "t", U2CURL: "u2c.example/api"}, newSink(), `the U2C URL "u2c.example/api" is not an absolute http(s) URL`},
+		{"a fallback of another scheme", mercury.Options{Token: "t", FallbackWDMURL: "ftp://wdm.example"}, newSink(), `the fallback WDM URL "ftp://wdm.example" is not an absolute http(s) URL`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := mercury.New(tt.opts, tt.sink, client, clock, logger)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New = %v, want an error with %q", err, tt.want)
 			}
 		})
 	}

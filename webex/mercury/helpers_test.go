@@ -286,3 +286,6 @@ func webhookEvent(env webextest.Envelope) bot.Event {
 
 // errRefused is the error a failing sink returns.
 var errRefused = errors.New("inbox unavailable")
+
+// The bot's durable inbox is what the transport feeds in production.
+var _ mercury.Sink = (*bot.Bot)(nil)

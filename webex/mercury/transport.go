@@ -71,20 +71,20 @@ type Options struct {
 	ShutdownTimeout time.Duration
 }
 
-// Status is the transport's state, for /healthz and metrics.
+// Status is the transport's state, for /healthz and metrics. Its JSON form may be shown as is.
 type Status struct {
 	// Connected is true while the websocket is open and authorized.
-	Connected bool
+	Connected bool `json:"connected"`
 	// Since is when Connected last changed (when Run started, before the first connection).
-	Since time.Time
+	Since time.Time `json:"since"`
 	// LastEvent is when the last event was accepted (zero: none yet).
-	LastEvent time.Time
+	LastEvent time.Time `json:"lastEvent,omitzero"`
 	// Failures counts the failed attempts since the last successful connection.
-	Failures int
+	Failures int `json:"failures"`
 	// LastError describes the last failure ("" when none since the last connection).
-	LastError string
+	LastError string `json:"lastError,omitempty"`
 	// Device is the URL of the device in use ("" when none).
-	Device string
+	Device string `json:"device,omitempty"`
 }
 
 // Transport receives the bot's events over the Webex websocket. Create it with New and call
