@@ -391,7 +391,7 @@ func (s *Sim) checkParentLocked(parentID, roomID string) error {
 
 // storeMessageLocked gives m an id and a creation time and keeps it.
 func (s *Sim) storeMessageLocked(m *Message) {
-	m.ID = s.newIDLocked(KindMessage)
+	m.ID = s.newIDInLocked(clusterOf(m.RoomID), KindMessage)
 	m.Created = s.nowLocked()
 	s.messages[m.ID] = m
 	s.messageOrder = append(s.messageOrder, m.ID)
@@ -401,7 +401,9 @@ func (s *Sim) storeMessageLocked(m *Message) {
 // messageEventsLocked returns the messages/created deliveries of a new message: to the bot's
 // webhooks when the bot may see it (a direct room with the bot, or a group room where it is
 // mentioned) and someone else wrote it, or the bot did and Options.DeliverOwnMessages is set.
+// It also pushes the message's activity to the bot's websockets (see pushMessageLocked).
 func (s *Sim) messageEventsLocked(m *Message, r *Room) []pending {
+	s.pushMessageLocked(m, r)
 	switch {
 	case !slices.Contains(r.Members, BotID):
 		return nil
@@ -719,7 +721,7 @@ func (s *Sim) createActionLocked(personID, messageID string, inputs map[string]a
 		return AttachmentAction{}, nil, failf(http.StatusBadRequest, "Message %s has no card.", messageID)
 	}
 	a := &AttachmentAction{
-		ID:        s.newIDLocked(KindAttachmentAction),
+		ID:        s.newIDInLocked(clusterOf(m.RoomID), KindAttachmentAction),
 		Type:      "submit",
 		MessageID: m.ID,
 		PersonID:  p.ID,
@@ -728,6 +730,7 @@ func (s *Sim) createActionLocked(personID, messageID string, inputs map[string]a
 		Created:   s.nowLocked(),
 	}
 	s.actions[a.ID] = a
+	s.pushLocked(m.PersonID, "cardAction", a.ID, p.ID, a.RoomID, a.Created)
 	s.changedLocked()
 	data := EventData{ID: a.ID, Type: a.Type, MessageID: a.MessageID, PersonID: a.PersonID, RoomID: a.RoomID, Created: a.Created}
 	match := func(key, value string) bool {

@@ -25,6 +25,14 @@
 // /v1/messages) returns, and without the Sim's lock held, so the receiver may call back into
 // the Sim.
 //
+// The Sim also serves what the websocket transport needs (mercury.go, devices.go): the
+// service catalog (GET /u2c/api/v1/catalog), the device service (/wdm/api/v1/devices), the
+// websocket of each device (/mercury/…), which gets a conversation.activity for every message
+// and card submission the bot may see, and the lookup of REST ids by activity UUID
+// (/conversation/api/v1/…). It records acknowledgements, writes unacknowledged activities
+// again after a reconnect, and injects the websocket's faults (DropConnections, ExpireDevice,
+// HoldBufferState, AddRoomIn, and Fault on the device service).
+//
 // Where the Sim has to go beyond what Webex documents (error codes of the precheck, which
 // role the partner gets), the choice is marked in the documentation as simulated,
 // UNCONFIRMED or an inference.
@@ -99,6 +107,9 @@ type Options struct {
 	// a random one, so that a store kept from an earlier run (SANDBOX_DB) does not take new
 	// messages for redeliveries of old ones.
 	IDSeed string
+	// DeviceLimit is how many devices one person may register (default
+	// DefaultDeviceLimit).
+	DeviceLimit int
 }
 
 // Sim is a fake Webex. Create it with New; it is safe for concurrent use.
@@ -137,6 +148,7 @@ type Sim struct {
 	calls         []Call
 	deliveries    []Delivery
 	shapeRefusals []ShapeRefusal
+	mercury       mercuryState
 }
 
 // principal is who a token belongs to.
@@ -193,6 +205,7 @@ func New(opts Options) *Sim {
 		hooks:         map[string]*Webhook{},
 		hookFailures:  map[string][]time.Time{},
 		customers:     map[string]*customer{},
+		mercury:       newMercuryState(),
 	}
 	s.routes = s.routeTable()
 	shape, err := newShapeChecker()
@@ -415,6 +428,10 @@ const (
 
 // ServeHTTP answers a Webex API call.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/mercury/") {
+		s.serveMercury(w, r)
+		return
+	}
 	ctx := r.Context()
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	path := normalizePath(r.URL.Path)
@@ -630,6 +647,12 @@ func (s *Sim) routeTable() []route {
 		r("GET", "/v1/organizations/{}", adminOnly, s.handleGetOrg),
 		r("GET", "/v1/partner/organizations/{}/partnerAdmins", adminOnly, s.handlePartnerAdmins),
 		r("POST", "/v1/access_token", noToken, s.handleAccessToken),
+		r("GET", "/u2c/api/v1/catalog", anyToken, s.handleCatalog),
+		r("GET", "/wdm/api/v1/devices", anyToken, s.handleListDevices),
+		r("POST", "/wdm/api/v1/devices", anyToken, s.handleCreateDevice),
+		r("DELETE", "/wdm/api/v1/devices/{}", anyToken, s.handleDeleteDevice),
+		r("GET", "/conversation/api/v1/messages/{}", anyToken, s.handleLookupMessage),
+		r("GET", "/conversation/api/v1/attachment/actions/{}", anyToken, s.handleLookupAction),
 	}
 }
 
