@@ -17,65 +17,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"attachbot/bot"
+	"attachbot/bot/bottest"
 	"attachbot/webex"
 )
 
-// fakeClock is a bot.Clock that records every After call. By default an After channel fires at
-// once and moves the clock forward by its duration; with hold set, it fires only on Advance.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-	hold  bool
-	held  []chan time.Time
-	calls chan time.Duration // every After duration, for tests that synchronise on waits
-}
+// clockStart is where the tests' fake clocks start.
+var clockStart = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC), calls: make(chan time.Duration, 100)}
-}
+// newFakeClock returns a clock on which every wait takes no time: After(d) moves it d forward
+// and fires at once.
+func newFakeClock() *bottest.Clock { return bottest.NewClock(clockStart, true) }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	select {
-	case c.calls <- d:
-	default:
-	}
-	ch := make(chan time.Time, 1)
-	if c.hold {
-		c.held = append(c.held, ch)
-		return ch
-	}
-	c.now = c.now.Add(d)
-	ch <- c.now
-	return ch
-}
-
-// Advance moves the clock forward and fires every held After channel.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, ch := range c.held {
-		ch <- c.now
-	}
-	c.held = nil
-}
-
-// Waits returns the durations After was called with.
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
+// newHoldingClock returns a clock on which a wait holds until the test advances the clock.
+func newHoldingClock() *bottest.Clock { return bottest.NewClock(clockStart, false) }
 
 // newTestClient starts h on a real HTTP server and returns a Client for it.
 func newTestClient(t *testing.T, h http.Handler, opts webex.Options) *webex.Client {
@@ -203,8 +157,7 @@ func TestRateLimitBlocksTheWholeClient(t *testing.T) {
 		hitsB.Add(1)
 		writeJSON(t, w, http.StatusOK, map[string]any{"id": "B"})
 	})
-	clk := newFakeClock()
-	clk.hold = true
+	clk := newHoldingClock()
 	c := newTestClient(t, mux, webex.Options{Clock: clk})
 
 	type result struct {
@@ -217,7 +170,7 @@ func TestRateLimitBlocksTheWholeClient(t *testing.T) {
 		resA <- result{p, err}
 	}()
 	select {
-	case d := <-clk.calls:
+	case d := <-clk.Started():
 		if d != 10*time.Second {
 			t.Fatalf("A waits %v, want 10s", d)
 		}
@@ -230,7 +183,7 @@ func TestRateLimitBlocksTheWholeClient(t *testing.T) {
 		resB <- result{p, err}
 	}()
 	select {
-	case d := <-clk.calls:
+	case d := <-clk.Started():
 		if d != 10*time.Second {
 			t.Errorf("B waits %v, want 10s (until the Retry-After instant)", d)
 		}
@@ -490,8 +443,7 @@ func TestCallerContextEndsTheWait(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(t, w, http.StatusServiceUnavailable, map[string]any{"message": "down"})
 	})
-	clk := newFakeClock()
-	clk.hold = true
+	clk := newHoldingClock()
 	c := newTestClient(t, h, webex.Options{Clock: clk})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -499,7 +451,7 @@ func TestCallerContextEndsTheWait(t *testing.T) {
 		_, err := c.Me(ctx)
 		done <- err
 	}()
-	<-clk.calls // waiting for the backoff
+	<-clk.Started() // waiting for the backoff
 	cancel()
 	err := <-done
 	if !errors.Is(err, context.Canceled) {

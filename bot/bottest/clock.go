@@ -11,14 +11,19 @@ import (
 
 // Clock is a fake bot.Clock. Time moves only when a test calls Advance, or, in auto mode,
 // when something waits: After(d) then moves the clock d forward and fires at once, so retry
-// delays and Retry-After waits take no real time.
+// delays and Retry-After waits take no real time. Without auto, a wait holds until Advance
+// moves the clock past it; Started tells the test when the code under test begins one.
 type Clock struct {
 	mu      sync.Mutex
 	now     time.Time
 	auto    bool
 	waiters []waiter
 	waits   []time.Duration
+	started chan time.Duration
 }
+
+// startedBuffer is how many unread waits Started holds.
+const startedBuffer = 100
 
 type waiter struct {
 	at time.Time
@@ -29,7 +34,7 @@ var _ bot.Clock = (*Clock)(nil)
 
 // NewClock returns a clock at start. With auto, waits take no time (see Clock).
 func NewClock(start time.Time, auto bool) *Clock {
-	return &Clock{now: start, auto: auto}
+	return &Clock{now: start, auto: auto, started: make(chan time.Duration, startedBuffer)}
 }
 
 // Now returns the fake time.
@@ -45,6 +50,10 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	c.waits = append(c.waits, d)
+	select {
+	case c.started <- d:
+	default:
+	}
 	if c.auto {
 		if d > 0 {
 			c.now = c.now.Add(d)
@@ -86,4 +95,11 @@ func (c *Clock) Waits() []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]time.Duration(nil), c.waits...)
+}
+
+// Started returns a channel that receives d whenever After(d) is called, so a test can wait,
+// without polling, until the code under test waits. It holds the first 100 unread waits and
+// drops later ones; Waits has them all.
+func (c *Clock) Started() <-chan time.Duration {
+	return c.started
 }

@@ -183,7 +183,7 @@ func TestSlowBufferStateTimesOutAndRetries(t *testing.T) {
 	e.opts.AuthTimeout = 20 * time.Second
 	e.sim.HoldBufferState()
 	tr, _ := e.start(t)
-	for d := range e.clock.waits {
+	for d := range e.clock.Started() {
 		if d == e.opts.AuthTimeout {
 			break
 		}
@@ -280,7 +280,7 @@ func TestMissingPongReconnects(t *testing.T) {
 	e := newEnv(t)
 	e.sim.IgnorePings(true)
 	e.start(t)
-	for d := range e.clock.waits {
+	for d := range e.clock.Started() {
 		if d == mercury.DefaultPongTimeout {
 			break
 		}

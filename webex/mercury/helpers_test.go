@@ -104,28 +104,13 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// signalClock is a fake clock that tells the test every wait the transport starts.
-type signalClock struct {
-	*bottest.Clock
-	waits chan time.Duration
-}
-
-func (c *signalClock) After(d time.Duration) <-chan time.Time {
-	ch := c.Clock.After(d)
-	select {
-	case c.waits <- d:
-	default:
-	}
-	return ch
-}
-
 // env is a Sim served over HTTP, and a transport pointed at it.
 type env struct {
 	sim    *webextest.Sim
 	srv    *httptest.Server
 	sink   *sink
 	client *http.Client // the transport's
-	clock  *signalClock
+	clock  *bottest.Clock
 	logs   *logBuffer
 	opts   mercury.Options
 	ctx    context.Context
@@ -152,7 +137,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(srv.Close)
 	e := &env{
 		sim: sim, srv: srv, sink: newSink(), logs: &logBuffer{}, ctx: ctx, client: srv.Client(),
-		clock: &signalClock{Clock: bottest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), false), waits: make(chan time.Duration, 100)},
+		clock: bottest.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), false),
 	}
 	e.opts = mercury.Options{
 		Token:          webextest.DefaultBotToken,

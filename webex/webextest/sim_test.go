@@ -9,42 +9,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// fakeClock is a settable clock for Options.Now.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is a Sim served over HTTP.
 type env struct {
 	sim   *webextest.Sim
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *bottest.Clock
 }
 
 // newEnv starts a Sim (with a fake clock unless opts.Now is set) on an httptest server.
@@ -52,7 +30,7 @@ func newEnv(t *testing.T, opts webextest.Options) *env {
 	t.Helper()
 	e := &env{}
 	if opts.Now == nil {
-		e.clock = newClock()
+		e.clock = bottest.NewClock(time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC), false)
 		opts.Now = e.clock.Now
 	}
 	e.sim = webextest.New(opts)
