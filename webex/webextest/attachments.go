@@ -68,11 +68,7 @@ func cloneInputs(in map[string]any) (map[string]any, error) {
 func (s *Sim) AttachmentAction(id string) (AttachmentAction, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.actions[id]
-	if !ok {
-		return AttachmentAction{}, false
-	}
-	return a.clone(), true
+	return cloneOf(s.actions, id)
 }
 
 // Click submits the card of message messageID as the person personID, with the given inputs

@@ -49,11 +49,7 @@ func cloneValues(v url.Values) url.Values {
 func (s *Sim) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	calls := make([]Call, len(s.calls))
-	for i, c := range s.calls {
-		calls[i] = c.clone()
-	}
-	return calls
+	return cloneAll(s.calls)
 }
 
 // CallsTo returns the calls with the given method ("" for any) to paths matching path (see

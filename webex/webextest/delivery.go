@@ -245,11 +245,7 @@ func deliveryError(ds []Delivery) error {
 func (s *Sim) Deliveries() []Delivery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Delivery, len(s.deliveries))
-	for i, d := range s.deliveries {
-		out[i] = d.clone()
-	}
-	return out
+	return cloneAll(s.deliveries)
 }
 
 // LastDelivery returns the latest delivery, if any.

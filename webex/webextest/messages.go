@@ -84,11 +84,7 @@ func (s *Sim) DirectMessages(a, b string) []Message {
 func (s *Sim) Message(id string) (Message, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.messages[id]
-	if !ok {
-		return Message{}, false
-	}
-	return m.clone(), true
+	return cloneOf(s.messages, id)
 }
 
 // Say posts text as the person personID in roomID, as a Webex client would, and delivers the

@@ -191,22 +191,14 @@ func (s *Sim) addOrgLocked(o Org) (Org, error) {
 func (s *Sim) Org(id string) (Org, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.orgs[id]
-	if !ok {
-		return Org{}, false
-	}
-	return o.clone(), true
+	return cloneOf(s.orgs, id)
 }
 
 // Orgs returns every organization, in the order they were added.
 func (s *Sim) Orgs() []Org {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	orgs := make([]Org, 0, len(s.orgOrder))
-	for _, id := range s.orgOrder {
-		orgs = append(orgs, s.orgs[id].clone())
-	}
-	return orgs
+	return clonesInOrder(s.orgs, s.orgOrder)
 }
 
 // SetOutcome sets how provisioning orgID ends, for customers provisioned from now on: status

@@ -104,11 +104,7 @@ func (s *Sim) insertPersonLocked(p Person) Person {
 func (s *Sim) Person(id string) (Person, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.people[id]
-	if !ok {
-		return Person{}, false
-	}
-	return p.clone(), true
+	return cloneOf(s.people, id)
 }
 
 // PersonByEmail returns a person by email, compared case-insensitively.

@@ -84,22 +84,14 @@ func (s *Sim) AddMember(roomID, personID string) error {
 func (s *Sim) Room(id string) (Room, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.rooms[id]
-	if !ok {
-		return Room{}, false
-	}
-	return r.clone(), true
+	return cloneOf(s.rooms, id)
 }
 
 // Rooms returns every room, in the order they were created.
 func (s *Sim) Rooms() []Room {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rooms := make([]Room, 0, len(s.roomOrder))
-	for _, id := range s.roomOrder {
-		rooms = append(rooms, s.rooms[id].clone())
-	}
-	return rooms
+	return clonesInOrder(s.rooms, s.roomOrder)
 }
 
 func directKey(a, b string) [2]string {

@@ -34,15 +34,14 @@ type Webhook struct {
 	Created   time.Time `json:"created"`
 }
 
+// clone returns a copy of w (it holds no references).
+func (w Webhook) clone() Webhook { return w }
+
 // Webhooks returns every webhook, of every owner, in the order they were created.
 func (s *Sim) Webhooks() []Webhook {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Webhook, 0, len(s.hookOrder))
-	for _, id := range s.hookOrder {
-		out = append(out, *s.hooks[id])
-	}
-	return out
+	return clonesInOrder(s.hooks, s.hookOrder)
 }
 
 // DeactivateWebhook sets a webhook's status to inactive, as Webex does after failed

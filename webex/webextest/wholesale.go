@@ -381,7 +381,13 @@ func (s *Sim) handleProvision(q *request) reply {
 	s.customers[c.id] = c
 	s.customerOrder = append(s.customerOrder, c.id)
 	s.changedLocked()
-	u := q.absURL("/v1/wholesale/customers/"+c.id, nil)
+	return acceptedCustomer(q, c.id)
+}
+
+// acceptedCustomer answers 202 with the customer's url in the Location header and the body, as
+// Webex answers a provisioning or an update it has taken on.
+func acceptedCustomer(q *request, customerID string) reply {
+	u := q.absURL("/v1/wholesale/customers/"+customerID, nil)
 	return reply{
 		status: http.StatusAccepted,
 		header: http.Header{"Location": {u}},

@@ -147,12 +147,7 @@ func (s *Sim) handleUpdateCustomer(q *request) reply {
 		c.role = roleFor(o.Licenses)
 	}
 	s.changedLocked()
-	u := q.absURL("/v1/wholesale/customers/"+c.id, nil)
-	return reply{
-		status: http.StatusAccepted,
-		header: http.Header{"Location": {u}},
-		body:   map[string]string{"url": u},
-	}
+	return acceptedCustomer(q, c.id)
 }
 
 // DELETE /v1/wholesale/customers/{customerId}: removes the mapping between the customer and its
