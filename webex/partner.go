@@ -219,9 +219,6 @@ func precheckInfo(raw json.RawMessage) ([]wirePrecheckInfo, error) {
 // re-sent after the request may have reached Webex: an unknown outcome, including a 2xx
 // without a customer URL, comes back as an error wrapping bot.ErrOutcomeUnknown.
 func (c *Client) Provision(ctx context.Context, req bot.CustomerRequest) (bot.Provisioned, error) {
-	var w struct {
-		URL string `json:"url"`
-	}
 	r := request{method: http.MethodPost, path: "wholesale/customers"}
 	b, err := json.Marshal(customerRequest(req))
 	if err != nil {
@@ -232,6 +229,21 @@ func (c *Client) Provision(ctx context.Context, req bot.CustomerRequest) (bot.Pr
 	if err != nil {
 		return bot.Provisioned{}, fmt.Errorf("provision wholesale customer for org %s: %w", req.OrgID, err)
 	}
+	out := acceptedCustomer(resp)
+	if out.CustomerID == "" {
+		return bot.Provisioned{}, fmt.Errorf("provision wholesale customer for org %s: webex answered %d without a customer url (trackingId %s): %w",
+			req.OrgID, resp.status, out.TrackingID, bot.ErrOutcomeUnknown)
+	}
+	return out, nil
+}
+
+// acceptedCustomer reads the customer Webex names in a 202 answer to a provisioning or an
+// update: its url from the body, or from the Location header when the body has none, and the
+// customer id as the url's last segment ("" when neither names one).
+func acceptedCustomer(resp *response) bot.Provisioned {
+	var w struct {
+		URL string `json:"url"`
+	}
 	if len(bytes.TrimSpace(resp.body)) > 0 {
 		// A body that is not the expected JSON is not fatal while the Location header is there.
 		_ = json.Unmarshal(resp.body, &w)
@@ -241,11 +253,7 @@ func (c *Client) Provision(ctx context.Context, req bot.CustomerRequest) (bot.Pr
 		out.URL = resp.header.Get("Location")
 	}
 	out.CustomerID = lastSegment(out.URL)
-	if out.CustomerID == "" {
-		return bot.Provisioned{}, fmt.Errorf("provision wholesale customer for org %s: webex answered %d without a customer url (trackingId %s): %w",
-			req.OrgID, resp.status, out.TrackingID, bot.ErrOutcomeUnknown)
-	}
-	return out, nil
+	return out
 }
 
 // lastSegment returns the unescaped last path segment of a URL, or "".

@@ -1,7 +1,6 @@
 package webex
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,18 +49,7 @@ func (c *Client) UpdateCustomer(ctx context.Context, customerID string, u bot.Cu
 	if err != nil {
 		return bot.Provisioned{}, fmt.Errorf("update wholesale customer %s: %w", customerID, err)
 	}
-	var w struct {
-		URL string `json:"url"`
-	}
-	if len(bytes.TrimSpace(resp.body)) > 0 {
-		// A body that is not the expected JSON is not fatal while the Location header is there.
-		_ = json.Unmarshal(resp.body, &w)
-	}
-	out := bot.Provisioned{URL: w.URL, TrackingID: resp.responseTrackingID()}
-	if out.URL == "" {
-		out.URL = resp.header.Get("Location")
-	}
-	out.CustomerID = lastSegment(out.URL)
+	out := acceptedCustomer(resp)
 	if out.CustomerID == "" {
 		out.CustomerID = customerID
 	}

@@ -6,6 +6,7 @@ package webextest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"html"
 	"mime"
 	"mime/multipart"
@@ -32,40 +33,55 @@ type messageInput struct {
 // SDKs send text-only messages).
 func decodeMessageInput(q *request) (messageInput, error) {
 	var in messageInput
-	mediaType, params, err := mime.ParseMediaType(q.header.Get("Content-Type"))
+	form, isForm, err := readForm(q)
 	if err != nil {
-		mediaType = "application/json"
+		return in, failf(http.StatusBadRequest, "%v", err)
 	}
-	var form url.Values
-	switch mediaType {
-	case "multipart/form-data":
-		mf, err := multipart.NewReader(bytes.NewReader(q.body), params["boundary"]).ReadForm(maxBody)
-		if err != nil {
-			return in, failf(http.StatusBadRequest, "The multipart body could not be read: %v", err)
-		}
-		defer func() {
-			// ReadForm keeps at most maxBody in memory; temporary files are unlikely but
-			// removed here. A failure to remove one is of no concern to the caller.
-			_ = mf.RemoveAll()
-		}()
-		form = url.Values(mf.Value)
-		for _, fhs := range mf.File {
-			for _, fh := range fhs {
-				in.Files = append(in.Files, fh.Filename)
-			}
-		}
-	case "application/x-www-form-urlencoded":
-		if form, err = url.ParseQuery(string(q.body)); err != nil {
-			return in, failf(http.StatusBadRequest, "The form body could not be read: %v", err)
-		}
-	default:
+	if !isForm {
 		err := decodeJSON(q.body, &in)
 		return in, err
 	}
 	in.RoomID, in.ToPersonID, in.ToPersonEmail = form.Get("roomId"), form.Get("toPersonId"), form.Get("toPersonEmail")
 	in.ParentID, in.Text, in.Markdown = form.Get("parentId"), form.Get("text"), form.Get("markdown")
-	in.Files = append(in.Files, form["files"]...)
+	in.Files = form["files"]
 	return in, nil
+}
+
+// readForm reads a form body (multipart or urlencoded, by the Content-Type), with the names of
+// uploaded files first under "files"; isForm is false for any other body, which is JSON.
+func readForm(q *request) (form url.Values, isForm bool, err error) {
+	mediaType, params, err := mime.ParseMediaType(q.header.Get("Content-Type"))
+	if err != nil {
+		mediaType = "application/json"
+	}
+	switch mediaType {
+	case "multipart/form-data":
+		mf, err := multipart.NewReader(bytes.NewReader(q.body), params["boundary"]).ReadForm(maxBody)
+		if err != nil {
+			return nil, true, fmt.Errorf("The multipart body could not be read: %v", err)
+		}
+		// ReadForm keeps at most maxBody in memory; temporary files are unlikely, and only
+		// their names are needed. A failure to remove one is of no concern to the caller.
+		defer func() { _ = mf.RemoveAll() }()
+		form = url.Values(mf.Value)
+		var files []string
+		for _, fhs := range mf.File {
+			for _, fh := range fhs {
+				files = append(files, fh.Filename)
+			}
+		}
+		if files = append(files, form["files"]...); len(files) > 0 {
+			form["files"] = files
+		}
+		return form, true, nil
+	case "application/x-www-form-urlencoded":
+		if form, err = url.ParseQuery(string(q.body)); err != nil {
+			return nil, true, fmt.Errorf("The form body could not be read: %v", err)
+		}
+		return form, true, nil
+	default:
+		return nil, false, nil
+	}
 }
 
 // mentionPattern matches the markdown mentions <@personId:ID|Name> and <@personEmail:EMAIL|Name>.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -213,29 +211,11 @@ func typedValue(typ, v string) any {
 // bodyInstance decodes a request body for its schema: JSON, or for POST /v1/messages a form
 // (urlencoded or multipart), read as an object of strings with files as an array.
 func bodyInstance(q *request) (any, error) {
-	mediaType, params, err := mime.ParseMediaType(q.header.Get("Content-Type"))
+	form, isForm, err := readForm(q)
 	if err != nil {
-		mediaType = "application/json"
+		return nil, err
 	}
-	var form url.Values
-	switch mediaType {
-	case "multipart/form-data":
-		mf, err := multipart.NewReader(bytes.NewReader(q.body), params["boundary"]).ReadForm(maxBody)
-		if err != nil {
-			return nil, fmt.Errorf("The multipart body could not be read: %v", err)
-		}
-		defer func() { _ = mf.RemoveAll() }() // temporary files only; nothing to tell
-		form = url.Values(mf.Value)
-		for _, fhs := range mf.File {
-			for _, fh := range fhs {
-				form.Add("files", fh.Filename)
-			}
-		}
-	case "application/x-www-form-urlencoded":
-		if form, err = url.ParseQuery(string(q.body)); err != nil {
-			return nil, fmt.Errorf("The form body could not be read: %v", err)
-		}
-	default:
+	if !isForm {
 		if len(bytes.TrimSpace(q.body)) == 0 {
 			return nil, errors.New("The request body is empty.")
 		}
