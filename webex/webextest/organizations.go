@@ -210,13 +210,9 @@ func (s *Sim) SetOutcome(orgID, status string, delay time.Duration) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o, ok := s.orgs[orgID]
-	if !ok {
-		return fmt.Errorf("no org %s", orgID)
-	}
-	o.Outcome = Outcome{Status: status, Delay: delay}
-	s.changedLocked()
-	return nil
+	return changeLocked(s, s.orgs, orgID, fmt.Errorf("no org %s", orgID), func(o *Org) {
+		o.Outcome = Outcome{Status: status, Delay: delay}
+	})
 }
 
 // callerOrgLocked returns the organization of the caller's person.

@@ -1,6 +1,7 @@
 package webextest
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -40,11 +41,7 @@ func (s *Sim) personViewLocked(who *principal, p *Person, now time.Time) personV
 func (s *Sim) SetRoles(personID string, roles ...string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.people[personID]
-	if !ok {
-		return false
-	}
-	p.Roles = slices.Clone(roles)
-	s.changedLocked()
-	return true
+	return changeLocked(s, s.people, personID, fmt.Errorf("no person %s", personID), func(p *Person) {
+		p.Roles = slices.Clone(roles)
+	}) == nil
 }

@@ -36,13 +36,9 @@ func (s *Sim) AddToken(token, personID string) error {
 func (s *Sim) ExpireToken(token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.tokens[token]
-	if !ok {
-		return fmt.Errorf("unknown token %q", token)
-	}
-	p.revoked = true
-	s.changedLocked()
-	return nil
+	return changeLocked(s, s.tokens, token, fmt.Errorf("unknown token %q", token), func(p *principal) {
+		p.revoked = true
+	})
 }
 
 // tokenAnswer is the answer of POST /v1/access_token.

@@ -49,13 +49,9 @@ func (s *Sim) Webhooks() []Webhook {
 func (s *Sim) DeactivateWebhook(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.hooks[id]
-	if !ok {
-		return fmt.Errorf("no webhook %s", id)
-	}
-	h.Status = WebhookInactive
-	s.changedLocked()
-	return nil
+	return changeLocked(s, s.hooks, id, fmt.Errorf("no webhook %s", id), func(h *Webhook) {
+		h.Status = WebhookInactive
+	})
 }
 
 // webhookResources is the spec's resource enum, plus "all" (the firehose).

@@ -215,14 +215,10 @@ func (s *Sim) SetCustomerStatus(customerID, status string, errs ...ErrorDetail) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.customers[customerID]
-	if !ok {
-		return fmt.Errorf("no customer %s", customerID)
-	}
-	c.readyAt, c.busy = s.nowLocked(), ""
-	c.outcome = Outcome{Status: status, Errors: slices.Clone(errs)}
-	s.changedLocked()
-	return nil
+	return changeLocked(s, s.customers, customerID, fmt.Errorf("no customer %s", customerID), func(c *customer) {
+		c.readyAt, c.busy = s.nowLocked(), ""
+		c.outcome = Outcome{Status: status, Errors: slices.Clone(errs)}
+	})
 }
 
 // AddCustomers adds wholesale customers directly, without POST /v1/wholesale/customers, for
@@ -278,16 +274,20 @@ type provisionBody struct {
 		PrimaryEmail string `json:"primaryEmail"`
 		Language     string `json:"language"`
 	} `json:"customerInfo"`
-	ProvisioningParameters *struct {
-		Calling *struct {
-			Location *struct {
-				Name     string   `json:"name"`
-				Address  *Address `json:"address"`
-				Timezone string   `json:"timezone"`
-				Language string   `json:"language"`
-			} `json:"location"`
-		} `json:"calling"`
-	} `json:"provisioningParameters"`
+	ProvisioningParameters *provisioningParams `json:"provisioningParameters"`
+}
+
+// provisioningParams is the provisioningParameters of a provisioning, a precheck or an
+// update: the calling location.
+type provisioningParams struct {
+	Calling *struct {
+		Location *struct {
+			Name     string   `json:"name"`
+			Address  *Address `json:"address"`
+			Timezone string   `json:"timezone"`
+			Language string   `json:"language"`
+		} `json:"location"`
+	} `json:"calling"`
 }
 
 // refuseLocked checks a provisioning against the state of Webex: an unknown org, a trial org,

@@ -17,20 +17,11 @@ const CodeCustomerBusy = 990005
 // complete list), and optionally externalId, address, provisioningParameters and
 // subPartnerAdminEmail.
 type updateBody struct {
-	ExternalID             *string  `json:"externalId"`
-	Packages               []string `json:"packages"`
-	Address                *Address `json:"address"`
-	ProvisioningParameters *struct {
-		Calling *struct {
-			Location *struct {
-				Name     string   `json:"name"`
-				Address  *Address `json:"address"`
-				Timezone string   `json:"timezone"`
-				Language string   `json:"language"`
-			} `json:"location"`
-		} `json:"calling"`
-	} `json:"provisioningParameters"`
-	SubPartnerAdminEmail string `json:"subPartnerAdminEmail"`
+	ExternalID             *string             `json:"externalId"`
+	Packages               []string            `json:"packages"`
+	Address                *Address            `json:"address"`
+	ProvisioningParameters *provisioningParams `json:"provisioningParameters"`
+	SubPartnerAdminEmail   string              `json:"subPartnerAdminEmail"`
 }
 
 // wholesaleCustomerPackages is the spec's WholesalePackagesCustomer enum.
