@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,24 @@ func writeJSON(t *testing.T, w http.ResponseWriter, status int, v any) {
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		t.Errorf("encode the answer: %v", err)
 	}
+}
+
+// refuseOnce returns a handler that answers its first request with status (and Retry-After
+// when retryAfter is set) and every later one with 200 and then, and the count of requests.
+func refuseOnce(t *testing.T, status int, retryAfter string, then any) (http.Handler, *atomic.Int32) {
+	t.Helper()
+	hits := new(atomic.Int32)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			writeJSON(t, w, status, map[string]any{"message": "not now"})
+			return
+		}
+		writeJSON(t, w, http.StatusOK, then)
+	})
+	return h, hits
 }
 
 // dropConnection reads the request and closes the connection without an answer.

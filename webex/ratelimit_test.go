@@ -25,17 +25,7 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hits atomic.Int32
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if hits.Add(1) == 1 {
-					if tt.retryAfter != "" {
-						w.Header().Set("Retry-After", tt.retryAfter)
-					}
-					writeJSON(t, w, http.StatusTooManyRequests, map[string]any{"message": "Too many requests"})
-					return
-				}
-				writeJSON(t, w, http.StatusOK, person1)
-			})
+			h, hits := refuseOnce(t, http.StatusTooManyRequests, tt.retryAfter, person1)
 			clk := newFakeClock()
 			c := newTestClient(t, h, webex.Options{Clock: clk})
 

@@ -180,17 +180,7 @@ func TestPostRetriesWhatWasNotProcessed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hits atomic.Int32
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if hits.Add(1) == 1 {
-					if tt.header != "" {
-						w.Header().Set("Retry-After", tt.header)
-					}
-					writeJSON(t, w, tt.status, map[string]any{"message": "not now"})
-					return
-				}
-				writeJSON(t, w, http.StatusOK, map[string]any{"id": "M1", "roomId": "R1"})
-			})
+			h, hits := refuseOnce(t, tt.status, tt.header, map[string]any{"id": "M1", "roomId": "R1"})
 			clk := newFakeClock()
 			c := newTestClient(t, h, webex.Options{Clock: clk})
 
