@@ -1,3 +1,6 @@
+// The device service (WDM) and the service catalog the websocket transport starts from, the
+// look-up of REST ids by activity UUID, and spaces in another region (AddRoomIn).
+
 package webextest
 
 import (

@@ -1,3 +1,6 @@
+// Injected faults: statuses, Retry-After, latency and "timeout after Webex acted" on the calls
+// that match a method and path.
+
 package webextest
 
 import (

@@ -1,3 +1,5 @@
+// Webex ids: base64 ciscospark URIs of a kind and a UUID, new or derived from stable parts.
+
 package webextest
 
 import (

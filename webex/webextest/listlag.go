@@ -1,3 +1,6 @@
+// List lag: GET /v1/wholesale/customers answering from before the latest provisionings, as
+// an eventually consistent list does.
+
 package webextest
 
 // listLag makes GET /v1/wholesale/customers lag behind POST /v1/wholesale/customers, as a

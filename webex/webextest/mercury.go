@@ -1,3 +1,6 @@
+// The websocket ("Mercury") state: the conversation.activity records pushed to the bot's
+// devices, their acknowledgements, and the websocket faults a test injects.
+
 package webextest
 
 import (

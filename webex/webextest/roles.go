@@ -1,3 +1,5 @@
+// Admin roles: the roles of a person, shown only to the admins who may read its organization.
+
 package webextest
 
 import (

@@ -1,3 +1,6 @@
+// The seed: the bot, the partner organization with Ann and Bob, Eve's organization, the
+// Partner space and the customer organizations of SeedOrgs.
+
 package webextest
 
 import "fmt"

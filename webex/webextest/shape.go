@@ -1,3 +1,5 @@
+// The shape check: every request against its operation in Webex's official OpenAPI specs.
+
 package webextest
 
 import (

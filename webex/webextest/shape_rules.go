@@ -1,3 +1,5 @@
+// The rules of the wholesale operations that Webex's spec states only in prose.
+
 package webextest
 
 import (

@@ -1,3 +1,5 @@
+// The websocket connection of one device: authorization, pings, and writing activities.
+
 package webextest
 
 import (

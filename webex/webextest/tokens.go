@@ -1,3 +1,6 @@
+// Access tokens: who each bearer token belongs to, expiring one, and the OAuth refresh grant
+// (POST /v1/access_token).
+
 package webextest
 
 import (

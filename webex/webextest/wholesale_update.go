@@ -1,3 +1,6 @@
+// Changing a wholesale customer: PUT (update) and DELETE /v1/wholesale/customers/{id}, and a
+// customer's busy time while Webex works on it.
+
 package webextest
 
 import (
