@@ -1,5 +1,5 @@
-// List lag: GET /v1/wholesale/customers answering from before the latest provisionings, as
-// an eventually consistent list does.
+// List lag: GET /v1/wholesale/customers leaving out the latest provisionings for a few
+// answers, the worst case of a list that may lag (whether Webex's does is not documented).
 
 package webextest
 
