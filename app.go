@@ -94,7 +94,7 @@ func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
 
 // start starts the bot's workers and jobs, and registers the webhooks when PUBLIC_URL is set.
 func (a *app) start(ctx context.Context) error {
-	if err := a.bot.Start(ctx, handlers.NewCommands(a.bot)); err != nil {
+	if err := a.bot.Start(ctx); err != nil {
 		return err
 	}
 	if a.cfg.PublicURL != "" {

@@ -48,7 +48,7 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		// Told directly: the clicker may not be in the room of the card they pressed.
 		t.Tell(fmt.Sprintf("Sorry, you can't approve or decline request %s: %s. Only %s, an admin of the customer's organization, can. Nothing was changed.",
 			id, why, Literal(r.Spec.AdminEmail)))
-		t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
+		t.out = append(t.out, Outgoing{Key: partnerNoteKey(t.Event.Key), RequestID: r.ID, Created: t.Now, Message: OutMessage{
 			RoomID: r.RoomID, ParentID: r.ThreadID,
 			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", Literal(orDefault(actor, "someone")), verb, id, why, Literal(r.Spec.AdminEmail)),
 		}})
@@ -67,7 +67,7 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		case approverNotAdmin:
 			b.log.Warn("approval click refused: not a full admin", "request", id, "person_email", actor)
 			t.Tell(fmt.Sprintf("Sorry, you can't approve request %s: Webex shows that your account is not a full admin of your organization, and only a full admin can let a partner in. Nothing was changed.", id))
-			t.out = append(t.out, Outgoing{Key: t.Event.Key + "#partner", Created: t.Now, Message: OutMessage{
+			t.out = append(t.out, Outgoing{Key: partnerNoteKey(t.Event.Key), RequestID: r.ID, Created: t.Now, Message: OutMessage{
 				RoomID: r.RoomID, ParentID: r.ThreadID,
 				Markdown: fmt.Sprintf("%s tried to approve attach **%s** and was refused: Webex shows they are not a full admin of the organization. `cancel %s` withdraws it; attach again with admin= set to a full admin's email.", Literal(actor), id, id),
 			}})
@@ -115,7 +115,7 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 		}[approve]
 		out := []Outgoing{
 			b.notice(*r, "decided", notice),
-			{Key: "req/" + r.ID + "/decided-ack", Created: now, Message: OutMessage{RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: thanks}},
+			requestMessage(r.ID, whatDecidedAck, now, OutMessage{RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: thanks}),
 		}
 		out = append(out, approvalCardDeletions(*r, now)...)
 		if t.CardID != "" {
@@ -204,8 +204,8 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 			return nil, fmt.Errorf("build the approval card: %w", err)
 		}
 		// Keyed by the request, so that an undeliverable card is told in its thread.
-		return []Outgoing{{Key: "req/" + r.ID + "/reminder/" + t.Event.Key, Created: now,
-			Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r, expires), Card: card}}}, nil
+		return []Outgoing{requestMessage(r.ID, whatReminder+t.Event.Key, now,
+			OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r, expires), Card: card})}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -243,8 +243,8 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 		r.State, r.Updated, r.DecisionEvent = StateWithdrawn, now, t.Event.Key
 		r.audit(now, t.Actor.Email(), "withdrawn", "", "")
 		return append([]Outgoing{
-			{Key: "req/" + r.ID + "/withdrawn-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
-				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", Literal(b.partnerName(*r)), r.ID)}},
+			requestMessage(r.ID, whatWithdrawnAdmin, now, OutMessage{ToPersonEmail: r.Spec.AdminEmail,
+				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", Literal(b.partnerName(*r)), r.ID)}),
 		}, approvalCardDeletions(*r, now)...), nil
 	})
 	switch {

@@ -262,8 +262,8 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 		}
 		r.audit(now, "attachbot", "approval requested", "card sent to "+spec.AdminEmail, "")
 		out = append(out,
-			Outgoing{Key: "req/" + id + "/approval", Created: now, Message: OutMessage{
-				ToPersonEmail: spec.AdminEmail, Markdown: approvalFallback(r, expires), Card: card}},
+			requestMessage(id, whatApproval, now, OutMessage{
+				ToPersonEmail: spec.AdminEmail, Markdown: approvalFallback(r, expires), Card: card}),
 			b.notice(r, "created", approvalAskedText(r, report, expires)))
 	} else {
 		// The partner hears about an automatic attach once, when Webex has answered the
@@ -308,7 +308,7 @@ func customerName(spec *AttachSpec, orgName string) string {
 
 // openRequest returns the request for an organization that has not ended yet, if any.
 func (b *Bot) openRequest(ctx context.Context, orgID string) (*Request, error) {
-	rs, err := b.db.Requests(ctx, RequestFilter{States: []State{StateAwaitingApproval, StateSubmitting, StateProvisioning, StateUpdating, StatePendingReview}})
+	rs, err := b.db.Requests(ctx, RequestFilter{States: OpenStates()})
 	if err != nil {
 		return nil, fmt.Errorf("list the open requests: %w", err)
 	}
@@ -456,11 +456,8 @@ func withReport(r Request, text string) string {
 // notice returns a message to the request's partner thread, keyed by the request and what
 // happened, so that it is enqueued once however often the work that makes it runs.
 func (b *Bot) notice(r Request, what, markdown string) Outgoing {
-	return Outgoing{
-		Key:     "req/" + r.ID + "/" + what,
-		Created: b.clock.Now(),
-		Message: OutMessage{RoomID: r.RoomID, ParentID: r.ThreadID, Markdown: trimMarkdown(markdown, MaxMessageBytes)},
-	}
+	return requestMessage(r.ID, what, b.clock.Now(),
+		OutMessage{RoomID: r.RoomID, ParentID: r.ThreadID, Markdown: trimMarkdown(markdown, MaxMessageBytes)})
 }
 
 // longNotice is notice for a text that may pass Webex's limit (every error of a failed

@@ -84,8 +84,8 @@ type Bot struct {
 	tokens    TokenRefresher
 	clock     Clock
 	log       *slog.Logger
-	me        Person
-	dispatch  Dispatcher
+	me        atomic.Pointer[Person] // learnt once by Start, before the workers run
+	table     []route                // the command table
 	wakeInbox chan struct{}
 	wakeOut   chan struct{}
 	wakePoll  chan struct{}
@@ -146,7 +146,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if cfg.MaxPoll < cfg.FirstPoll {
 		cfg.MaxPoll = max(15*time.Minute, cfg.FirstPoll)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg:       cfg,
 		webex:     deps.Messenger,
 		partner:   deps.Partner,
@@ -160,11 +160,18 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		wakePoll:  make(chan struct{}, 1),
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
-	}, nil
+	}
+	b.table = b.routes()
+	return b, nil
 }
 
-// Me returns the bot's own person, known once Start has run.
-func (b *Bot) Me() Person { return b.me }
+// Me returns the bot's own person, known once Start has run (the zero Person before).
+func (b *Bot) Me() Person {
+	if me := b.me.Load(); me != nil {
+		return *me
+	}
+	return Person{}
+}
 
 // Templates returns the onboarding templates the bot offers.
 func (b *Bot) Templates() []Template { return b.cfg.Templates }
@@ -172,15 +179,12 @@ func (b *Bot) Templates() []Template { return b.cfg.Templates }
 // Start learns who the bot is (GET /people/me), then starts the workers, the outbox
 // sender and the poll loop, which run until Stop. Events and messages left over from an earlier run are
 // processed and sent.
-func (b *Bot) Start(ctx context.Context, d Dispatcher) error {
-	if d == nil {
-		return errors.New("bot.Start: no Dispatcher")
-	}
+func (b *Bot) Start(ctx context.Context) error {
 	me, err := b.webex.Me(ctx)
 	if err != nil {
 		return fmt.Errorf("learn the bot's own identity: %w", err)
 	}
-	b.me, b.dispatch = me, d
+	b.me.Store(&me)
 	if err := b.useStoredToken(ctx); err != nil {
 		return err
 	}
@@ -219,7 +223,7 @@ func (b *Bot) Stop(ctx context.Context) error {
 // returns once the event is stored; a redelivered event is acknowledged and ignored, and so
 // are an event the bot caused itself and one about a change older than MaxEventAge.
 func (b *Bot) Accept(ctx context.Context, ev Event) error {
-	if b.me.ID != "" && ev.ActorID == b.me.ID {
+	if me := b.Me(); me.ID != "" && ev.ActorID == me.ID {
 		b.log.Debug("event caused by the bot itself dropped", "event", ev.Key)
 		return nil
 	}

@@ -113,7 +113,7 @@ func (b *Bot) sendDigests(ctx context.Context) error {
 		}
 		var msgs []Outgoing
 		for i, part := range splitMarkdown(text, MaxMessageBytes) {
-			msgs = append(msgs, Outgoing{Key: fmt.Sprintf("digest/%s/%d/%d", sub.RoomID, due.Unix(), i), Created: now,
+			msgs = append(msgs, Outgoing{Key: digestKey(sub.RoomID, due, i), Created: now,
 				Message: OutMessage{RoomID: sub.RoomID, Markdown: part}})
 		}
 		recorded, err := b.db.RecordDigest(ctx, sub, now, msgs)
@@ -211,7 +211,7 @@ func (b *Bot) checkWebhooks(ctx context.Context) error {
 	}
 	var out []Outgoing
 	for _, sub := range subs {
-		out = append(out, Outgoing{Key: fmt.Sprintf("webhooks/%s/%d", sub.RoomID, now.Unix()), Created: now, Message: OutMessage{RoomID: sub.RoomID,
+		out = append(out, Outgoing{Key: webhooksKey(sub.RoomID, now), Created: now, Message: OutMessage{RoomID: sub.RoomID,
 			Markdown: "Note: Webex had disabled my webhooks (" + strings.Join(reactivated, "; ") + "), so commands and card clicks sent meanwhile may not have reached me. I re-activated them; please repeat anything that got no answer."}})
 	}
 	if err := b.db.Enqueue(ctx, out); err != nil {

@@ -43,9 +43,12 @@ func EventKey(resource, event, dataID string) string {
 // message with a key already enqueued (or already sent) is not enqueued again, so work that
 // is redone after a crash does not send its messages twice.
 type Outgoing struct {
-	Key     string     `json:"key"`
-	Seq     uint64     `json:"seq"` // assigned by the store; the send order
-	Message OutMessage `json:"message"`
+	Key string `json:"key"`
+	// RequestID is the request the message is about, for a message about one: a notice to
+	// the partner's thread, a card or a note to the customer admin.
+	RequestID string     `json:"requestId,omitempty"`
+	Seq       uint64     `json:"seq"` // assigned by the store; the send order
+	Message   OutMessage `json:"message"`
 	// DeleteMessageID, when set, makes the entry the deletion of that message of the bot's
 	// (a card that can no longer act) instead of a message to send: Message is then empty.
 	DeleteMessageID string    `json:"deleteMessageId,omitempty"`

@@ -140,7 +140,7 @@ func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
 	var out []Outgoing
 	if ev.RoomID != "" {
 		notice := t.message(OutMessage{RoomID: ev.RoomID, ParentID: t.ThreadID, Markdown: failureNotice(err)})
-		notice.Key = ev.Key + "#failed"
+		notice.Key = failedEventKey(ev.Key)
 		out = append(out, notice)
 	}
 	if err := b.db.DeadLetterEvent(ctx, ev, now, out); err != nil {
@@ -156,13 +156,14 @@ func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
 // process reads what an event refers to, attributes it, and dispatches it.
 func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 	t := &Turn{Event: ev, RoomID: ev.RoomID, Now: b.clock.Now()}
+	me := b.Me()
 	switch ev.Resource + "/" + ev.Event {
 	case "messages/created":
 		msg, err := b.webex.Message(ctx, ev.DataID)
 		if err != nil {
 			return t, fmt.Errorf("read message %s: %w", ev.DataID, err)
 		}
-		if msg.PersonID == b.me.ID {
+		if msg.PersonID == me.ID {
 			return t, nil
 		}
 		if b.staleResource(ev, msg.Created) {
@@ -170,18 +171,13 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		}
 		t.RoomID, t.ThreadID = msg.RoomID, msg.ThreadRoot()
 		t.Actor = Person{ID: msg.PersonID, Emails: []string{msg.PersonEmail}}
-		if !b.cfg.PartnerAdmins.Allows(msg.PersonEmail) {
-			b.log.Warn("command refused: not a partner admin", "person_email", msg.PersonEmail, "room_id", msg.RoomID)
-			t.Reply(refusalText)
-			return t, nil
-		}
-		return t, b.dispatch.Command(ctx, t, stripMention(msg, b.me))
+		return t, b.command(ctx, t, stripMention(msg, me))
 	case "attachmentActions/created":
 		action, err := b.webex.AttachmentAction(ctx, ev.DataID)
 		if err != nil {
 			return t, fmt.Errorf("read card submission %s: %w", ev.DataID, err)
 		}
-		if action.PersonID == b.me.ID {
+		if action.PersonID == me.ID {
 			return t, nil
 		}
 		if b.staleResource(ev, action.Created) {
@@ -202,7 +198,7 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		default:
 			return t, fmt.Errorf("read card message %s: %w", action.MessageID, err)
 		}
-		return t, b.dispatch.Submit(ctx, t, action)
+		return t, b.card(ctx, t, action)
 	default:
 		b.log.Info("event of no interest ignored", "event", ev.Key)
 		return t, nil

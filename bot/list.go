@@ -20,7 +20,7 @@ func listStates(filter string) ([]State, bool) {
 	case "", "all":
 		return nil, true
 	case "pending":
-		return []State{StateSubmitting, StateProvisioning, StateUpdating, StatePendingReview}, true
+		return slices.DeleteFunc(OpenStates(), func(s State) bool { return s == StateAwaitingApproval }), true
 	case "approvals":
 		return []State{StateAwaitingApproval}, true
 	case "failed":
@@ -69,10 +69,6 @@ func (b *Bot) List(ctx context.Context, t *Turn, filter string) error {
 // AskFullAdmin handles the provisioned card's button: the customer admin gets a card asking
 // to make the partner a Full Admin of the organization.
 func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error {
-	if !b.cfg.PartnerAdmins.Allows(t.Actor.Email()) {
-		t.Reply(refusalText)
-		return nil
-	}
 	id, valid := ParseRequestID(requestID)
 	if !valid {
 		b.log.Warn("card submission with a malformed request id ignored", "person_email", t.Actor.Email())
@@ -92,8 +88,8 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 			return nil, fmt.Errorf("build the Full Admin card: %w", err)
 		}
 		// Keyed by the request, so that an undeliverable card is told in its thread.
-		return []Outgoing{{Key: "req/" + r.ID + "/fulladmin/" + t.Event.Key, Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
-			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", Literal(b.partnerName(*r)), r.ID)}}}, nil
+		return []Outgoing{requestMessage(r.ID, whatFullAdmin+t.Event.Key, now, OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
+			Markdown: fmt.Sprintf("%s asks you to make them a Full Admin of your organization (request %s). Open this message in a Webex app for the details.", Literal(b.partnerName(*r)), r.ID)})}, nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -49,8 +49,12 @@ func trimMarkdown(s string, max int) string {
 		return s
 	}
 	const ellipsis = "…"
-	return s[:utf8Prefix(s, max-len(ellipsis))] + ellipsis
+	return TrimUTF8(s, max-len(ellipsis)) + ellipsis
 }
+
+// TrimUTF8 returns the longest prefix of s of at most n bytes (n > 0) that does not split a
+// rune (see utf8Prefix for text that is not valid UTF-8).
+func TrimUTF8(s string, n int) string { return s[:utf8Prefix(s, n)] }
 
 // utf8Prefix returns the length of the longest prefix of s of at most n bytes (n > 0) that
 // ends at a rune boundary. Where s is not valid UTF-8 and no rune starts within the last

@@ -111,13 +111,11 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 // approvalCardRequest returns the id of the request whose approval card o carries (the
 // first one, a reminder or the half-way reminder).
 func approvalCardRequest(o Outgoing) (string, bool) {
-	rest, ok := strings.CutPrefix(o.Key, "req/")
-	if !ok || o.Message.Card == nil {
+	if o.Message.Card == nil {
 		return "", false
 	}
-	id, what, _ := strings.Cut(rest, "/")
-	if what == "approval" || what == "halfway-admin" || strings.HasPrefix(what, "reminder/") {
-		return id, true
+	if what := requestWhat(o); what == whatApproval || what == whatHalfwayAdmin || strings.HasPrefix(what, whatReminder) {
+		return o.RequestID, true
 	}
 	return "", false
 }
@@ -156,12 +154,10 @@ func approvalCardDeletions(r Request, now time.Time) []Outgoing {
 // be delivered, so that the partner does not wait for an answer that cannot come. Plain
 // notes (that a request expired or was withdrawn) and messages to the thread get none.
 func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outgoing {
-	rest, ok := strings.CutPrefix(o.Key, "req/")
-	if !ok || o.Message.ToPersonEmail == "" || o.Message.Card == nil {
+	if o.RequestID == "" || o.Message.ToPersonEmail == "" || o.Message.Card == nil {
 		return nil
 	}
-	id, _, _ := strings.Cut(rest, "/")
-	r, err := b.db.Request(ctx, id)
+	r, err := b.db.Request(ctx, o.RequestID)
 	if err != nil {
 		b.log.Error("find the request of an undelivered message", "key", o.Key, "err", err)
 		return nil
@@ -170,7 +166,7 @@ func (b *Bot) undelivered(ctx context.Context, o Outgoing, sendErr error) []Outg
 	if r.State == StateAwaitingApproval {
 		next = fmt.Sprintf("`remind %s` sends the card again, `cancel %s` withdraws the request; to ask another admin, cancel it and attach again with their address.", r.ID, r.ID)
 	}
-	n := b.notice(r, "undelivered/"+strings.TrimPrefix(rest, id+"/"), fmt.Sprintf(
+	n := b.notice(r, whatUndelivered+requestWhat(o), fmt.Sprintf(
 		"I could not deliver a card about attach **%s** to %s. %s\n\nCheck that this address has a Webex account. %s",
 		r.ID, Literal(o.Message.ToPersonEmail), Explain(sendErr), next))
 	return []Outgoing{n}

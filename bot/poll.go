@@ -40,7 +40,7 @@ func (b *Bot) pollDue(ctx context.Context) error {
 // transaction (a group commit), so that the pollers never wait for the disk. A status change
 // is recorded with its notice in the same transaction, so that it is told once.
 func (b *Bot) pollRequests(ctx context.Context, claims *pollClaims) error {
-	inFlight, err := b.db.Requests(ctx, RequestFilter{States: []State{StateProvisioning, StateUpdating, StatePendingReview}})
+	inFlight, err := b.db.Requests(ctx, RequestFilter{States: PolledStates()})
 	if err != nil {
 		return fmt.Errorf("list requests in flight: %w", err)
 	}
@@ -205,10 +205,10 @@ func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, admins
 	r.Errors, r.Packages = c.Errors, c.Details
 	r.audit(now, "webex", auditStatusPrefix+string(status), "", c.TrackingID)
 	r.PollInterval, r.NextPoll = b.cfg.FirstPoll, now.Add(b.cfg.FirstPoll) // a change starts a fast window anew
-	switch status {
-	case StateProvisioning, StateUpdating, StatePendingReview:
+	switch {
+	case status.Polled():
 		r.State = status
-	case StateProvisioned, StateProvisionedWithErrors, StateError, StateDeleting:
+	case status == StateProvisioned || status == StateProvisionedWithErrors || status == StateError || status == StateDeleting:
 		r.State = status
 		r.NextPoll = time.Time{}
 	default:

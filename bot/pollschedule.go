@@ -128,7 +128,7 @@ func (b *Bot) runPolls(ctx context.Context) {
 // nextPoll returns the earliest next poll of the requests being polled that claims does not
 // hold (nil: of every one), and whether there is any such request.
 func (b *Bot) nextPoll(ctx context.Context, claims *pollClaims) (time.Time, bool, error) {
-	polled, err := b.db.Requests(ctx, RequestFilter{States: []State{StateProvisioning, StateUpdating, StatePendingReview}})
+	polled, err := b.db.Requests(ctx, RequestFilter{States: PolledStates()})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("list requests in flight: %w", err)
 	}

@@ -1,6 +1,9 @@
 package bot
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // State is where an attach request stands. The Webex provisioning states are Webex's own
 // status values, verbatim; the others are the bot's.
@@ -26,8 +29,26 @@ const (
 	StateDeleting State = "deleting"
 )
 
+// The states of a request that is not over, in the order a request goes through them: it
+// waits for approval, is submitted, then polled.
+var (
+	openStates   = []State{StateAwaitingApproval, StateSubmitting, StateProvisioning, StateUpdating, StatePendingReview}
+	polledStates = openStates[2:] // StateProvisioning, StateUpdating, StatePendingReview
+)
+
+// OpenStates returns the states of a request that is not over (State.Open).
+func OpenStates() []State { return slices.Clone(openStates) }
+
+// PolledStates returns the states in which Webex is polled for a request's status.
+func PolledStates() []State { return slices.Clone(polledStates) }
+
+// Open reports whether a request in state s is not over: it waits for approval, is being
+// submitted, or Webex is still provisioning it. An organization has one open request at most.
+func (s State) Open() bool { return slices.Contains(openStates, s) }
+
 // Final reports whether nothing more will happen to a request in state s by itself (a request
-// that ended error or provisioned_with_errors may still be retried).
+// that ended error or provisioned_with_errors may still be retried). A state the bot does not
+// know is neither Final nor Open.
 func (s State) Final() bool {
 	switch s {
 	case StateDeclined, StateExpired, StateWithdrawn, StateRejected,
@@ -37,10 +58,8 @@ func (s State) Final() bool {
 	return false
 }
 
-// Polled reports whether the status job polls Webex for a request in state s.
-func (s State) Polled() bool {
-	return s == StateProvisioning || s == StateUpdating || s == StatePendingReview
-}
+// Polled reports whether Webex is polled for the status of a request in state s.
+func (s State) Polled() bool { return slices.Contains(polledStates, s) }
 
 // Tri is a yes, no or unknown fact.
 type Tri string

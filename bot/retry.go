@@ -20,17 +20,11 @@ func retryable(s State) bool {
 	return s == StateError || s == StateProvisionedWithErrors
 }
 
-// Retry answers `retry <id>` and the Retry button of a failed attach's notice. Only partner
-// admins may retry; a request in any state but error and provisioned_with_errors is refused
+// Retry answers `retry <id>` and the Retry button of a failed attach's notice. The command table
+// lets only partner admins retry; a request in any state but error and provisioned_with_errors is refused
 // with no Webex call.
 func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 	actor := t.Actor.Email()
-	if !b.cfg.PartnerAdmins.Allows(actor) {
-		b.log.Warn("retry refused: not a partner admin", "person_email", actor, "room_id", t.RoomID)
-		// Told directly: a card's clicker may not be in the partner's space at all.
-		t.Tell(refusalText)
-		return nil
-	}
 	found, ok, err := b.RequestForCommand(ctx, t, requestID)
 	if !ok || err != nil {
 		return err

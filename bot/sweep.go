@@ -68,8 +68,8 @@ func (b *Bot) expireApprovals(ctx context.Context) error {
 			return append([]Outgoing{
 				b.notice(*r, "expired", fmt.Sprintf("Attach **%s** for %s expired on %s: %s did not answer. Nothing was provisioned. Run the attach again to ask anew.",
 					r.ID, orgOf(*r), formatWhen(r.ApprovalSent.Add(b.cfg.ApprovalTTL)), Literal(r.Spec.AdminEmail))),
-				{Key: "req/" + r.ID + "/expired-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail,
-					Markdown: fmt.Sprintf("Request %s from %s to add Webex for Wholesale to your organization has expired, so I removed its card. You don't need to do anything.", r.ID, Literal(b.partnerName(*r)))}},
+				requestMessage(r.ID, whatExpiredAdmin, now, OutMessage{ToPersonEmail: r.Spec.AdminEmail,
+					Markdown: fmt.Sprintf("Request %s from %s to add Webex for Wholesale to your organization has expired, so I removed its card. You don't need to do anything.", r.ID, Literal(b.partnerName(*r)))}),
 			}, approvalCardDeletions(*r, now)...), nil
 		})
 		if err != nil {
@@ -123,11 +123,10 @@ func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
 		}
 		expires := r.ApprovalSent.Add(b.cfg.ApprovalTTL)
 		return []Outgoing{
-			// The card's key differs from the notice's ("req/<id>/halfway"): the outbox keeps one
-			// message per key.
-			{Key: "req/" + r.ID + "/halfway-admin", Created: now, Message: OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
-				Markdown: "Reminder: " + approvalFallback(*r, expires)}},
-			b.notice(*r, "halfway", fmt.Sprintf("Attach **%s**: %s has not answered yet, so I sent the approval card again. It expires on %s.",
+			// The card's key differs from the notice's: the outbox keeps one message per key.
+			requestMessage(r.ID, whatHalfwayAdmin, now, OutMessage{ToPersonEmail: r.Spec.AdminEmail, Card: card,
+				Markdown: "Reminder: " + approvalFallback(*r, expires)}),
+			b.notice(*r, whatHalfway, fmt.Sprintf("Attach **%s**: %s has not answered yet, so I sent the approval card again. It expires on %s.",
 				r.ID, Literal(r.Spec.AdminEmail), formatWhen(expires))),
 		}, nil
 	})

@@ -1,21 +1,10 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 )
-
-// Dispatcher turns what a person said or clicked into calls on the Bot. The handlers package
-// implements it (command parsing and card submissions); the Bot calls it from its workers
-// once an event is verified, fetched and attributed.
-type Dispatcher interface {
-	// Command handles a message from an authorized partner admin, mention stripped.
-	Command(ctx context.Context, t *Turn, text string) error
-	// Submit handles a card submission; t.Actor is who clicked, as Webex says.
-	Submit(ctx context.Context, t *Turn, action AttachmentAction) error
-}
 
 // Turn is the processing of one event: who acted, where to answer, and the messages the bot
 // sends because of it. Messages are not sent directly: they are collected with keys derived
@@ -37,7 +26,7 @@ type Turn struct {
 // message returns m as an outbox entry with the turn's next key, without collecting it.
 func (t *Turn) message(m OutMessage) Outgoing {
 	t.next++
-	return Outgoing{Key: fmt.Sprintf("%s#%d", t.Event.Key, t.next), Message: m, Created: t.Now}
+	return Outgoing{Key: turnKey(t.Event.Key, t.next), Message: m, Created: t.Now}
 }
 
 // Reply answers in the turn's thread. Long text is split into several messages.
@@ -102,7 +91,7 @@ func (t *Turn) ReplaceCard(outcome string) {
 // deleteCard is the outbox entry that deletes a card message of the bot's. Its key is the
 // message's, so that the deletion is enqueued once whatever asks for it.
 func deleteCard(messageID string, now time.Time) Outgoing {
-	return Outgoing{Key: "delete/" + messageID, DeleteMessageID: messageID, Created: now}
+	return Outgoing{Key: deleteKey(messageID), DeleteMessageID: messageID, Created: now}
 }
 
 // Messages returns what the turn has collected so far (for tests and logs).

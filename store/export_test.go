@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,4 +30,45 @@ func Unindex(db *DB, r bot.Request) error {
 	return db.bdb.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRequestsByState).Delete(stateKey(r.State, r.ID))
 	})
+}
+
+// Raw returns the bytes stored under key in the named bucket, as they are on disk.
+func Raw(db *DB, bucket string, key []byte) ([]byte, error) {
+	var raw []byte
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return fmt.Errorf("no bucket %s", bucket)
+		}
+		v := b.Get(key)
+		if v == nil {
+			return fmt.Errorf("no key %q in %s", key, bucket)
+		}
+		raw = append([]byte(nil), v...)
+		return nil
+	})
+	return raw, err
+}
+
+// SeqKey is the key of the outbox entry with sequence number seq.
+func SeqKey(seq uint64) []byte { return seqKey(seq) }
+
+// PutRaw writes value under key in the named bucket of the closed file at path, as an older
+// attachbot would have.
+func PutRaw(path, bucket string, key, value []byte) error {
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		return b.Put(key, value)
+	})
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,9 +1,12 @@
 package store
 
 // SchemaVersion is the version of the file layout declared here. Open writes it into a new
-// file and refuses a file that a newer attachbot wrote. Raise it, and teach Open to migrate
-// from the version before, whenever a bucket, a key or an encoding changes.
-const SchemaVersion = 1
+// file and refuses a file that a newer attachbot wrote. Raise it, and add the migration from
+// the version before to migrations (migrate.go), whenever a bucket, a key or an encoding
+// changes; the golden records in testdata fail when an encoding changes.
+//
+// Version 2 added Outgoing.RequestID ("requestId") to the outbox and its dead letters.
+const SchemaVersion = 2
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so

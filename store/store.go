@@ -84,18 +84,25 @@ func initSchema(tx *bolt.Tx, path string) error {
 		if meta == nil || meta.Get(keySchemaVersion) == nil {
 			return fmt.Errorf("%s is no attachbot store: it has no schema version", path)
 		}
-		return checkSchemaVersion(meta, path)
+		_, err := checkSchemaVersion(meta, path)
+		return err
 	}
 	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
 	}
-	if err := checkSchemaVersion(meta, path); err != nil {
+	found, err := checkSchemaVersion(meta, path)
+	if err != nil {
 		return err
 	}
 	for _, name := range buckets() {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if found != 0 {
+		if err := migrate(tx, found); err != nil {
+			return err
 		}
 	}
 	if err := meta.Put(keySchemaVersion, []byte(strconv.Itoa(SchemaVersion))); err != nil {
@@ -104,22 +111,25 @@ func initSchema(tx *bolt.Tx, path string) error {
 	return nil
 }
 
-// checkSchemaVersion checks the schema version recorded in meta, if any.
-func checkSchemaVersion(meta *bolt.Bucket, path string) error {
-	if v := meta.Get(keySchemaVersion); v != nil {
-		found, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("read schema version %q: %w", v, err)
-		}
-		if found > SchemaVersion {
-			return &SchemaVersionError{Path: path, Version: found, Supported: SchemaVersion}
-		}
-		// Migrations from older versions go here. Version 1 is the first there is.
-		if found != SchemaVersion {
-			return fmt.Errorf("schema version %d is unknown (this attachbot knows %d)", found, SchemaVersion)
-		}
+// checkSchemaVersion checks the schema version recorded in meta, if any, and returns it (0
+// for a new file). A version older than SchemaVersion is migrated by initSchema when the file
+// is opened for writing; opened read-only, it is only read.
+func checkSchemaVersion(meta *bolt.Bucket, path string) (int, error) {
+	v := meta.Get(keySchemaVersion)
+	if v == nil {
+		return 0, nil
 	}
-	return nil
+	found, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("read schema version %q: %w", v, err)
+	}
+	if found > SchemaVersion {
+		return 0, &SchemaVersionError{Path: path, Version: found, Supported: SchemaVersion}
+	}
+	if _, ok := migrations[found]; found < SchemaVersion && !ok {
+		return 0, fmt.Errorf("schema version %d is unknown (this attachbot knows %d)", found, SchemaVersion)
+	}
+	return found, nil
 }
 
 // SchemaVersionError is returned by Open for a file that a newer attachbot wrote, in a layout

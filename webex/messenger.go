@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-	"unicode/utf8"
 
 	"attachbot/bot"
 )
@@ -202,7 +201,7 @@ func (c *Client) Send(ctx context.Context, msg bot.OutMessage) (bot.Message, err
 	}
 	if len(body.Markdown) > bot.MaxMessageBytes {
 		c.log.Warn("webex message markdown trimmed", "bytes", len(body.Markdown), "max", bot.MaxMessageBytes)
-		body.Markdown = trimUTF8(body.Markdown, bot.MaxMessageBytes-len(trimMarker)) + trimMarker
+		body.Markdown = bot.TrimUTF8(body.Markdown, bot.MaxMessageBytes-len(trimMarker)) + trimMarker
 	}
 	if msg.Card != nil {
 		if !json.Valid(msg.Card) {
@@ -219,17 +218,6 @@ func (c *Client) Send(ctx context.Context, msg bot.OutMessage) (bot.Message, err
 		return bot.Message{}, fmt.Errorf("send message to %s: %w", dest, err)
 	}
 	return m.message(), nil
-}
-
-// trimUTF8 returns the longest prefix of s of at most n bytes that does not split a rune.
-func trimUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // wireWebhook is a Webex webhook.
