@@ -23,14 +23,11 @@ type deadEvent struct {
 // AddEvent puts a verified event in the inbox. It reports false, and changes nothing, when
 // an event with the same key is in the inbox or was processed (and not pruned since).
 func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
 	if ev.Key == "" {
 		return false, errors.New("add event: the event has no key")
 	}
 	added := false
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("add event %s", ev.Key), func(tx *bolt.Tx) error {
 		key := []byte(ev.Key)
 		events := tx.Bucket(bucketEvents)
 		if events.Get(key) != nil || tx.Bucket(bucketProcessed).Get(key) != nil {
@@ -43,7 +40,7 @@ func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("add event %s: %w", ev.Key, err)
+		return false, err
 	}
 	return added, nil
 }
@@ -66,10 +63,7 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 // SaveEvent replaces an event in the inbox (to record its attempts, when to try again and
 // why). It returns bot.ErrNotFound if the event is no longer in the inbox.
 func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("save event %s", ev.Key), func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
 		key := []byte(ev.Key)
 		if ev.Key == "" || events.Get(key) == nil {
@@ -77,20 +71,13 @@ func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
 		}
 		return putJSON(events, key, ev)
 	})
-	if err != nil {
-		return fmt.Errorf("save event %s: %w", ev.Key, err)
-	}
-	return nil
 }
 
 // FinishEvent removes an event from the inbox, records its key as processed at processed,
 // and enqueues out (see Enqueue), in one transaction. It returns bot.ErrNotFound, and changes
 // nothing, if the event is not in the inbox.
 func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, out []bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
 		k := []byte(key)
 		if key == "" || events.Get(k) == nil {
@@ -104,23 +91,16 @@ func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, 
 		}
 		return enqueue(tx, out)
 	})
-	if err != nil {
-		return fmt.Errorf("finish event %s: %w", key, err)
-	}
-	return nil
 }
 
 // DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator in a
 // dead-letter bucket, records its key as processed at at, and enqueues out (the notice to
 // the space), all at once. The event need not be in the inbox any more.
 func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if ev.Key == "" {
 		return errors.New("dead-letter event: the event has no key")
 	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
 		key := []byte(ev.Key)
 		if err := tx.Bucket(bucketEvents).Delete(key); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
@@ -133,21 +113,14 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, o
 		}
 		return enqueue(tx, out)
 	})
-	if err != nil {
-		return fmt.Errorf("dead-letter event %s: %w", ev.Key, err)
-	}
-	return nil
 }
 
 // PruneProcessed forgets the keys of events processed before before, and the keys of
 // outbox messages sent (or given up on) before before. A forgotten key is no longer
 // deduplicated. It returns how many keys it forgot.
 func (db *DB) PruneProcessed(ctx context.Context, before time.Time) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
 	n := 0
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, "prune processed keys", func(tx *bolt.Tx) error {
 		// Deleting while a cursor iterates can skip keys, so collect them first.
 		var old [][]byte
 		processed := tx.Bucket(bucketProcessed)
@@ -195,7 +168,7 @@ func (db *DB) PruneProcessed(ctx context.Context, before time.Time) (int, error)
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("prune processed keys: %w", err)
+		return 0, err
 	}
 	return n, nil
 }

@@ -32,16 +32,10 @@ type deadOutgoing struct {
 // on (until PruneProcessed forgets the key), or came earlier in out. Every message needs a
 // key.
 func (db *DB) Enqueue(ctx context.Context, out []bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if len(out) == 0 {
-		return nil
+		return ctx.Err()
 	}
-	if err := db.bdb.Update(func(tx *bolt.Tx) error { return enqueue(tx, out) }); err != nil {
-		return fmt.Errorf("enqueue: %w", err)
-	}
-	return nil
+	return db.update(ctx, "enqueue", func(tx *bolt.Tx) error { return enqueue(tx, out) })
 }
 
 // enqueue is Enqueue within tx.
@@ -79,10 +73,7 @@ func (db *DB) Outbox(ctx context.Context) ([]bot.Outgoing, error) {
 // try again and why); its Seq stays what Enqueue assigned. It returns bot.ErrNotFound if no
 // message with that key is waiting.
 func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("save outgoing message %s", o.Key), func(tx *bolt.Tx) error {
 		m, err := waitingMark(tx, o.Key)
 		if err != nil {
 			return err
@@ -90,20 +81,13 @@ func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
 		o.Seq = m.Seq
 		return putJSON(tx.Bucket(bucketOutbox), seqKey(m.Seq), o)
 	})
-	if err != nil {
-		return fmt.Errorf("save outgoing message %s: %w", o.Key, err)
-	}
-	return nil
 }
 
 // MarkSent removes a message from the outbox and remembers its key as sent at at, so that it
 // is not enqueued again. Marking a message that already left the outbox does nothing; an
 // unknown key is bot.ErrNotFound.
 func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("mark message %s sent", key), func(tx *bolt.Tx) error {
 		m, err := markOf(tx, key)
 		if err != nil {
 			return err
@@ -113,20 +97,13 @@ func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 		}
 		return leaveOutbox(tx, key, m.Seq, outboxMark{Done: at})
 	})
-	if err != nil {
-		return fmt.Errorf("mark message %s sent: %w", key, err)
-	}
-	return nil
 }
 
 // DeadLetterOutgoing removes a waiting message from the outbox, keeps o (with at) for the
 // operator in a dead-letter bucket, and remembers its key as done, so that it is not
 // enqueued again. It returns bot.ErrNotFound if no message with o's key is waiting.
 func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("dead-letter outgoing message %s", o.Key), func(tx *bolt.Tx) error {
 		m, err := waitingMark(tx, o.Key)
 		if err != nil {
 			return err
@@ -140,10 +117,6 @@ func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Ti
 		}
 		return enqueue(tx, out)
 	})
-	if err != nil {
-		return fmt.Errorf("dead-letter outgoing message %s: %w", o.Key, err)
-	}
-	return nil
 }
 
 // markOf returns the mark of key, or bot.ErrNotFound if the key is unknown.

@@ -16,13 +16,10 @@ import (
 // CreateRequest saves a new request and enqueues out (see Enqueue) in one transaction. It
 // returns an error wrapping bot.ErrExists, and changes nothing, when the id is taken.
 func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoing) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if r.ID == "" {
 		return errors.New("create request: the request has no id")
 	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("create request %s", r.ID), func(tx *bolt.Tx) error {
 		id := []byte(r.ID)
 		reqs := tx.Bucket(bucketRequests)
 		if reqs.Get(id) != nil {
@@ -36,19 +33,12 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoi
 		}
 		return enqueue(tx, out)
 	})
-	if err != nil {
-		return fmt.Errorf("create request %s: %w", r.ID, err)
-	}
-	return nil
 }
 
 // Request returns the request with id, or an error wrapping bot.ErrNotFound.
 func (db *DB) Request(ctx context.Context, id string) (bot.Request, error) {
-	if err := ctx.Err(); err != nil {
-		return bot.Request{}, err
-	}
 	var r bot.Request
-	err := db.bdb.View(func(tx *bolt.Tx) error {
+	err := db.view(ctx, fmt.Sprintf("request %s", id), func(tx *bolt.Tx) error {
 		found, err := getJSON(tx.Bucket(bucketRequests), []byte(id), &r)
 		if err == nil && !found {
 			err = bot.ErrNotFound
@@ -56,7 +46,7 @@ func (db *DB) Request(ctx context.Context, id string) (bot.Request, error) {
 		return err
 	})
 	if err != nil {
-		return bot.Request{}, fmt.Errorf("request %s: %w", id, err)
+		return bot.Request{}, err
 	}
 	return r, nil
 }
@@ -66,14 +56,11 @@ func (db *DB) Request(ctx context.Context, id string) (bot.Request, error) {
 // changes nothing and is returned as is. fn runs inside a bbolt write transaction, so it
 // must be quick, do no I/O and not use db. fn must not change the request's ID.
 func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Request) ([]bot.Outgoing, error)) (bot.Request, error) {
-	if err := ctx.Err(); err != nil {
-		return bot.Request{}, err
-	}
 	var (
 		r     bot.Request
 		fnErr error
 	)
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("update request %s", id), func(tx *bolt.Tx) error {
 		var skipped, err error
 		r, skipped, err = updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) {
 			out, err := fn(r)
@@ -89,7 +76,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 		return bot.Request{}, fnErr
 	}
 	if err != nil {
-		return bot.Request{}, fmt.Errorf("update request %s: %w", id, err)
+		return bot.Request{}, err
 	}
 	return r, nil
 }
@@ -101,14 +88,11 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 // are saved; those errors are returned joined, each naming its request. A failure to write
 // saves nothing. fn obeys the rules of UpdateRequest's fn.
 func (db *DB) UpdateRequests(ctx context.Context, ids []string, fn func(id string, r *bot.Request) ([]bot.Outgoing, error)) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if len(ids) == 0 {
 		return nil
 	}
 	var skipped []error
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("update %d requests", len(ids)), func(tx *bolt.Tx) error {
 		for _, id := range ids {
 			_, skip, err := updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) { return fn(id, r) })
 			if err != nil {
@@ -121,7 +105,7 @@ func (db *DB) UpdateRequests(ctx context.Context, ids []string, fn func(id strin
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update %d requests: %w", len(ids), err)
+		return err
 	}
 	return errors.Join(skipped...)
 }
@@ -166,11 +150,8 @@ func updateRequestTx(tx *bolt.Tx, id string, fn func(r *bot.Request) ([]bot.Outg
 // so it stays cheap however many requests have ended. A Limit of zero or less means no
 // limit.
 func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	var rs []bot.Request
-	err := db.bdb.View(func(tx *bolt.Tx) error {
+	err := db.view(ctx, "list requests", func(tx *bolt.Tx) error {
 		reqs := tx.Bucket(bucketRequests)
 		keep := func(k, v []byte) error {
 			var r bot.Request
@@ -204,7 +185,7 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list requests: %w", err)
+		return nil, err
 	}
 	slices.SortFunc(rs, func(a, b bot.Request) int {
 		if c := b.Created.Compare(a.Created); c != 0 {

@@ -159,10 +159,7 @@ func (db *DB) Close() error {
 // every event it takes. It is one small write transaction, which counts the probes in
 // keyHealthProbes.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("ping store %s", db.path), func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("bucket %s is missing", bucketMeta)
@@ -176,20 +173,13 @@ func (db *DB) Ping(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("ping store %s: %w", db.path, err)
-	}
-	return nil
 }
 
 // Check verifies the whole file: bbolt's own consistency check (pages, freelist) and this
 // package's invariants (every index entry matches what it indexes). It reads everything, so
 // it is for tests and operators, not for health checks.
 func (db *DB) Check(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.View(func(tx *bolt.Tx) error {
+	return db.view(ctx, fmt.Sprintf("check store %s", db.path), func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)
@@ -200,8 +190,26 @@ func (db *DB) Check(ctx context.Context) error {
 		errs = append(errs, checkOutbox(tx), checkRequests(tx))
 		return errors.Join(errs...)
 	})
-	if err != nil {
-		return fmt.Errorf("check store %s: %w", db.path, err)
+}
+
+// update runs fn in a read-write transaction, unless ctx has ended (its error is returned
+// as is); fn's error, or the commit's, is wrapped with what the transaction does.
+func (db *DB) update(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	return inTx(ctx, db.bdb.Update, what, fn)
+}
+
+// view is update for a read-only transaction.
+func (db *DB) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	return inTx(ctx, db.bdb.View, what, fn)
+}
+
+// inTx runs fn in a transaction of kind (bbolt's Update or View) unless ctx has ended.
+func inTx(ctx context.Context, kind func(func(*bolt.Tx) error) error, what string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := kind(fn); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
@@ -239,11 +247,8 @@ func decodeJSON(key, data []byte, v any) error {
 // readAll decodes every value of a bucket, in key order, in one read transaction; what
 // names the values in an error.
 func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	var all []T
-	err := db.bdb.View(func(tx *bolt.Tx) error {
+	err := db.view(ctx, fmt.Sprintf("read %s", what), func(tx *bolt.Tx) error {
 		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 			var x T
 			if err := decodeJSON(k, v, &x); err != nil {
@@ -254,7 +259,7 @@ func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
+		return nil, err
 	}
 	return all, nil
 }

@@ -13,28 +13,18 @@ import (
 
 // SaveSubscription creates or replaces the digest subscription of s.RoomID.
 func (db *DB) SaveSubscription(ctx context.Context, s bot.Subscription) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if s.RoomID == "" {
 		return errors.New("save subscription: the subscription has no room id")
 	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("save subscription of room %s", s.RoomID), func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSubscriptions), []byte(s.RoomID), s)
 	})
-	if err != nil {
-		return fmt.Errorf("save subscription of room %s: %w", s.RoomID, err)
-	}
-	return nil
 }
 
 // DeleteSubscription removes the digest subscription of a room, or returns an error wrapping
 // bot.ErrNotFound if it has none.
 func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("delete subscription of room %s", roomID), func(tx *bolt.Tx) error {
 		subs := tx.Bucket(bucketSubscriptions)
 		key := []byte(roomID)
 		if roomID == "" || subs.Get(key) == nil {
@@ -42,10 +32,6 @@ func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
 		}
 		return subs.Delete(key)
 	})
-	if err != nil {
-		return fmt.Errorf("delete subscription of room %s: %w", roomID, err)
-	}
-	return nil
 }
 
 // Subscriptions returns every digest subscription, by room id.
@@ -59,11 +45,8 @@ func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
 // it changes nothing and reports false, so that a digest is never sent to a space that said
 // `digest off`, nor twice by overlapping runs.
 func (db *DB) RecordDigest(ctx context.Context, sub bot.Subscription, sent time.Time, out []bot.Outgoing) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
 	recorded := false
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("record the digest of room %s", sub.RoomID), func(tx *bolt.Tx) error {
 		subs := tx.Bucket(bucketSubscriptions)
 		var cur bot.Subscription
 		found, err := getJSON(subs, []byte(sub.RoomID), &cur)
@@ -81,35 +64,25 @@ func (db *DB) RecordDigest(ctx context.Context, sub bot.Subscription, sent time.
 		return enqueue(tx, out)
 	})
 	if err != nil {
-		return false, fmt.Errorf("record the digest of room %s: %w", sub.RoomID, err)
+		return false, err
 	}
 	return recorded, nil
 }
 
 // SaveTokens creates or replaces the OAuth token set called name.
 func (db *DB) SaveTokens(ctx context.Context, name string, t bot.Tokens) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if name == "" {
 		return errors.New("save tokens: no name")
 	}
-	err := db.bdb.Update(func(tx *bolt.Tx) error {
+	return db.update(ctx, fmt.Sprintf("save tokens %s", name), func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketTokens), []byte(name), t)
 	})
-	if err != nil {
-		return fmt.Errorf("save tokens %s: %w", name, err)
-	}
-	return nil
 }
 
 // Tokens returns the OAuth token set called name, or an error wrapping bot.ErrNotFound.
 func (db *DB) Tokens(ctx context.Context, name string) (bot.Tokens, error) {
-	if err := ctx.Err(); err != nil {
-		return bot.Tokens{}, err
-	}
 	var t bot.Tokens
-	err := db.bdb.View(func(tx *bolt.Tx) error {
+	err := db.view(ctx, fmt.Sprintf("tokens %s", name), func(tx *bolt.Tx) error {
 		found, err := getJSON(tx.Bucket(bucketTokens), []byte(name), &t)
 		if err == nil && !found {
 			err = bot.ErrNotFound
@@ -117,7 +90,7 @@ func (db *DB) Tokens(ctx context.Context, name string) (bot.Tokens, error) {
 		return err
 	})
 	if err != nil {
-		return bot.Tokens{}, fmt.Errorf("tokens %s: %w", name, err)
+		return bot.Tokens{}, err
 	}
 	return t, nil
 }
