@@ -92,10 +92,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.FirstPoll, err = parseFirstPoll(getenv("FIRST_POLL")); err != nil {
 		errs = append(errs, err)
 	}
-	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", 7*24*time.Hour); err != nil {
+	if c.ApprovalTTL, err = parseDuration(getenv, "APPROVAL_TTL", bot.DefaultApprovalTTL); err != nil {
 		errs = append(errs, err)
 	}
-	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", 2*time.Hour); err != nil {
+	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", bot.DefaultStuckAfter); err != nil {
 		errs = append(errs, err)
 	}
 	if c.AdminSpaces, err = parseRoomIDs(getenv("ADMIN_SPACES")); err != nil {

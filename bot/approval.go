@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 			id, why, Literal(r.Spec.AdminEmail)))
 		t.out = append(t.out, Outgoing{Key: partnerNoteKey(t.Event.Key), RequestID: r.ID, Created: t.Now, Message: OutMessage{
 			RoomID: r.RoomID, ParentID: r.ThreadID,
-			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", Literal(orDefault(actor, "someone")), verb, id, why, Literal(r.Spec.AdminEmail)),
+			Markdown: fmt.Sprintf("%s tried to %s attach **%s** and was refused (%s): only %s can.", Literal(cmp.Or(actor, "someone")), verb, id, why, Literal(r.Spec.AdminEmail)),
 		}})
 		return nil
 	}
@@ -173,13 +174,6 @@ func pastTense(s State) string {
 	default:
 		return "approved"
 	}
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Remind sends the approval card of a waiting request again.

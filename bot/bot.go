@@ -23,9 +23,10 @@ type Config struct {
 	AdminSpaces []string
 	// Workers is how many events are processed at once (default 4).
 	Workers int
-	// ApprovalTTL is how long a customer admin has to approve (default 7 days).
+	// ApprovalTTL is how long a customer admin has to approve (default DefaultApprovalTTL).
 	ApprovalTTL time.Duration
-	// StuckAfter is how long provisioning may take before the partner is warned (default 2h).
+	// StuckAfter is how long provisioning may take before the partner is warned (default
+	// DefaultStuckAfter).
 	StuckAfter time.Duration
 	// Retention is how long processed event keys are remembered (default 7 days).
 	Retention time.Duration
@@ -52,6 +53,15 @@ type Config struct {
 	// when its poll is due, and Sweep does not poll.
 	PollInSweepOnly bool
 }
+
+// The defaults of Config's durations, where a field is zero; the operator's configuration
+// starts from them too.
+const (
+	// DefaultApprovalTTL is how long a customer admin has to approve.
+	DefaultApprovalTTL = 7 * 24 * time.Hour
+	// DefaultStuckAfter is how long provisioning may take before the partner is warned.
+	DefaultStuckAfter = 2 * time.Hour
+)
 
 // Template is an onboarding template the partner offers: a name people type and the
 // provisioningId Webex knows it by.
@@ -123,10 +133,10 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg.Workers = 4
 	}
 	if cfg.ApprovalTTL <= 0 {
-		cfg.ApprovalTTL = 7 * 24 * time.Hour
+		cfg.ApprovalTTL = DefaultApprovalTTL
 	}
 	if cfg.StuckAfter <= 0 {
-		cfg.StuckAfter = 2 * time.Hour
+		cfg.StuckAfter = DefaultStuckAfter
 	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = 7 * 24 * time.Hour

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,7 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 			strings.Join(r.Spec.Packages, ", "), r.CustomerID), done.TrackingID)
 		return []Outgoing{b.notice(*r, "retried/"+t.Event.Key, fmt.Sprintf(
 			"%s asked Webex to provision attach **%s** for %s again, with the same packages (%s). Webex accepted it; I'll tell you here how it goes.",
-			Literal(orDefault(actor, "A partner admin")), r.ID, orgOf(*r), PackageLabels(r.Spec.Packages)))}, nil
+			Literal(cmp.Or(actor, "A partner admin")), r.ID, orgOf(*r), PackageLabels(r.Spec.Packages)))}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
@@ -139,7 +140,7 @@ func (b *Bot) retryUnknown(ctx context.Context, t *Turn, id string, cause error)
 		}
 		now := b.clock.Now()
 		b.resubmitted(r, now, "")
-		r.audit(now, orDefault(t.Actor.Email(), "attachbot"), "retry outcome unknown", cause.Error(), trackingID(cause))
+		r.audit(now, cmp.Or(t.Actor.Email(), "attachbot"), "retry outcome unknown", cause.Error(), trackingID(cause))
 		return []Outgoing{b.notice(*r, "retry-unknown/"+t.Event.Key, fmt.Sprintf(
 			"I asked Webex to provision attach **%s** for %s again, but Webex did not say whether it took the request. "+
 				"I won't send it again blindly: I'm asking Webex for the customer's status and will tell you here how it stands. "+
@@ -164,7 +165,7 @@ func (b *Bot) retryRefused(ctx context.Context, t *Turn, id string, apiErr *APIE
 		now := b.clock.Now()
 		// Forgotten: Webex did nothing, so the same event may send it again.
 		r.RetryEvent, r.RetrySending, r.Updated = "", false, now
-		r.audit(now, orDefault(t.Actor.Email(), "attachbot"), "retry refused by Webex",
+		r.audit(now, cmp.Or(t.Actor.Email(), "attachbot"), "retry refused by Webex",
 			fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
 		return b.longNotice(*r, "retry-refused/"+t.Event.Key, fmt.Sprintf(
 			"Webex refused to provision attach **%s** for %s again, so it is still %s.\n%s",

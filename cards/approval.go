@@ -1,6 +1,7 @@
 package cards
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ func (*Builder) Approval(v bot.ApprovalView) (json.RawMessage, error) {
 	if r.ID == "" {
 		return nil, errors.New("approval card: the request has no id")
 	}
-	partner := orDefault(v.PartnerName, "Your Webex partner")
+	partner := cmp.Or(v.PartnerName, "Your Webex partner")
 	body := []element{
 		title("Approve adding Webex for Wholesale to your organization"),
 		para(fmt.Sprintf("%s asks to add Webex for Wholesale services to your Webex organization. Nothing is added unless you approve.", partner)),
@@ -71,7 +72,7 @@ func (*Builder) FullAdminRequest(v bot.ApprovalView) (json.RawMessage, error) {
 	if r.ID == "" {
 		return nil, errors.New("full admin request card: the request has no id")
 	}
-	partner := orDefault(v.PartnerName, "Your Webex partner")
+	partner := cmp.Or(v.PartnerName, "Your Webex partner")
 	body := []element{
 		title("Please give your Webex partner Full Admin access"),
 		para(fmt.Sprintf("%s added Webex for Wholesale to your Webex organization and asks for the Full Admin role in it.", partner)),

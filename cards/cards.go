@@ -169,11 +169,3 @@ func orgName(known string, spec bot.AttachSpec) string {
 	}
 	return spec.CustomerName
 }
-
-// orDefault is s, or def when s is empty.
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}

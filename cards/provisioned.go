@@ -1,6 +1,7 @@
 package cards
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 		fact{"Customer admin", r.Spec.AdminEmail},
 		fact{"Packages", bot.PackageLabels(r.Spec.Packages)},
 		fact{"External id", r.Spec.ExternalID},
-		fact{"Partner role", orDefault(v.Role, "not reported by Webex yet")},
+		fact{"Partner role", cmp.Or(v.Role, "not reported by Webex yet")},
 		fact{"Which means", meaning},
 	)...)
 

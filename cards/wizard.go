@@ -1,6 +1,7 @@
 package cards
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -389,7 +390,7 @@ func reportElements(r bot.Report, admin string) ([]element, bool) {
 
 	switch {
 	case r.Precheck != nil:
-		body = append(body, para("Webex precheck: "+orDefault(r.Precheck.Message, "passed")))
+		body = append(body, para("Webex precheck: "+cmp.Or(r.Precheck.Message, "passed")))
 		for _, i := range r.Precheck.Info {
 			body = append(body, note(fmt.Sprintf("• %s (info %d)", i.Description, i.Code)))
 		}
@@ -449,7 +450,7 @@ func verdict(a bot.Assessment, admin string) []element {
 		return append(body, para("Predicted partner role: Full Admin (the organization has no licenses, or only suspended or canceled ones)."))
 	}
 	return append(body,
-		para(fmt.Sprintf("Predicted partner role: %s.", orDefault(string(a.Role), string(bot.RoleProvisioningAdmin)))),
+		para(fmt.Sprintf("Predicted partner role: %s.", cmp.Or(string(a.Role), string(bot.RoleProvisioningAdmin)))),
 		note(bot.FullAdminAdvice))
 }
 
