@@ -1,5 +1,6 @@
-// Package bottest has test doubles for the bot's dependencies other than Webex (for Webex,
-// see webex/webextest): a fake clock.
+// Package bottest has test doubles for unit tests of the bot: a fake clock, fakes of
+// bot.Messenger and bot.Partner that keep everything in memory, and the real store in a
+// temporary directory (bot.Store is not faked). For Webex over HTTP, see webex/webextest.
 package bottest
 
 import (

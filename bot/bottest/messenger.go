@@ -1,0 +1,143 @@
+package bottest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"attachbot/bot"
+)
+
+// Messenger is a fake bot.Messenger that keeps everything in memory: the people and
+// messages a test puts in, and what the bot sends and deletes. What it does not know is a
+// 404 *bot.APIError, as Webex answers.
+type Messenger struct {
+	mu       sync.Mutex
+	me       bot.Person
+	people   map[string]bot.Person
+	messages map[string]bot.Message
+	actions  map[string]bot.AttachmentAction
+	sent     []bot.OutMessage
+	deleted  []string
+	webhooks []bot.Webhook
+}
+
+var _ bot.Messenger = (*Messenger)(nil)
+
+// NewMessenger returns a fake Messenger whose bot is me.
+func NewMessenger(me bot.Person) *Messenger {
+	return &Messenger{me: me, people: map[string]bot.Person{me.ID: me},
+		messages: map[string]bot.Message{}, actions: map[string]bot.AttachmentAction{}}
+}
+
+// AddPerson makes p known to Person.
+func (m *Messenger) AddPerson(p bot.Person) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.people[p.ID] = p
+}
+
+// Sent returns what the bot sent, in order.
+func (m *Messenger) Sent() []bot.OutMessage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.sent)
+}
+
+// Deleted returns the ids of the messages the bot deleted, in order.
+func (m *Messenger) Deleted() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.deleted)
+}
+
+// Me returns the bot's person.
+func (m *Messenger) Me(context.Context) (bot.Person, error) { return m.me, nil }
+
+// Person returns a person added with AddPerson.
+func (m *Messenger) Person(_ context.Context, id string) (bot.Person, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.people[id]; ok {
+		return p, nil
+	}
+	return bot.Person{}, notFound("GET", "people/"+id)
+}
+
+// Message returns a message the bot sent.
+func (m *Messenger) Message(_ context.Context, id string) (bot.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if msg, ok := m.messages[id]; ok {
+		return msg, nil
+	}
+	return bot.Message{}, notFound("GET", "messages/"+id)
+}
+
+// AttachmentAction returns no card submission: the fake knows none.
+func (m *Messenger) AttachmentAction(_ context.Context, id string) (bot.AttachmentAction, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a, ok := m.actions[id]; ok {
+		return a, nil
+	}
+	return bot.AttachmentAction{}, notFound("GET", "attachment/actions/"+id)
+}
+
+// Send records msg and returns it as a message with the next id.
+func (m *Messenger) Send(_ context.Context, msg bot.OutMessage) (bot.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+	sent := bot.Message{ID: fmt.Sprintf("message-%d", len(m.sent)), RoomID: msg.RoomID, ParentID: msg.ParentID,
+		PersonID: m.me.ID, PersonEmail: m.me.Email(), Text: msg.Markdown}
+	m.messages[sent.ID] = sent
+	return sent, nil
+}
+
+// DeleteMessage records the deletion of a message the bot sent.
+func (m *Messenger) DeleteMessage(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.messages[id]; !ok {
+		return notFound("DELETE", "messages/"+id)
+	}
+	delete(m.messages, id)
+	m.deleted = append(m.deleted, id)
+	return nil
+}
+
+// Webhooks returns the webhooks created.
+func (m *Messenger) Webhooks(context.Context) ([]bot.Webhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.webhooks), nil
+}
+
+// CreateWebhook records hook with the next id, active.
+func (m *Messenger) CreateWebhook(_ context.Context, hook bot.Webhook) (bot.Webhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	hook.ID, hook.Status = fmt.Sprintf("webhook-%d", len(m.webhooks)+1), "active"
+	m.webhooks = append(m.webhooks, hook)
+	return hook, nil
+}
+
+// UpdateWebhook replaces the webhook with hook's id.
+func (m *Messenger) UpdateWebhook(_ context.Context, hook bot.Webhook) (bot.Webhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range m.webhooks {
+		if h.ID == hook.ID {
+			m.webhooks[i] = hook
+			return hook, nil
+		}
+	}
+	return bot.Webhook{}, notFound("PUT", "webhooks/"+hook.ID)
+}
+
+// notFound is Webex's 404 as the bot sees it.
+func notFound(method, path string) error {
+	return &bot.APIError{Method: method, Path: path, Status: 404, Message: "The requested resource could not be found."}
+}
