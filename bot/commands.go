@@ -104,6 +104,17 @@ func (b *Bot) routes() []route {
 // quotedWordBytes bounds a word of the user's quoted back in an answer.
 const quotedWordBytes = 43
 
+// CardActions returns the card actions the bot handles, with who may use each.
+func (b *Bot) CardActions() map[string]Audience {
+	actions := map[string]Audience{}
+	for _, r := range b.table {
+		if r.Action != "" {
+			actions[r.Action] = r.Who
+		}
+	}
+	return actions
+}
+
 // damagedWizard answers a wizard card whose data the bot cannot read.
 const damagedWizard = "This wizard card is damaged or out of date. Type `attach` to start again."
 

@@ -32,6 +32,7 @@ const (
 type core struct {
 	bot     *bot.Bot
 	db      *store.DB
+	msgr    *bottest.Messenger
 	partner *bottest.Partner
 	clock   *bottest.Clock
 	orgID   string // testOrg as the bot keeps it
@@ -48,6 +49,7 @@ func newCore(t *testing.T) *core {
 	}
 	c := &core{
 		db:      bottest.NewStore(t),
+		msgr:    bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"}),
 		partner: bottest.NewPartner(map[string]bottest.Org{orgID: {Name: "Small Shop ApS", Managed: true}}),
 		clock:   bottest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), false),
 		orgID:   orgID,
@@ -61,8 +63,7 @@ func newCore(t *testing.T) *core {
 		Templates:       []bot.Template{{Name: "Standard", ProvisioningID: "prov-standard"}},
 		PollInSweepOnly: true,
 	}, bot.Deps{
-		Messenger: bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"}),
-		Partner:   c.partner, Store: c.db, Cards: cards.New(), Clock: c.clock,
+		Messenger: c.msgr, Partner: c.partner, Store: c.db, Cards: cards.New(), Clock: c.clock,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -141,3 +141,17 @@ func (m *Messenger) UpdateWebhook(_ context.Context, hook bot.Webhook) (bot.Webh
 func notFound(method, path string) error {
 	return &bot.APIError{Method: method, Path: path, Status: 404, Message: "The requested resource could not be found."}
 }
+
+// AddMessage makes msg known to Message, as if someone had posted it.
+func (m *Messenger) AddMessage(msg bot.Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.messages[msg.ID] = msg
+}
+
+// AddAction makes a card submission known to AttachmentAction, as if someone had clicked.
+func (m *Messenger) AddAction(a bot.AttachmentAction) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.actions[a.ID] = a
+}
