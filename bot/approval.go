@@ -201,15 +201,8 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 		return []Outgoing{requestMessage(r.ID, whatReminder+t.Event.Key, now,
 			OutMessage{ToPersonEmail: r.Spec.AdminEmail, Markdown: approvalFallback(*r, expires), Card: card})}, nil
 	})
-	switch {
-	case errors.Is(err, ErrNotFound):
-		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
-		return nil
-	case err != nil:
-		return fmt.Errorf("remind %s: %w", id, err)
-	case problem != "":
-		t.Reply(problem)
-		return nil
+	if ok, err := commandOutcome(t, "remind", id, err, problem); !ok {
+		return err
 	}
 	wake(b.wakeOut)
 	t.Replyf("I sent the approval card for **%s** to %s again. It expires on %s.", r.ID, Literal(r.Spec.AdminEmail), formatWhen(r.ApprovalSent.Add(b.cfg.ApprovalTTL)))
@@ -241,15 +234,8 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 				Markdown: fmt.Sprintf("%s withdrew request %s to add Webex for Wholesale to your organization. You don't need to do anything.", Literal(b.partnerName(*r)), r.ID)}),
 		}, approvalCardDeletions(*r, now)...), nil
 	})
-	switch {
-	case errors.Is(err, ErrNotFound):
-		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
-		return nil
-	case err != nil:
-		return fmt.Errorf("cancel %s: %w", id, err)
-	case problem != "":
-		t.Reply(problem)
-		return nil
+	if ok, err := commandOutcome(t, "cancel", id, err, problem); !ok {
+		return err
 	}
 	wake(b.wakeOut)
 	t.Replyf("Request **%s** is withdrawn; I told %s.", r.ID, Literal(r.Spec.AdminEmail))

@@ -38,7 +38,7 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 	r, err := b.db.Request(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
+		t.Reply(unknownRequest(id))
 		return nil
 	case err != nil:
 		return fmt.Errorf("load request %s: %w", id, err)

@@ -53,7 +53,7 @@ func (b *Bot) RequestForCommand(ctx context.Context, t *Turn, rawID string) (r R
 	r, err = b.db.Request(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		t.Replyf("I don't know request %s. `status` lists this space's requests.", id)
+		t.Reply(unknownRequest(id))
 		return Request{}, false, nil
 	case err != nil:
 		return Request{}, false, fmt.Errorf("load request %s: %w", id, err)
@@ -70,4 +70,26 @@ func (b *Bot) RequestForCommand(ctx context.Context, t *Turn, rawID string) (r R
 // where it was made, or in an admin space.
 func (b *Bot) mayActOn(roomID string, r Request) bool {
 	return roomID != "" && (roomID == r.RoomID || slices.Contains(b.cfg.AdminSpaces, roomID))
+}
+
+// unknownRequest answers a command about a request id that names no request.
+func unknownRequest(id string) string {
+	return fmt.Sprintf("I don't know request %s. `status` lists this space's requests.", id)
+}
+
+// commandOutcome answers the outcome of a command's update of request id: an unknown request
+// and the problem the update found are told, any other error is returned, wrapped with what
+// the command does. It reports whether the update went through.
+func commandOutcome(t *Turn, verb, id string, err error, problem string) (bool, error) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		t.Reply(unknownRequest(id))
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("%s %s: %w", verb, id, err)
+	case problem != "":
+		t.Reply(problem)
+		return false, nil
+	}
+	return true, nil
 }
