@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -51,6 +52,41 @@ const (
 	FieldState     = "state"
 	FieldRequestID = "requestId"
 )
+
+// Submit is the data of a card button's Action.Submit: the action and its fields. The views
+// build every Submit the bot handles (the card protocol is the bot's, and its command table
+// routes them); the cards put them on their buttons as they are.
+type Submit map[string]string
+
+// Next is the data of a wizard step's Next.
+func (v WizardView) Next() Submit {
+	return Submit{FieldAction: ActionWizard, FieldStep: strconv.Itoa(v.Step), FieldState: v.State}
+}
+
+// Create is the data of the review's Create customer.
+func (v WizardView) Create() Submit { return Submit{FieldAction: ActionCreate, FieldState: v.State} }
+
+// Cancel is the data of a wizard step's Cancel.
+func (v WizardView) Cancel() Submit { return Submit{FieldAction: ActionCancel, FieldState: v.State} }
+
+// Approve is the data of the approval card's Approve.
+func (v ApprovalView) Approve() Submit { return requestSubmit(ActionApprove, v.Request.ID) }
+
+// Decline is the data of the approval card's Decline.
+func (v ApprovalView) Decline() Submit { return requestSubmit(ActionDecline, v.Request.ID) }
+
+// AskFullAdmin is the data of the provisioned card's button that asks for Full Admin.
+func (v ProvisionedView) AskFullAdmin() Submit {
+	return requestSubmit(ActionAskFullAdmin, v.Request.ID)
+}
+
+// Retry is the data of the Retry card's button.
+func (v RetryView) Retry() Submit { return requestSubmit(ActionRetry, v.Request.ID) }
+
+// requestSubmit is the data of a button about a request.
+func requestSubmit(action, requestID string) Submit {
+	return Submit{FieldAction: action, FieldRequestID: requestID}
+}
 
 // The ids of the wizard's inputs and of the approval card's comment.
 const (

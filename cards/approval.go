@@ -50,8 +50,8 @@ func (*Builder) Approval(v bot.ApprovalView) (json.RawMessage, error) {
 	return render(adaptiveCard{
 		Body: body,
 		Actions: []action{
-			submit("Approve", "positive", bot.FieldAction, bot.ActionApprove, bot.FieldRequestID, r.ID),
-			submit("Decline", "destructive", bot.FieldAction, bot.ActionDecline, bot.FieldRequestID, r.ID),
+			submit("Approve", "positive", v.Approve()),
+			submit("Decline", "destructive", v.Decline()),
 		},
 	})
 }

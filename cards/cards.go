@@ -107,12 +107,8 @@ func problems(list []string) []element {
 }
 
 // submit is an Action.Submit whose data is the given field and value pairs.
-func submit(title, style string, data ...string) actionSubmit {
-	m := make(map[string]string, len(data)/2)
-	for i := 0; i+1 < len(data); i += 2 {
-		m[data[i]] = data[i+1]
-	}
-	return actionSubmit{Title: title, Style: style, Data: m}
+func submit(title, style string, data bot.Submit) actionSubmit {
+	return actionSubmit{Title: title, Style: style, Data: data}
 }
 
 // packageLabels names packages as people know them, in the given order; a name no package

@@ -51,8 +51,7 @@ func (*Builder) Provisioned(v bot.ProvisionedView) (json.RawMessage, error) {
 	var actions []action
 	if v.Mapped == bot.RoleProvisioningAdmin {
 		body = append(body, section("Provisioning Admin"), para(bot.FullAdminAdvice))
-		actions = append(actions, submit("Ask the customer admin for Full Admin", "",
-			bot.FieldAction, bot.ActionAskFullAdmin, bot.FieldRequestID, r.ID))
+		actions = append(actions, submit("Ask the customer admin for Full Admin", "", v.AskFullAdmin()))
 	}
 	return render(adaptiveCard{Body: body, Actions: actions})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"attachbot/bot"
@@ -66,16 +65,14 @@ func (*Builder) Wizard(v bot.WizardView) (json.RawMessage, error) {
 		review, canCreate := reviewStep(v)
 		body = append(body, review...)
 		if canCreate {
-			actions = append(actions, submit("Create customer", "positive",
-				bot.FieldAction, bot.ActionCreate, bot.FieldState, v.State))
+			actions = append(actions, submit("Create customer", "positive", v.Create()))
 		}
 	}
 	if v.Step < bot.StepReview {
-		actions = append(actions, submit("Next", "positive",
-			bot.FieldAction, bot.ActionWizard, bot.FieldStep, strconv.Itoa(v.Step), bot.FieldState, v.State))
+		actions = append(actions, submit("Next", "positive", v.Next()))
 	}
 	// Cancel submits no inputs, so empty required inputs do not hold it back.
-	cancel := submit("Cancel", "", bot.FieldAction, bot.ActionCancel, bot.FieldState, v.State)
+	cancel := submit("Cancel", "", v.Cancel())
 	cancel.AssociatedInputs = "none"
 	actions = append(actions, cancel)
 	return render(adaptiveCard{Body: body, Actions: actions})
