@@ -17,8 +17,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 	_ "time/tzdata" // time zones of calling locations are checked even where the OS has none
+
+	"attachbot/app"
+	"attachbot/sandbox"
 )
 
 func main() {
@@ -38,9 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, getenv, stdout, stderr)
+		return serve(ctx, getenv, stderr)
 	case "sandbox":
-		return sandbox(ctx, getenv, stdout, stderr)
+		return runSandbox(ctx, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintln(stdout, "usage: attachbot [serve|sandbox]\n\n"+
 			"serve (the default) runs the bot; its configuration is read from the environment (see README.md).\n"+
@@ -53,10 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-// serve runs the bot until ctx ends, then shuts down in order: the HTTP server, the jobs,
-// the workers, the store.
-func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv)
+// serve runs the bot until ctx ends (see app.Run).
+func serve(ctx context.Context, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := app.Load(getenv)
 	if err != nil {
 		return err
 	}
@@ -65,25 +66,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
 	}
-	return serveOn(ctx, cfg, ln, slog.New(slog.NewJSONHandler(stderr, nil)))
+	return app.Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(stderr, nil)))
 }
 
-// serveOn is serve on a listener it owns and closes.
-func serveOn(ctx context.Context, cfg config, ln net.Listener, logger *slog.Logger) error {
-	a, err := newApp(cfg, wiring{}, logger)
+// runSandbox runs the sandbox until ctx ends (see sandbox.Run).
+func runSandbox(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg, err := sandbox.Load(getenv)
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	front := startServer(ln, a.handler, logger, 30*time.Second)
-	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
-	if err := a.start(ctx); err != nil {
-		stopNow, cancel := context.WithCancel(ctx)
-		cancel()
-		_ = shutdownAfter(stopNow, front, a.close, logger)
-		return err
-	}
-	httpErr := shutdownAfter(ctx, front, a.close, logger)
-	logger.Info("attachbot stopped")
-	return httpErr
+	return sandbox.Run(ctx, cfg, stdout, logger)
 }

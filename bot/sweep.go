@@ -16,30 +16,48 @@ import (
 // are returned together.
 func (b *Bot) Sweep(ctx context.Context) error {
 	var errs []error
-	if err := b.refreshToken(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := b.expireApprovals(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := b.resubmit(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if b.cfg.PollInSweepOnly {
-		if err := b.pollDue(ctx); err != nil {
+	for _, j := range b.Jobs() {
+		if err := j.Run(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := b.sendDigests(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if err := b.checkWebhooks(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := b.db.PruneProcessed(ctx, b.clock.Now().Add(-b.cfg.Retention)); err != nil {
-		errs = append(errs, fmt.Errorf("prune processed events: %w", err))
-	}
 	return errors.Join(errs...)
+}
+
+// Job is one concern of the bot's periodic work, run on its own schedule entry so that a
+// slow one (a poll waiting on Webex) does not hold up the others.
+type Job struct {
+	// Name names the concern in logs: tokens, expiry, resubmission, polls, digests,
+	// webhooks, pruning.
+	Name string
+	// Run does the work once.
+	Run func(context.Context) error
+}
+
+// Jobs returns the bot's periodic work, one entry per concern, in the order Sweep runs them.
+// The polls are there only with Config.PollInSweepOnly (otherwise the poll loop polls).
+func (b *Bot) Jobs() []Job {
+	jobs := []Job{
+		{"tokens", b.refreshToken},
+		{"expiry", b.expireApprovals},
+		{"resubmission", b.resubmit},
+	}
+	if b.cfg.PollInSweepOnly {
+		jobs = append(jobs, Job{"polls", b.pollDue})
+	}
+	return append(jobs,
+		Job{"digests", b.sendDigests},
+		Job{"webhooks", b.checkWebhooks},
+		Job{"pruning", b.pruneProcessed},
+	)
+}
+
+// pruneProcessed forgets the processed event keys older than the retention period.
+func (b *Bot) pruneProcessed(ctx context.Context) error {
+	if _, err := b.db.PruneProcessed(ctx, b.clock.Now().Add(-b.cfg.Retention)); err != nil {
+		return fmt.Errorf("prune processed events: %w", err)
+	}
+	return nil
 }
 
 // expireApprovals ends the requests whose approval card went unanswered for ApprovalTTL, and

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -30,7 +30,7 @@ import (
 type sweepBench struct {
 	sim       *webextest.Sim
 	clock     *bottest.Clock
-	app       *app
+	app       *App
 	customers []string
 	conns     atomic.Int64 // TCP connections the simulator accepted
 }
@@ -56,7 +56,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := config{
+	cfg := Config{
 		WebexAPIURL:   srv.URL + "/v1",
 		BotToken:      webextest.DefaultBotToken,
 		PartnerToken:  webextest.DefaultPartnerToken,
@@ -76,7 +76,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if sb.customers, err = sb.sim.AddCustomers(webextest.StatusProvisioning, external...); err != nil {
 		tb.Fatal(err)
 	}
-	if sb.app, err = newApp(cfg, wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
+	if sb.app, err = New(cfg, Wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
 	now := sb.clock.Now()
@@ -97,11 +97,11 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 			tb.Fatal(err)
 		}
 	}
-	if err := sb.app.start(ctx); err != nil {
+	if err := sb.app.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		if err := sb.app.close(context.Background()); err != nil {
+		if err := sb.app.Close(context.Background()); err != nil {
 			tb.Error(err)
 		}
 	})

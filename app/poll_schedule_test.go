@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -24,7 +24,7 @@ import (
 
 // newPollLoopHarness is a status harness whose bot polls with its own loop, on a clock that
 // moves only when the test advances it.
-func newPollLoopHarness(t *testing.T, configure func(*config)) *harness {
+func newPollLoopHarness(t *testing.T, configure func(*Config)) *harness {
 	t.Helper()
 	return newStatusHarness(t, harnessOptions{manualClock: true, pollLoop: true, configure: configure})
 }
@@ -121,7 +121,7 @@ func TestStatusChangeToldWithinTenSeconds(t *testing.T) {
 }
 
 func TestStatusFirstPollConfigured(t *testing.T) {
-	h := newPollLoopHarness(t, func(c *config) { c.FirstPoll = 20 * time.Second })
+	h := newPollLoopHarness(t, func(c *Config) { c.FirstPoll = 20 * time.Second })
 	_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	h.pollAdvance(19 * time.Second)
 	if got := len(h.statusPolls(r.CustomerID)); got != 0 {

@@ -1,6 +1,7 @@
-package main
+package app
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -31,8 +32,8 @@ type harness struct {
 	opts   harnessOptions
 	sim    *webextest.Sim
 	clock  *bottest.Clock
-	cfg    config
-	app    *app
+	cfg    Config
+	app    *App
 	botURL string
 
 	mu      sync.Mutex
@@ -43,7 +44,7 @@ type harness struct {
 type harnessOptions struct {
 	manualClock bool // the clock moves only with Advance (default: waits take no time)
 	sim         webextest.Options
-	configure   func(*config)
+	configure   func(*Config)
 	httpClient  *http.Client // the Webex clients' (default: a default client)
 	// pollLoop runs the bot's poll loop, as serve does, instead of polling in the sweep only;
 	// only with manualClock (with waits that take no time, the loop would race the clock ahead).
@@ -79,7 +80,7 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.cfg = config{
+	h.cfg = Config{
 		WebexAPIURL:   webexSrv.URL + "/v1",
 		BotToken:      webextest.DefaultBotToken,
 		PartnerToken:  webextest.DefaultPartnerToken,
@@ -115,17 +116,17 @@ func (h *harness) noShapeRefusals() {
 func (h *harness) startApp() {
 	h.t.Helper()
 	a := h.buildApp()
-	if err := a.start(h.t.Context()); err != nil {
+	if err := a.Start(h.t.Context()); err != nil {
 		h.t.Fatalf("start attachbot: %v", err)
 	}
 	h.t.Cleanup(func() { h.closeApp(a) })
 }
 
 // buildApp builds attachbot and routes the webhook to it, without starting it.
-func (h *harness) buildApp() *app {
+func (h *harness) buildApp() *App {
 	h.t.Helper()
 	logger := slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newApp(h.cfg, wiring{Clock: h.clock, HTTPClient: h.opts.httpClient, PollInSweepOnly: !h.opts.pollLoop}, logger)
+	a, err := New(h.cfg, Wiring{Clock: h.clock, HTTPClient: h.opts.httpClient, PollInSweepOnly: !h.opts.pollLoop}, logger)
 	if err != nil {
 		h.t.Fatalf("build attachbot: %v", err)
 	}
@@ -136,13 +137,13 @@ func (h *harness) buildApp() *app {
 }
 
 // closeApp stops attachbot, as serve does after its HTTP server.
-func (h *harness) closeApp(a *app) {
+func (h *harness) closeApp(a *App) {
 	h.mu.Lock()
 	if h.app == a {
 		h.handler = nil
 	}
 	h.mu.Unlock()
-	if err := a.close(context.Background()); err != nil && !strings.Contains(err.Error(), "database not open") {
+	if err := a.Close(context.Background()); err != nil && !strings.Contains(err.Error(), "database not open") {
 		h.t.Errorf("close attachbot: %v", err)
 	}
 }
@@ -221,3 +222,21 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = testWriter{}
+
+// syncBuffer is a bytes.Buffer safe for a logger and the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -52,7 +52,7 @@ const (
 func newStatusHarness(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
 	configure := opts.configure
-	opts.configure = func(c *config) {
+	opts.configure = func(c *Config) {
 		c.PollSchedule = statusNeverSchedule
 		if configure != nil {
 			configure(c)
@@ -544,7 +544,7 @@ func (b *statusBarrier) hold(customerID string, n int) {
 
 func TestStatusOverlappingSweepsTellOnce(t *testing.T) {
 	var barrier statusBarrier
-	h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *config) {
+	h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) {
 		c.WebexAPIURL = barrier.proxy(t, c.WebexAPIURL)
 	}})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
@@ -864,7 +864,7 @@ func TestStatusWebhookReactivation(t *testing.T) {
 
 // statusWithOAuth configures the partner integration's client and refresh token, so that the
 // bot refreshes the partner token.
-func statusWithOAuth(c *config) {
+func statusWithOAuth(c *Config) {
 	c.OAuth.ClientID, c.OAuth.ClientSecret, c.OAuth.RefreshToken = webextest.DefaultClientID, webextest.DefaultClientSecret, webextest.DefaultRefreshToken
 }
 
@@ -1299,7 +1299,7 @@ func statusMergeNewestFirst(a, b []string) []string {
 }
 
 func TestStatusJobRunsOnPollSchedule(t *testing.T) {
-	h := newHarness(t, harnessOptions{manualClock: true, configure: func(c *config) { c.PollSchedule = "@every 1s" }})
+	h := newHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) { c.PollSchedule = "@every 1s" }})
 	cmd, _ := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	h.clock.Advance(statusFirstPoll)
 

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"attachbot/webex"
 )
 
-// app is attachbot wired together: the store, the two Webex clients, the bot, its jobs and
+// App is attachbot wired together: the store, the two Webex clients, the bot, its jobs and
 // the HTTP handler. serve, the sandbox and the end-to-end tests build it the same way.
-type app struct {
-	cfg     config
+type App struct {
+	cfg     Config
 	log     *slog.Logger
 	db      *store.DB
 	bot     *bot.Bot
@@ -27,8 +27,8 @@ type app struct {
 	handler http.Handler
 }
 
-// wiring is what differs between production, the sandbox and the tests.
-type wiring struct {
+// Wiring is what differs between production, the sandbox and the tests.
+type Wiring struct {
 	HTTPClient *http.Client // for both Webex clients; nil means a default one
 	Clock      bot.Clock
 	Workers    int
@@ -39,8 +39,8 @@ type wiring struct {
 	PollInSweepOnly bool
 }
 
-// newApp opens the store and builds everything. It does no Webex call; start does.
-func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
+// New opens the store and builds everything. It does no Webex call; Start does.
+func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	if w.Clock == nil {
 		w.Clock = bot.SystemClock{}
 	}
@@ -86,17 +86,31 @@ func newApp(cfg config, w wiring, logger *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	return &app{
+	return &App{
 		cfg: cfg, log: logger, db: db, bot: b, jobs: j,
 		handler: handlers.New(b, cfg.WebhookSecret, db, logger.With("component", "http")),
 	}, nil
 }
 
-// start starts the bot's workers and jobs, and registers the webhooks when PUBLIC_URL is set.
-func (a *app) start(ctx context.Context) error {
-	if err := a.bot.Start(ctx); err != nil {
+// Start learns the bot's identity and starts its workers, registers the webhooks when
+// PUBLIC_URL is set, and starts the jobs. Run does the same with the HTTP server started
+// between the first step and the second.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.startBot(ctx); err != nil {
 		return err
 	}
+	return a.startRest(ctx)
+}
+
+// startBot learns the bot's identity (GET /people/me) and starts its workers: nothing may
+// be served before, since every event is read against that identity.
+func (a *App) startBot(ctx context.Context) error {
+	return a.bot.Start(ctx)
+}
+
+// startRest registers the webhooks when PUBLIC_URL is set, then starts the jobs; on an error
+// it stops the bot's workers.
+func (a *App) startRest(ctx context.Context) error {
 	if a.cfg.PublicURL != "" {
 		if _, err := a.bot.EnsureWebhooks(ctx, a.cfg.PublicURL+"/webhook", a.cfg.WebhookSecret); err != nil {
 			_ = a.bot.Stop(ctx)
@@ -107,9 +121,9 @@ func (a *app) start(ctx context.Context) error {
 	return nil
 }
 
-// close stops what start started, in order (jobs, then workers), then closes the store.
+// Close stops what Start started, in order (jobs, then workers), then closes the store.
 // The HTTP server is shut down before by its owner.
-func (a *app) close(ctx context.Context) error {
+func (a *App) Close(ctx context.Context) error {
 	var errs []error
 	errs = append(errs, a.jobs.stop(ctx))
 	errs = append(errs, a.bot.Stop(ctx))
@@ -117,6 +131,44 @@ func (a *app) close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("close the store: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// Handler is the bot's HTTP handler: the webhook and the health routes.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Bot is the core, for the sandbox and the tests to drive (Settle, Sweep).
+func (a *App) Bot() *bot.Bot { return a.bot }
+
+// Store is the bot's store.
+func (a *App) Store() *store.DB { return a.db }
+
+// Run builds attachbot and serves it on ln until ctx ends, then shuts down in order: the HTTP
+// server, the jobs, the workers, the store. The bot's identity is learnt before the server
+// serves; the server serves before the webhooks are registered, so that Webex's first
+// delivery finds it. Run closes ln.
+func Run(ctx context.Context, cfg Config, ln net.Listener, logger *slog.Logger) error {
+	a, err := New(cfg, Wiring{}, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := a.startBot(ctx); err != nil {
+		ln.Close()
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return errors.Join(err, a.Close(closeCtx))
+	}
+	front := StartServer(ln, a.handler, logger, 30*time.Second)
+	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
+	if err := a.startRest(ctx); err != nil {
+		stopNow, cancel := context.WithCancel(ctx)
+		cancel()
+		_ = ShutdownAfter(stopNow, front, a.Close, logger)
+		return err
+	}
+	httpErr := ShutdownAfter(ctx, front, a.Close, logger)
+	logger.Info("attachbot stopped")
+	return httpErr
 }
 
 // partnerTokens renews the partner token with the integration's credentials.
@@ -132,66 +184,3 @@ func (p partnerTokens) RefreshToken(ctx context.Context, refreshToken string) (b
 
 // SetToken implements bot.TokenRefresher.
 func (p partnerTokens) SetToken(token string) error { return p.client.SetToken(token) }
-
-// server is an HTTP server on a listener, serving in a goroutine that it owns until stop.
-type server struct {
-	srv  *http.Server
-	done chan struct{} // closed when Serve has returned
-	err  error         // what Serve returned; read after done
-}
-
-// startServer serves h on ln until stop. writeTimeout bounds a response (the sandbox's
-// long polls need more than a webhook).
-func startServer(ln net.Listener, h http.Handler, logger *slog.Logger, writeTimeout time.Duration) *server {
-	s := &server{
-		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      writeTimeout,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		},
-		done: make(chan struct{}),
-	}
-	go func() {
-		defer close(s.done)
-		s.err = s.srv.Serve(ln)
-	}()
-	return s
-}
-
-// stop shuts the server down gracefully and waits for its goroutine. A server that had
-// stopped on an error returns that error.
-func (s *server) stop(ctx context.Context) error {
-	shutdownErr := s.srv.Shutdown(ctx)
-	<-s.done
-	serveErr := s.err
-	if errors.Is(serveErr, http.ErrServerClosed) {
-		serveErr = nil
-	}
-	if serveErr != nil {
-		serveErr = fmt.Errorf("http server: %w", serveErr)
-	}
-	if shutdownErr != nil {
-		shutdownErr = fmt.Errorf("shut the http server down: %w", shutdownErr)
-	}
-	return errors.Join(serveErr, shutdownErr)
-}
-
-// shutdownAfter waits until ctx ends or the server fails, then stops the server and, after
-// it, the rest (closeRest), with 30 seconds for both from then. It returns the server's
-// error; closeRest's is logged.
-func shutdownAfter(ctx context.Context, front *server, closeRest func(context.Context) error, logger *slog.Logger) error {
-	select {
-	case <-ctx.Done():
-	case <-front.done: // it failed; stop reports why
-	}
-	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	httpErr := front.stop(closeCtx)
-	if err := closeRest(closeCtx); err != nil {
-		logger.Error("shutdown", "err", err)
-	}
-	return httpErr
-}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// jobs runs the bot's scheduled work on robfig/cron, in UTC: the sweep on POLL_SCHEDULE.
+// jobs runs the bot's scheduled work on robfig/cron, in UTC: one entry per concern of the
+// bot's sweep (bot.Jobs), each on POLL_SCHEDULE, so that a slow poll does not hold up the
+// digests or the token refresh.
 type jobs struct {
 	cron *cron.Cron
 	bot  *bot.Bot
@@ -23,7 +25,7 @@ type jobs struct {
 }
 
 // newJobs schedules the jobs; nothing runs before start.
-func newJobs(cfg config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
+func newJobs(cfg Config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
 	l := cronLogger{logger}
 	// SkipIfStillRunning must wrap Recover: in v3.0.1 a panic inside the other order loses
 	// the skip token and the job never runs again (fixed upstream in robfig/cron commit
@@ -31,8 +33,10 @@ func newJobs(cfg config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(l),
 		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)))
 	j := &jobs{cron: c, bot: b, log: logger}
-	if _, err := c.AddFunc(cfg.PollSchedule, j.sweep); err != nil {
-		return nil, fmt.Errorf("POLL_SCHEDULE=%q: %w", cfg.PollSchedule, err)
+	for _, job := range b.Jobs() {
+		if _, err := c.AddFunc(cfg.PollSchedule, j.entry(job)); err != nil {
+			return nil, fmt.Errorf("POLL_SCHEDULE=%q: %w", cfg.PollSchedule, err)
+		}
 	}
 	return j, nil
 }
@@ -57,10 +61,13 @@ func (j *jobs) stop(ctx context.Context) error {
 	}
 }
 
-// sweep is the status job: see bot.Sweep.
-func (j *jobs) sweep() {
-	if err := j.bot.Sweep(j.runCtx); err != nil {
-		j.log.Error("sweep", "err", err)
+// entry is the cron entry of one concern: it runs the job with the jobs' context and logs
+// its error. Every entry gets the same chain (SkipIfStillRunning, then Recover) from the cron.
+func (j *jobs) entry(job bot.Job) func() {
+	return func() {
+		if err := job.Run(j.runCtx); err != nil {
+			j.log.Error("sweep", "job", job.Name, "err", err)
+		}
 	}
 }
 

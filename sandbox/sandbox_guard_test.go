@@ -1,10 +1,11 @@
-package main
+package sandbox
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -165,7 +166,7 @@ func runSandboxUntilStarted(t *testing.T, env map[string]string) (bool, error) {
 	lines := make(chan string, 4)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"attachbot", "sandbox"}, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
+		done <- runCommand(ctx, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
 	}()
 	select {
 	case err := <-done:
@@ -218,7 +219,7 @@ func TestRunSandboxListensOnLoopbackByDefault(t *testing.T) {
 	env := map[string]string{"SANDBOX_DB": filepath.Join(t.TempDir(), "sandbox.db")}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"attachbot", "sandbox"}, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
+		done <- runCommand(ctx, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
 	}()
 	select {
 	case err := <-done:
@@ -235,4 +236,23 @@ func TestRunSandboxListensOnLoopbackByDefault(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("the sandbox stopped with %v", err)
 	}
+}
+
+// runCommand is `attachbot sandbox` as main runs it: Load, then Run with a JSON logger on
+// stderr.
+func runCommand(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := Load(getenv)
+	if err != nil {
+		return err
+	}
+	return Run(ctx, cfg, stdout, slog.New(slog.NewJSONHandler(stderr, nil)))
+}
+
+// testWriter sends the sandbox's logs to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/json"
@@ -175,7 +175,7 @@ func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// An operator gave customer admins two weeks to approve.
-			h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *config) { c.ApprovalTTL = 14 * 24 * time.Hour }})
+			h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) { c.ApprovalTTL = 14 * 24 * time.Hour }})
 			_, r, card := h.statusAwaitingApproval()
 
 			// The customer admin's click reaches the bot, which cannot read it from Webex

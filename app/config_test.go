@@ -1,8 +1,6 @@
-package main
+package app
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,11 +30,11 @@ func getenvFrom(env map[string]string) func(string) string {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
-	got, err := loadConfig(getenvFrom(validEnv()))
+	got, err := Load(getenvFrom(validEnv()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{
+	want := Config{
 		WebexAPIURL: "https://webexapis.com/v1", BotToken: "bot-token", PartnerToken: "partner-token",
 		WebhookSecret: "s3cret-of-16-byt", ListenAddr: ":8080", DBPath: "attachbot.db", PollSchedule: "@every 1m",
 		Templates: []bot.Template{
@@ -45,7 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		},
 		FirstPoll: 5 * time.Second, ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
 	}
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(config{}, "PartnerAdmins")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "PartnerAdmins")); diff != "" {
 		t.Errorf("loadConfig (-want +got):\n%s", diff)
 	}
 	if !got.PartnerAdmins.Allows("someone@ops.partner.example") {
@@ -57,7 +55,7 @@ func TestLoadConfigFirstPoll(t *testing.T) {
 	for value, want := range map[string]time.Duration{"": 5 * time.Second, "1s": time.Second, " 30s ": 30 * time.Second, "15m": 15 * time.Minute} {
 		env := validEnv()
 		env["FIRST_POLL"] = value
-		got, err := loadConfig(getenvFrom(env))
+		got, err := Load(getenvFrom(env))
 		if err != nil || got.FirstPoll != want {
 			t.Errorf("FIRST_POLL=%q: %s, %v; want %s", value, got.FirstPoll, err, want)
 		}
@@ -97,7 +95,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		env := validEnv()
 		env[tt.name] = tt.value
-		_, err := loadConfig(getenvFrom(env))
+		_, err := Load(getenvFrom(env))
 		if err == nil || !strings.Contains(err.Error(), tt.wantInError) {
 			t.Errorf("%s=%q: error %v, want one containing %q", tt.name, tt.value, err, tt.wantInError)
 		}
@@ -110,7 +108,7 @@ func TestLoadConfigErrors(t *testing.T) {
 func TestLoadConfigAdminSpaces(t *testing.T) {
 	env := validEnv()
 	env["ADMIN_SPACES"] = " Y2lzY29zcGFyazovL3VzL1JPT00vYWJj , Y2lzY29zcGFyazovL3VzL1JPT00vZGVm,"
-	got, err := loadConfig(getenvFrom(env))
+	got, err := Load(getenvFrom(env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,26 +118,11 @@ func TestLoadConfigAdminSpaces(t *testing.T) {
 	}
 }
 
-func TestServeRefusesShortWebhookSecret(t *testing.T) {
-	env := validEnv()
-	env["WEBHOOK_SECRET"] = "short"
-	env["LISTEN_ADDR"] = "127.0.0.1:0"
-	env["DB_PATH"] = filepath.Join(t.TempDir(), "attachbot.db")
-	var stdout, stderr strings.Builder
-	err := run(t.Context(), []string{"attachbot", "serve"}, getenvFrom(env), &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET is 5 bytes long") {
-		t.Errorf("serve with a 5-byte WEBHOOK_SECRET = %v, want it refused, naming the variable", err)
-	}
-	if _, statErr := os.Stat(env["DB_PATH"]); !errors.Is(statErr, fs.ErrNotExist) {
-		t.Errorf("serve created the store before refusing the configuration (stat: %v)", statErr)
-	}
-}
-
 // TestLoadConfigListsEveryProblem checks that serve names every missing or bad variable at
 // once, one a line, instead of stopping at the first.
 func TestLoadConfigListsEveryProblem(t *testing.T) {
 	env := map[string]string{"LISTEN_ADDR": "8080", "APPROVAL_TTL": "7d", "WEBEX_CLIENT_ID": "id"}
-	_, err := loadConfig(getenvFrom(env))
+	_, err := Load(getenvFrom(env))
 	if err == nil {
 		t.Fatal("loadConfig of an almost empty environment succeeded")
 	}
@@ -163,7 +146,7 @@ func TestLoadConfigListsEveryProblem(t *testing.T) {
 // configuration reads (commented or not), and as it is, placeholders and all, it is a
 // configuration loadConfig accepts, so that a copy fails only where a placeholder was left.
 func TestExampleEnvFile(t *testing.T) {
-	example, err := os.ReadFile("attachbot.env")
+	example, err := os.ReadFile(filepath.Join("..", "attachbot.env"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +180,7 @@ func TestExampleEnvFile(t *testing.T) {
 			t.Errorf("attachbot.env does not mention %s", m[1])
 		}
 	}
-	if _, err := loadConfig(getenvFrom(env)); err != nil {
+	if _, err := Load(getenvFrom(env)); err != nil {
 		t.Errorf("the example configuration is refused:\n%v", err)
 	}
 }

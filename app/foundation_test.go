@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -328,7 +328,7 @@ func TestServe(t *testing.T) {
 		"PARTNER_ADMINS":      webextest.AnnEmail,
 		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
 	}
-	cfg, err := loadConfig(func(k string) string { return env[k] })
+	cfg, err := Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	var stderr syncBuffer
 	go func() {
-		done <- serveOn(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
+		done <- Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
 	}()
 
 	wait := func(what string, cond func() bool) {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/base64"
@@ -15,7 +15,7 @@ import (
 )
 
 // config is attachbot's configuration, read from the environment by run.
-type config struct {
+type Config struct {
 	WebexAPIURL   string
 	BotToken      string
 	PartnerToken  string
@@ -43,8 +43,8 @@ const minWebhookSecret = 16
 // loadConfig reads the configuration. Every missing or malformed value is reported at once:
 // the error joins one error per variable (errors.Join prints one a line), each naming the
 // variable and what is expected; tokens and secrets never appear in it.
-func loadConfig(getenv func(string) string) (config, error) {
-	c := config{
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
 		WebexAPIURL:   orDefault(getenv("WEBEX_API_URL"), "https://webexapis.com/v1"),
 		BotToken:      strings.TrimSpace(getenv("WEBEX_BOT_TOKEN")),
 		PartnerToken:  strings.TrimSpace(getenv("WEBEX_PARTNER_TOKEN")),

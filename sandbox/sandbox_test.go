@@ -1,4 +1,4 @@
-package main
+package sandbox
 
 import (
 	"bytes"
@@ -155,7 +155,7 @@ func (s *testSandbox) settle() {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.t.Context(), 20*time.Second)
 	defer cancel()
-	if err := s.env.app.bot.Settle(ctx); err != nil {
+	if err := s.env.app.Bot().Settle(ctx); err != nil {
 		s.t.Fatalf("waiting for the bot to settle: %v", err)
 	}
 }
@@ -611,7 +611,7 @@ func runSandbox(t *testing.T, env map[string]string) string {
 	done := make(chan error, 1)
 	var stderr syncBuffer
 	go func() {
-		done <- run(ctx, []string{"attachbot", "sandbox"}, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
+		done <- runCommand(ctx, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -725,7 +725,7 @@ func TestRunSandboxRefusesABadListenAddr(t *testing.T) {
 		t.Run(tt.addr, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			env := map[string]string{"LISTEN_ADDR": tt.addr, "SANDBOX_DB": filepath.Join(t.TempDir(), "x.db")}
-			err := run(t.Context(), []string{"attachbot", "sandbox"}, func(k string) string { return env[k] }, &stdout, &stderr)
+			err := runCommand(t.Context(), func(k string) string { return env[k] }, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run = %v, want an error with %q", err, tt.want)
 			}
@@ -933,7 +933,7 @@ const clippedParts = `(() => {
 // goldenCards returns the cards of cards/testdata by name.
 func goldenCards(t *testing.T) map[string]json.RawMessage {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("cards", "testdata", "*.json"))
+	files, err := filepath.Glob(filepath.Join("..", "cards", "testdata", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1286,7 +1286,7 @@ func TestSandboxKeepsAnswersWithAStoreFromAnEarlierRun(t *testing.T) {
 // TestReadmeExampleWorksInTheSandbox pastes the README's example attach line into the
 // sandbox's partner space, as a new user would, and checks that it attaches the organization.
 func TestReadmeExampleWorksInTheSandbox(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
