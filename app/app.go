@@ -139,8 +139,8 @@ func (a *App) Handler() http.Handler { return a.handler }
 // Bot is the core, for the sandbox and the tests to drive (Settle, Sweep).
 func (a *App) Bot() *bot.Bot { return a.bot }
 
-// Store is the bot's store.
-func (a *App) Store() *store.DB { return a.db }
+// Store is the bot's store, as the bot sees it.
+func (a *App) Store() bot.Store { return a.db }
 
 // Run builds attachbot and serves it on ln until ctx ends, then shuts down in order: the HTTP
 // server, the jobs, the workers, the store. The bot's identity is learnt before the server

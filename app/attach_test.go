@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
@@ -29,19 +30,19 @@ func attachLine(orgID, adminEmail, packages, facts string) string {
 // attach says line as Ann in the partner space and returns the command message and the
 // bot's replies to it.
 func (h *harness) attach(line string) (webextest.Message, []webextest.Message) {
-	h.t.Helper()
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, line)
-	return cmd, h.repliesTo(cmd)
+	h.T.Helper()
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, line)
+	return cmd, h.RepliesTo(cmd)
 }
 
 // provisionCalls returns the bodies of POST /wholesale/customers Webex received.
 func (h *harness) provisionCalls() []map[string]any {
-	h.t.Helper()
+	h.T.Helper()
 	var bodies []map[string]any
-	for _, c := range h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers") {
+	for _, c := range h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers") {
 		var body map[string]any
 		if err := json.Unmarshal(c.Body, &body); err != nil {
-			h.t.Fatalf("POST /wholesale/customers body: %v\n%s", err, c.Body)
+			h.T.Fatalf("POST /wholesale/customers body: %v\n%s", err, c.Body)
 		}
 		bodies = append(bodies, body)
 	}
@@ -51,7 +52,7 @@ func (h *harness) provisionCalls() []map[string]any {
 // newCustomers counts the wholesale customers other than the seeded one.
 func (h *harness) newCustomers() int {
 	n := 0
-	for _, c := range h.sim.Customers() {
+	for _, c := range h.Sim.Customers() {
 		if c.ExternalID != webextest.ExistingExternalID {
 			n++
 		}
@@ -63,7 +64,7 @@ func (h *harness) newCustomers() int {
 // own messages and webhooks.
 func (h *harness) webexWrites() []string {
 	var got []string
-	for _, c := range h.sim.Calls() {
+	for _, c := range h.Sim.Calls() {
 		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" || c.Path == "/v1/wholesale/customers/validate" {
 			continue
 		}
@@ -75,7 +76,7 @@ func (h *harness) webexWrites() []string {
 // partnerCalls returns the calls made with the partner token.
 func (h *harness) partnerCalls() []string {
 	var got []string
-	for _, c := range h.sim.Calls() {
+	for _, c := range h.Sim.Calls() {
 		if c.Identity == webextest.IdentityPartner {
 			got = append(got, c.Method+" "+c.Path)
 		}
@@ -85,36 +86,17 @@ func (h *harness) partnerCalls() []string {
 
 // approvalCard returns the one approval card the bot sent to a customer admin.
 func (h *harness) approvalCard(adminID string) webextest.Message {
-	h.t.Helper()
+	h.T.Helper()
 	var cards []webextest.Message
-	for _, m := range h.directFromBot(adminID) {
+	for _, m := range h.DirectFromBot(adminID) {
 		if len(m.Attachments) > 0 {
 			cards = append(cards, m)
 		}
 	}
 	if len(cards) != 1 {
-		h.t.Fatalf("the bot sent %d cards to %s, want 1", len(cards), adminID)
+		h.T.Fatalf("the bot sent %d cards to %s, want 1", len(cards), adminID)
 	}
 	return cards[0]
-}
-
-// mustContain fails the test unless text contains every one of wants.
-func mustContain(t *testing.T, what, text string, wants ...string) {
-	t.Helper()
-	for _, want := range wants {
-		if !strings.Contains(text, want) {
-			t.Errorf("%s does not say %q:\n%s", what, want, text)
-		}
-	}
-}
-
-// joined is the markdown of messages, one after the other.
-func joined(msgs []webextest.Message) string {
-	var parts []string
-	for _, m := range msgs {
-		parts = append(parts, m.Markdown)
-	}
-	return strings.Join(parts, "\n---\n")
 }
 
 func TestAttachSmallOrgIsAutomatic(t *testing.T) {
@@ -145,14 +127,14 @@ func TestAttachSmallOrgIsAutomatic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			line := strings.Replace(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, tt.packages, "verified-domain=no claimed-domain=no"),
 				"template=Standard", "template="+tt.template, 1)
 			_, replies := h.attach(line)
 
 			bodies := h.provisionCalls()
 			if len(bodies) != 1 {
-				t.Fatalf("POST /wholesale/customers %d times, want once; replies:\n%s", len(bodies), joined(replies))
+				t.Fatalf("POST /wholesale/customers %d times, want once; replies:\n%s", len(bodies), apptest.Joined(replies))
 			}
 			got := bodies[0]
 			for _, k := range []string{"externalId", "customerInfo", "address"} {
@@ -172,11 +154,11 @@ func TestAttachSmallOrgIsAutomatic(t *testing.T) {
 			if got, want := got["customerInfo"], map[string]any{"name": "Nordlys AS", "primaryEmail": webextest.SmallAdminEmail}; !cmp.Equal(got, want) {
 				t.Errorf("customerInfo = %v, want %v", got, want)
 			}
-			if n := len(h.directFromBot(webextest.SmallAdminID)); n != 0 {
+			if n := len(h.DirectFromBot(webextest.SmallAdminID)); n != 0 {
 				t.Errorf("the bot wrote to the customer admin %d times; an automatic attach does not ask them", n)
 			}
-			text := joined(replies)
-			mustContain(t, "the replies", text, "Automatic attach", "declared by "+webextest.AnnEmail, "counted 12 users",
+			text := apptest.Joined(replies)
+			apptest.MustContain(t, "the replies", text, "Automatic attach", "declared by "+webextest.AnnEmail, "counted 12 users",
 				"Precheck: success", "Provisioning Admin", "is submitted", "for **Nordlys AS**")
 			if len(replies) != 1 {
 				t.Errorf("%d replies to the attach, want one that tells the report and the submission:\n%s", len(replies), text)
@@ -184,8 +166,8 @@ func TestAttachSmallOrgIsAutomatic(t *testing.T) {
 			if strings.Contains(text, webextest.SmallOrgID) {
 				t.Errorf("the reply names the customer by its organization id, not its company name:\n%s", text)
 			}
-			if len(h.sim.Customers()) != 2 { // the seeded one and this one
-				t.Errorf("Webex has %d wholesale customers, want 2", len(h.sim.Customers()))
+			if len(h.Sim.Customers()) != 2 { // the seeded one and this one
+				t.Errorf("Webex has %d wholesale customers, want 2", len(h.Sim.Customers()))
 			}
 		})
 	}
@@ -228,19 +210,19 @@ func TestAttachNeedsApproval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			_, replies := h.attach(attachLine(tt.orgID, tt.email, "webex_meetings", tt.facts))
-			text := joined(replies)
-			mustContain(t, "the partner's reply", text, append(tt.wantWhy, tt.wantFacts...)...)
-			mustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**",
-				"The request expires on "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL))+" if nobody answers")
+			text := apptest.Joined(replies)
+			apptest.MustContain(t, "the partner's reply", text, append(tt.wantWhy, tt.wantFacts...)...)
+			apptest.MustContain(t, "the partner's reply", text, "I sent an approval card to **"+tt.email+"**",
+				"The request expires on "+bot.FormatTime(h.statusRequest(apptest.RequestIDIn(t, replies[0])).ApprovalSent.Add(h.Cfg.ApprovalTTL))+" if nobody answers")
 
 			card := h.approvalCard(tt.adminID)
-			if diff := cmp.Diff([]string{"Approve", "Decline"}, cardButtons(t, card)); diff != "" {
+			if diff := cmp.Diff([]string{"Approve", "Decline"}, apptest.CardButtons(t, card)); diff != "" {
 				t.Errorf("approval card buttons (-want +got):\n%s", diff)
 			}
 			raw := string(card.Attachments[0].Content)
-			mustContain(t, "the approval card", raw, webextest.AnnEmail, bot.OrgIDText(tt.orgID), "Webex Meetings", "If you neither approve nor decline by "+bot.FormatTime(h.statusRequest(requestIDIn(t, replies[0])).ApprovalSent.Add(h.cfg.ApprovalTTL)), requestIDIn(t, replies[0]),
+			apptest.MustContain(t, "the approval card", raw, webextest.AnnEmail, bot.OrgIDText(tt.orgID), "Webex Meetings", "If you neither approve nor decline by "+bot.FormatTime(h.statusRequest(apptest.RequestIDIn(t, replies[0])).ApprovalSent.Add(h.Cfg.ApprovalTTL)), apptest.RequestIDIn(t, replies[0]),
 				"is not provisioned as an admin user", "external administrator with full admin rights")
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times before anyone approved", len(got))
@@ -267,37 +249,37 @@ func TestApprovalClickBySomeoneElse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			cmd, replies := h.attach(attachLine(webextest.BigOrgID, tt.adminMail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-			id := requestIDIn(t, replies[0])
+			id := apptest.RequestIDIn(t, replies[0])
 			adminID := webextest.BigAdminID
 			if tt.adminMail == webextest.EveEmail {
 				adminID = webextest.EveID
 			}
 			card := h.approvalCard(adminID)
 
-			click := h.sim.Click
+			click := h.Sim.Click
 			if tt.unseen {
-				click = h.sim.ClickUnseen
+				click = h.Sim.ClickUnseen
 			}
-			if _, err := click(t.Context(), tt.personID, card.ID, h.submission(card, "Approve", nil)); err != nil {
+			if _, err := click(t.Context(), tt.personID, card.ID, h.Submission(card, "Approve", nil)); err != nil {
 				t.Fatal(err)
 			}
-			h.settle()
+			h.Settle()
 
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times after a click by %s", len(got), tt.email)
 			}
-			refusal := h.directFromBot(tt.personID)
-			mustContain(t, "the refusal to "+tt.email, refusal[len(refusal)-1].Markdown,
+			refusal := h.DirectFromBot(tt.personID)
+			apptest.MustContain(t, "the refusal to "+tt.email, refusal[len(refusal)-1].Markdown,
 				"you can't approve or decline request "+id+": "+tt.why, "Only "+tt.adminMail+", an admin of the customer's organization, can.")
-			mustContain(t, "the partner thread", joined(h.repliesTo(cmd)), tt.email+" tried to approve attach **"+id+"** and was refused ("+tt.why+")")
+			apptest.MustContain(t, "the partner thread", apptest.Joined(h.RepliesTo(cmd)), tt.email+" tried to approve attach **"+id+"** and was refused ("+tt.why+")")
 			if tt.unseen {
-				if got := h.directFromBot(adminID); len(got) != 1 {
-					t.Errorf("the customer admin got %d messages, want only the card:\n%s", len(got), joined(got))
+				if got := h.DirectFromBot(adminID); len(got) != 1 {
+					t.Errorf("the customer admin got %d messages, want only the card:\n%s", len(got), apptest.Joined(got))
 				}
 				// The real admin's click still counts.
-				h.press(adminID, card, "Approve", nil)
+				h.Press(adminID, card, "Approve", nil)
 				if got := h.provisionCalls(); len(got) != 1 {
 					t.Errorf("POST /wholesale/customers %d times after the admin approved, want once", len(got))
 				}
@@ -307,24 +289,24 @@ func TestApprovalClickBySomeoneElse(t *testing.T) {
 }
 
 func TestAttachRefusesAPartnerAdminAsApprover(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	_, replies := h.attach(attachLine(webextest.BigOrgID, strings.ToUpper(webextest.AnnEmail), "webex_meetings", "verified-domain=no claimed-domain=no"))
-	mustContain(t, "the reply", joined(replies), "is a partner admin; give the email of the customer organization's admin")
-	if got := h.directFromBot(webextest.AnnID); len(got) != 0 {
+	apptest.MustContain(t, "the reply", apptest.Joined(replies), "is a partner admin; give the email of the customer organization's admin")
+	if got := h.DirectFromBot(webextest.AnnID); len(got) != 0 {
 		t.Errorf("the bot sent Ann %d messages", len(got))
 	}
 }
 
 func TestApprove(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	cmd, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 	card := h.approvalCard(webextest.BigAdminID)
 
 	// The card's deletion fails once, so that it stays and later clicks on it can be shown
 	// to be answered politely.
-	h.sim.Inject(webextest.Fault{Method: http.MethodDelete, Path: "/v1/messages/*", Status: http.StatusForbidden, Times: 1})
-	h.press(webextest.BigAdminID, card, "Approve", map[string]any{bot.InputComment: "Go ahead"})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodDelete, Path: "/v1/messages/*", Status: http.StatusForbidden, Times: 1})
+	h.Press(webextest.BigAdminID, card, "Approve", map[string]any{bot.InputComment: "Go ahead"})
 
 	bodies := h.provisionCalls()
 	if len(bodies) != 1 {
@@ -333,57 +315,57 @@ func TestApprove(t *testing.T) {
 	if got, want := bodies[0]["orgId"], webextest.BigOrgID; got != want {
 		t.Errorf("provisioned orgId %v, want %v", got, want)
 	}
-	thread := joined(h.repliesTo(cmd))
-	mustContain(t, "the partner thread", thread,
-		webextest.BigAdminEmail+" **approved** attach **"+id+"**", bot.FormatTime(start), "Their comment: “Go ahead”", "is submitted")
-	mustContain(t, "the thanks", joined(h.directFromBot(webextest.BigAdminID)), "You approved request "+id)
+	thread := apptest.Joined(h.RepliesTo(cmd))
+	apptest.MustContain(t, "the partner thread", thread,
+		webextest.BigAdminEmail+" **approved** attach **"+id+"**", bot.FormatTime(apptest.Start), "Their comment: “Go ahead”", "is submitted")
+	apptest.MustContain(t, "the thanks", apptest.Joined(h.DirectFromBot(webextest.BigAdminID)), "You approved request "+id)
 
 	// A second click, on Approve or Decline, changes nothing and says so.
 	for _, title := range []string{"Approve", "Decline"} {
-		h.press(webextest.BigAdminID, card, title, nil)
+		h.Press(webextest.BigAdminID, card, title, nil)
 	}
 	if got := h.provisionCalls(); len(got) != 1 {
 		t.Errorf("POST /wholesale/customers %d times after more clicks, want once", len(got))
 	}
-	admin := h.directFromBot(webextest.BigAdminID)
-	mustContain(t, "the answer to a later click", admin[len(admin)-1].Markdown, "already approved")
+	admin := h.DirectFromBot(webextest.BigAdminID)
+	apptest.MustContain(t, "the answer to a later click", admin[len(admin)-1].Markdown, "already approved")
 
 	// status shows the audit trail.
-	status := joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id)))
-	mustContain(t, "status "+id, status, "requested", "approved", webextest.BigAdminEmail, "submitted", "precheck passed", "counted 100 users")
+	status := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id)))
+	apptest.MustContain(t, "status "+id, status, "requested", "approved", webextest.BigAdminEmail, "submitted", "precheck passed", "counted 100 users")
 	if !strings.Contains(status, "TrackingID") && !strings.Contains(status, "trackingId") {
 		t.Errorf("status %s shows no trackingIds:\n%s", id, status)
 	}
 }
 
 func TestDecline(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	cmd, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 	card := h.approvalCard(webextest.BigAdminID)
 
-	h.press(webextest.BigAdminID, card, "Decline", map[string]any{bot.InputComment: "Not this quarter"})
+	h.Press(webextest.BigAdminID, card, "Decline", map[string]any{bot.InputComment: "Not this quarter"})
 
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times after a decline", len(got))
 	}
-	mustContain(t, "the partner thread", joined(h.repliesTo(cmd)),
+	apptest.MustContain(t, "the partner thread", apptest.Joined(h.RepliesTo(cmd)),
 		webextest.BigAdminEmail+" **declined** attach **"+id+"**", "Nothing was provisioned", "Their comment: “Not this quarter”")
 
 	// The decided card is gone (Webex cannot edit it): one line says the outcome in its place.
-	if _, ok := h.sim.Message(card.ID); ok {
+	if _, ok := h.Sim.Message(card.ID); ok {
 		t.Error("the decided approval card is still there")
 	}
-	if got := h.sim.CountCalls(http.MethodDelete, "/v1/messages/"+card.ID); got != 1 {
+	if got := h.Sim.CountCalls(http.MethodDelete, "/v1/messages/"+card.ID); got != 1 {
 		t.Errorf("DELETE /messages/{card} %d times, want once", got)
 	}
-	admin := h.directFromBot(webextest.BigAdminID)
+	admin := h.DirectFromBot(webextest.BigAdminID)
 	if len(admin) != 1 || admin[0].ParentID != "" || len(admin[0].Attachments) != 0 {
-		t.Fatalf("the admin's space holds %d messages from the bot, want only the outcome line:\n%s", len(admin), joined(admin))
+		t.Fatalf("the admin's space holds %d messages from the bot, want only the outcome line:\n%s", len(admin), apptest.Joined(admin))
 	}
-	mustContain(t, "the outcome line", admin[0].Markdown, "You declined request "+id+" on "+bot.FormatTime(start))
+	apptest.MustContain(t, "the outcome line", admin[0].Markdown, "You declined request "+id+" on "+bot.FormatTime(apptest.Start))
 	// A deleted card cannot be clicked any more.
-	if _, err := h.sim.Click(t.Context(), webextest.BigAdminID, card.ID, h.submission(card, "Approve", nil)); err == nil {
+	if _, err := h.Sim.Click(t.Context(), webextest.BigAdminID, card.ID, h.Submission(card, "Approve", nil)); err == nil {
 		t.Error("a click on the deleted card went through")
 	}
 }
@@ -418,19 +400,19 @@ func TestAttachRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			_, replies := h.attach(tt.line)
 			if len(replies) != 1 {
-				t.Fatalf("%d replies, want 1:\n%s", len(replies), joined(replies))
+				t.Fatalf("%d replies, want 1:\n%s", len(replies), apptest.Joined(replies))
 			}
-			mustContain(t, "the refusal", replies[0].Markdown, tt.wants...)
+			apptest.MustContain(t, "the refusal", replies[0].Markdown, tt.wants...)
 			if !strings.Contains(strings.ToLower(replies[0].Markdown), "nothing was") {
 				t.Errorf("the refusal does not say nothing was changed:\n%s", replies[0].Markdown)
 			}
 			if got := h.webexWrites(); len(got) != 0 {
 				t.Errorf("Webex writes after a refusal: %q", got)
 			}
-			if got := h.directFromBot(webextest.TrialAdminID); len(got) != 0 {
+			if got := h.DirectFromBot(webextest.TrialAdminID); len(got) != 0 {
 				t.Errorf("the trial org's admin was written to")
 			}
 		})
@@ -438,14 +420,14 @@ func TestAttachRefused(t *testing.T) {
 }
 
 func TestAttachInvalidInput(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	line := `attach org=not-an-org admin=nobody template=Gold packages=webex_calling,teleporting name="X" ` +
 		`street="` + strings.Repeat("a", 51) + `" country=XX colour=blue`
 	_, replies := h.attach(line)
 	if len(replies) != 1 {
-		t.Fatalf("%d replies, want one listing every problem:\n%s", len(replies), joined(replies))
+		t.Fatalf("%d replies, want one listing every problem:\n%s", len(replies), apptest.Joined(replies))
 	}
-	mustContain(t, "the reply", replies[0].Markdown,
+	apptest.MustContain(t, "the reply", replies[0].Markdown,
 		"org=not-an-org is not a Webex organization id",
 		"admin=nobody is not an email address",
 		"template=Gold is not one of Standard, Calling",
@@ -478,8 +460,8 @@ func TestProvisionTimeoutThenRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{httpClient: tt.client})
-			h.sim.Inject(tt.fault)
+			h := newHarness(t, apptest.Options{HTTPClient: tt.client})
+			h.Sim.Inject(tt.fault)
 			cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
 
 			if got := len(h.provisionCalls()); got != 1 {
@@ -488,10 +470,10 @@ func TestProvisionTimeoutThenRetry(t *testing.T) {
 			if got := h.newCustomers(); got != 1 {
 				t.Errorf("Webex has %d new wholesale customers, want 1", got)
 			}
-			if got := h.sim.CountCalls(http.MethodGet, "/v1/wholesale/customers"); got < 2 {
+			if got := h.Sim.CountCalls(http.MethodGet, "/v1/wholesale/customers"); got < 2 {
 				t.Errorf("GET /wholesale/customers %d times; the retry must look the externalId up", got)
 			}
-			thread := h.repliesTo(cmd)
+			thread := h.RepliesTo(cmd)
 			var submitted int
 			for _, m := range thread {
 				if strings.Contains(m.Markdown, "submitted") {
@@ -499,30 +481,30 @@ func TestProvisionTimeoutThenRetry(t *testing.T) {
 				}
 			}
 			if submitted != 1 {
-				t.Errorf("%d 'submitted' notices, want 1:\n%s", submitted, joined(thread))
+				t.Errorf("%d 'submitted' notices, want 1:\n%s", submitted, apptest.Joined(thread))
 			}
-			status := joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+requestIDIn(t, thread[0]))))
-			mustContain(t, "the audit trail", status, "an earlier submission went through: found by externalId")
+			status := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+apptest.RequestIDIn(t, thread[0]))))
+			apptest.MustContain(t, "the audit trail", status, "an earlier submission went through: found by externalId")
 		})
 	}
 }
 
 // lastCard returns the newest card the bot posted in a thread.
 func (h *harness) lastCard(root webextest.Message) webextest.Message {
-	h.t.Helper()
-	replies := h.repliesTo(root)
+	h.T.Helper()
+	replies := h.RepliesTo(root)
 	for i := len(replies) - 1; i >= 0; i-- {
 		if len(replies[i].Attachments) > 0 {
 			return replies[i]
 		}
 	}
-	h.t.Fatalf("no card in the thread of %q:\n%s", root.Text, joined(replies))
+	h.T.Fatalf("no card in the thread of %q:\n%s", root.Text, apptest.Joined(replies))
 	return webextest.Message{}
 }
 
 func TestAttachWizard(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
+	h := newHarness(t, apptest.Options{})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
 
 	steps := []struct {
 		button string
@@ -539,12 +521,12 @@ func TestAttachWizard(t *testing.T) {
 	}
 	for i, step := range steps {
 		card := h.lastCard(cmd)
-		h.press(webextest.AnnID, card, step.button, step.typed)
+		h.Press(webextest.AnnID, card, step.button, step.typed)
 		next := h.lastCard(cmd)
 		if next.ID == card.ID {
 			t.Fatalf("step %d: no new card after %s", i+1, step.button)
 		}
-		mustContain(t, fmt.Sprintf("the card after step %d", i+1), string(next.Attachments[0].Content), step.want...)
+		apptest.MustContain(t, fmt.Sprintf("the card after step %d", i+1), string(next.Attachments[0].Content), step.want...)
 		if got := h.provisionCalls(); len(got) != 0 {
 			t.Fatalf("step %d: POST /wholesale/customers before Create customer", i+1)
 		}
@@ -552,13 +534,13 @@ func TestAttachWizard(t *testing.T) {
 	review := h.lastCard(cmd)
 	// A double click: the second click may come before the bot has replaced the card, or
 	// find it deleted already (Webex then refuses it).
-	if _, err := h.sim.Click(t.Context(), webextest.AnnID, review.ID, h.submission(review, "Create customer", nil)); err != nil {
+	if _, err := h.Sim.Click(t.Context(), webextest.AnnID, review.ID, h.Submission(review, "Create customer", nil)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.sim.Click(t.Context(), webextest.AnnID, review.ID, h.submission(review, "Create customer", nil)); err != nil && !strings.Contains(err.Error(), "404") {
+	if _, err := h.Sim.Click(t.Context(), webextest.AnnID, review.ID, h.Submission(review, "Create customer", nil)); err != nil && !strings.Contains(err.Error(), "404") {
 		t.Fatal(err)
 	}
-	h.settle()
+	h.Settle()
 
 	bodies := h.provisionCalls()
 	if len(bodies) != 1 {
@@ -577,8 +559,8 @@ func TestAttachWizard(t *testing.T) {
 	if diff := cmp.Diff(wantInfo, bodies[0]["customerInfo"]); diff != "" {
 		t.Errorf("customerInfo (-want +got):\n%s", diff)
 	}
-	thread := h.repliesTo(cmd)
-	mustContain(t, "the thread", joined(thread), "is submitted", "Step 1 of 5 done: customer admin "+webextest.SmallAdminEmail,
+	thread := h.RepliesTo(cmd)
+	apptest.MustContain(t, "the thread", apptest.Joined(thread), "is submitted", "Step 1 of 5 done: customer admin "+webextest.SmallAdminEmail,
 		"Step 2 of 5 done: company **Smallville Bakery**, template Standard", "Step 4 of 5 done: packages Webex Calling, Webex Meetings",
 		"You confirmed the summary for **Smallville Bakery**")
 	// Every finished step's card was replaced: only cards that can still act remain.
@@ -590,11 +572,11 @@ func TestAttachWizard(t *testing.T) {
 }
 
 func TestAttachWizardCancel(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
-	h.press(webextest.AnnID, h.lastCard(cmd), "Cancel", nil)
+	h := newHarness(t, apptest.Options{})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
+	h.Press(webextest.AnnID, h.lastCard(cmd), "Cancel", nil)
 
-	replies := h.repliesTo(cmd)
+	replies := h.RepliesTo(cmd)
 	if got := replies[len(replies)-1]; len(got.Attachments) != 0 || !strings.Contains(strings.ToLower(got.Markdown), "cancel") {
 		t.Errorf("last reply after Cancel = %q, want a plain note that the wizard was cancelled", got.Markdown)
 	}
@@ -604,14 +586,14 @@ func TestAttachWizardCancel(t *testing.T) {
 }
 
 func TestRemindAndCancel(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	cmd, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 
-	remind := h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "remind "+strings.ToLower(id)))
-	mustContain(t, "the answer to remind", joined(remind), "I sent the approval card for **"+id+"** to "+webextest.BigAdminEmail+" again")
+	remind := h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "remind "+strings.ToLower(id)))
+	apptest.MustContain(t, "the answer to remind", apptest.Joined(remind), "I sent the approval card for **"+id+"** to "+webextest.BigAdminEmail+" again")
 	var cards []webextest.Message
-	for _, m := range h.directFromBot(webextest.BigAdminID) {
+	for _, m := range h.DirectFromBot(webextest.BigAdminID) {
 		if len(m.Attachments) > 0 {
 			cards = append(cards, m)
 		}
@@ -620,19 +602,19 @@ func TestRemindAndCancel(t *testing.T) {
 		t.Fatalf("the admin has %d approval cards after remind, want 2", len(cards))
 	}
 
-	cancel := h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+id))
-	mustContain(t, "the answer to cancel", joined(cancel), "withdr")
+	cancel := h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+id))
+	apptest.MustContain(t, "the answer to cancel", apptest.Joined(cancel), "withdr")
 	// Both approval cards are deleted; the admin is told the request was withdrawn.
 	for _, c := range cards {
-		if _, ok := h.sim.Message(c.ID); ok {
+		if _, ok := h.Sim.Message(c.ID); ok {
 			t.Errorf("approval card %s is still there after cancel", c.ID)
 		}
 	}
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times after cancel", len(got))
 	}
-	admin := h.directFromBot(webextest.BigAdminID)
-	mustContain(t, "the note to the admin after cancel", admin[len(admin)-1].Markdown, "withdrew request "+id)
+	admin := h.DirectFromBot(webextest.BigAdminID)
+	apptest.MustContain(t, "the note to the admin after cancel", admin[len(admin)-1].Markdown, "withdrew request "+id)
 
 	// Reminding or cancelling what is not waiting says why not.
 	for _, tt := range []struct{ line, want string }{
@@ -641,14 +623,14 @@ func TestRemindAndCancel(t *testing.T) {
 		{"remind ZZZZZZ", "I don't know request ZZZZZZ."},
 		{"remind NOSUCH", "That is not a request id"}, // O and U are not of the id alphabet
 	} {
-		mustContain(t, "the answer to "+tt.line, joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.line))), tt.want)
+		apptest.MustContain(t, "the answer to "+tt.line, apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, tt.line))), tt.want)
 	}
-	mustContain(t, "the partner thread", joined(h.repliesTo(cmd)), "I sent an approval card")
+	apptest.MustContain(t, "the partner thread", apptest.Joined(h.RepliesTo(cmd)), "I sent an approval card")
 }
 
 func TestAttachManagedOrgNote(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	org, err := h.sim.AddOrg(webextest.Org{Name: "Managed Co", AdminEmail: "admin@managed.example", Users: 20, Readable: true, Managed: true,
+	h := newHarness(t, apptest.Options{})
+	org, err := h.Sim.AddOrg(webextest.Org{Name: "Managed Co", AdminEmail: "admin@managed.example", Users: 20, Readable: true, Managed: true,
 		Licenses: []webextest.License{{Name: "Messaging", TotalUnits: 20, ConsumedUnits: 20}}})
 	if err != nil {
 		t.Fatal(err)
@@ -656,7 +638,7 @@ func TestAttachManagedOrgNote(t *testing.T) {
 	_, check := h.attach("check " + org.ID + " verified-domain=no claimed-domain=no")
 	_, attach := h.attach(attachLine(org.ID, "admin@managed.example", "webex_meetings", "verified-domain=no claimed-domain=no"))
 	for what, msgs := range map[string][]webextest.Message{"check": check, "attach": attach} {
-		mustContain(t, what, joined(msgs), "Already managed by this partner: **yes**", bot.ManagedNote)
+		apptest.MustContain(t, what, apptest.Joined(msgs), "Already managed by this partner: **yes**", bot.ManagedNote)
 	}
 }
 
@@ -700,13 +682,13 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			_, replies := h.attach(tt.line)
-			mustContain(t, "the report", joined(replies), tt.want...)
+			apptest.MustContain(t, "the report", apptest.Joined(replies), tt.want...)
 			if got := h.webexWrites(); len(got) != 0 {
 				t.Errorf("check wrote to Webex: %q", got)
 			}
-			status := joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status")))
+			status := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status")))
 			if strings.Contains(status, webextest.SmallOrgID) || strings.Contains(status, webextest.BigOrgID) {
 				t.Errorf("check recorded a request:\n%s", status)
 			}
@@ -721,13 +703,13 @@ func TestAttachCallingLocationIsChecked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			_, replies := h.attach(fmt.Sprintf(`attach org=%s admin=%s template=Standard packages=webex_calling name="Acme" street="1 Main St" city=Austin state=TX zip=78701 country=US %s verified-domain=no claimed-domain=no`,
 				webextest.SmallOrgID, webextest.SmallAdminEmail, tt.extra))
 			if len(replies) != 1 {
-				t.Fatalf("%d replies, want 1:\n%s", len(replies), joined(replies))
+				t.Fatalf("%d replies, want 1:\n%s", len(replies), apptest.Joined(replies))
 			}
-			mustContain(t, "the reply", replies[0].Markdown, "Please fix", tt.want)
+			apptest.MustContain(t, "the reply", replies[0].Markdown, "Please fix", tt.want)
 			if got := len(h.provisionCalls()); got != 0 {
 				t.Errorf("POST /wholesale/customers %d times with a bad calling location", got)
 			}
@@ -736,53 +718,53 @@ func TestAttachCallingLocationIsChecked(t *testing.T) {
 }
 
 func TestAttachOneOpenRequestPerOrg(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	line := attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no")
 	_, first := h.attach(line)
-	id := requestIDIn(t, first[0])
+	id := apptest.RequestIDIn(t, first[0])
 	_, second := h.attach(line)
 
 	if len(second) != 1 {
-		t.Fatalf("%d replies to the second attach, want 1:\n%s", len(second), joined(second))
+		t.Fatalf("%d replies to the second attach, want 1:\n%s", len(second), apptest.Joined(second))
 	}
-	mustContain(t, "the second reply", second[0].Markdown, "Attach **"+id+"** for this organization is still waiting for the customer admin's approval", "status "+id)
-	if got := len(h.directFromBot(webextest.BigAdminID)); got != 1 {
+	apptest.MustContain(t, "the second reply", second[0].Markdown, "Attach **"+id+"** for this organization is still waiting for the customer admin's approval", "status "+id)
+	if got := len(h.DirectFromBot(webextest.BigAdminID)); got != 1 {
 		t.Errorf("the customer admin got %d cards, want 1", got)
 	}
 }
 
 func TestApprovalAfterTheDeadline(t *testing.T) {
-	h := newHarness(t, harnessOptions{manualClock: true})
+	h := newHarness(t, apptest.Options{ManualClock: true})
 	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 	card := h.approvalCard(webextest.BigAdminID)
 
-	h.clock.Advance(h.cfg.ApprovalTTL) // no sweep has expired it yet
-	h.press(webextest.BigAdminID, card, "Approve", nil)
+	h.Clock.Advance(h.Cfg.ApprovalTTL) // no sweep has expired it yet
+	h.Press(webextest.BigAdminID, card, "Approve", nil)
 
 	if got := h.provisionCalls(); len(got) != 0 {
 		t.Errorf("POST /wholesale/customers %d times after the deadline", len(got))
 	}
-	admin := h.directFromBot(webextest.BigAdminID)
-	mustContain(t, "the answer to a late click", admin[len(admin)-1].Markdown, "Request "+id+" is already expired")
+	admin := h.DirectFromBot(webextest.BigAdminID)
+	apptest.MustContain(t, "the answer to a late click", admin[len(admin)-1].Markdown, "Request "+id+" is already expired")
 }
 
 func TestCommandOnSeveralLines(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	line := strings.Replace(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"), "attach ", "attach\n", 1)
 	line = strings.ReplaceAll(line, " template=", "\ntemplate=")
 	_, replies := h.attach(line)
-	mustContain(t, "the replies", joined(replies), "Automatic attach", "submitted")
+	apptest.MustContain(t, "the replies", apptest.Joined(replies), "Automatic attach", "submitted")
 }
 
 func TestCheckInvalidInput(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	_, replies := h.attach("check nonsense users=maybe admin=x@ colour=red")
 	if len(replies) != 1 {
-		t.Fatalf("%d replies, want 1:\n%s", len(replies), joined(replies))
+		t.Fatalf("%d replies, want 1:\n%s", len(replies), apptest.Joined(replies))
 	}
 	text := replies[0].Markdown
-	mustContain(t, "the reply", text, `"nonsense" is not a Webex organization id`, "users=maybe: say yes or no", "admin=x@ is not an email address", "colour")
+	apptest.MustContain(t, "the reply", text, `"nonsense" is not a Webex organization id`, "users=maybe: say yes or no", "admin=x@ is not an email address", "colour")
 	if n := strings.Count(text, "users=maybe"); n != 1 {
 		t.Errorf("the reply names users=maybe %d times, want once:\n%s", n, text)
 	}
@@ -792,25 +774,25 @@ func TestCheckInvalidInput(t *testing.T) {
 }
 
 func TestApprovalCardUndeliverable(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	const nobody = "nobody@bigcorp.example" // no Webex account: Webex answers 404
 	cmd, replies := h.attach(attachLine(webextest.BigOrgID, nobody, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 
 	var undelivered []webextest.Message
-	for _, m := range h.repliesTo(cmd) {
+	for _, m := range h.RepliesTo(cmd) {
 		if strings.Contains(m.Markdown, "I could not deliver") {
 			undelivered = append(undelivered, m)
 		}
 	}
 	if len(undelivered) != 1 {
-		t.Fatalf("%d notices of the undelivered card, want 1:\n%s", len(undelivered), joined(h.repliesTo(cmd)))
+		t.Fatalf("%d notices of the undelivered card, want 1:\n%s", len(undelivered), apptest.Joined(h.RepliesTo(cmd)))
 	}
-	mustContain(t, "the notice", undelivered[0].Markdown, "attach **"+id+"** to "+nobody, "Webex answered 404", "`remind "+id+"`", "`cancel "+id+"`")
+	apptest.MustContain(t, "the notice", undelivered[0].Markdown, "attach **"+id+"** to "+nobody, "Webex answered 404", "`remind "+id+"`", "`cancel "+id+"`")
 
 	// A reminder that cannot be delivered either is told too, once more.
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "remind "+id)
-	if got := strings.Count(joined(h.repliesTo(cmd)), "I could not deliver"); got != 2 {
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "remind "+id)
+	if got := strings.Count(apptest.Joined(h.RepliesTo(cmd)), "I could not deliver"); got != 2 {
 		t.Errorf("%d notices of undelivered cards after remind, want 2", got)
 	}
 	if got := h.provisionCalls(); len(got) != 0 {
@@ -829,7 +811,7 @@ func TestTwiceAtOnce(t *testing.T) {
 			name: "the same attach line said twice",
 			twice: func(h *harness) [2]func() error {
 				say := func() error {
-					_, err := h.sim.Say(h.t.Context(), webextest.AnnID, webextest.PartnerSpaceID, line)
+					_, err := h.Sim.Say(h.T.Context(), webextest.AnnID, webextest.PartnerSpaceID, line)
 					return err
 				}
 				return [2]func() error{say, say}
@@ -839,11 +821,11 @@ func TestTwiceAtOnce(t *testing.T) {
 			name: "Approve pressed twice",
 			twice: func(h *harness) [2]func() error {
 				_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-				requestIDIn(h.t, replies[0])
+				apptest.RequestIDIn(h.T, replies[0])
 				card := h.approvalCard(webextest.BigAdminID)
-				inputs := h.submission(card, "Approve", nil)
+				inputs := h.Submission(card, "Approve", nil)
 				press := func() error {
-					_, err := h.sim.Click(h.t.Context(), webextest.BigAdminID, card.ID, inputs)
+					_, err := h.Sim.Click(h.T.Context(), webextest.BigAdminID, card.ID, inputs)
 					return err
 				}
 				return [2]func() error{press, press}
@@ -852,7 +834,7 @@ func TestTwiceAtOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			calls := tt.twice(h)
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
@@ -865,7 +847,7 @@ func TestTwiceAtOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			h.settle()
+			h.Settle()
 			if got := len(h.provisionCalls()); got != 1 {
 				t.Errorf("POST /wholesale/customers %d times, want once", got)
 			}

@@ -83,7 +83,7 @@ func Load(getenv func(string) string) (Config, error) {
 	} else if c.PartnerAdmins, err = bot.ParseAllowlist(admins); err != nil {
 		errs = append(errs, fmt.Errorf("PARTNER_ADMINS: %w", err))
 	}
-	if c.Templates, err = parseTemplates(getenv("TEMPLATES")); err != nil {
+	if c.Templates, err = ParseTemplates(getenv("TEMPLATES")); err != nil {
 		errs = append(errs, fmt.Errorf("TEMPLATES: %w", err))
 	}
 	if _, err := cron.ParseStandard(c.PollSchedule); err != nil {
@@ -116,8 +116,8 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
-// parseTemplates reads comma-separated name=provisioningId pairs.
-func parseTemplates(s string) ([]bot.Template, error) {
+// ParseTemplates reads comma-separated name=provisioningId pairs, as TEMPLATES holds them.
+func ParseTemplates(s string) ([]bot.Template, error) {
 	var ts []bot.Template
 	seen := map[string]bool{}
 	for _, entry := range strings.Split(s, ",") {

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"attachbot/bot"
-
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"attachbot/bot"
 )
 
 // validEnv is a complete configuration; tests change one variable at a time.

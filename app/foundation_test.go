@@ -1,8 +1,9 @@
-package app
+package app_test
 
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,46 +13,48 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/handlers"
 	"attachbot/store"
 	"attachbot/webex/webextest"
 )
 
 func TestHelpGetsOneThreadedReply(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	h := newHarness(t, apptest.Options{})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
 
-	replies := h.repliesTo(cmd)
+	replies := h.RepliesTo(cmd)
 	if len(replies) != 1 {
-		t.Fatalf("got %d replies in the thread, want 1: %+v", len(replies), h.botMessages(webextest.PartnerSpaceID))
+		t.Fatalf("got %d replies in the thread, want 1: %+v", len(replies), h.BotMessages(webextest.PartnerSpaceID))
 	}
 	for _, name := range []string{"help", "check", "attach", "status", "list", "remind", "cancel", "digest"} {
 		if !strings.Contains(replies[0].Markdown, "`"+name) {
 			t.Errorf("help lacks the command %q:\n%s", name, replies[0].Markdown)
 		}
 	}
-	if got := len(h.botMessages(webextest.PartnerSpaceID)); got != 1 {
+	if got := len(h.BotMessages(webextest.PartnerSpaceID)); got != 1 {
 		t.Errorf("the bot posted %d messages in the space, want 1", got)
 	}
 }
 
 func TestUnknownCommandGetsHintAndHelp(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "attahc now")
-	replies := h.repliesTo(cmd)
+	h := newHarness(t, apptest.Options{})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "attahc now")
+	replies := h.RepliesTo(cmd)
 	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "I don't know `attahc`") || !strings.Contains(replies[0].Markdown, "`check") {
 		t.Fatalf("replies = %+v, want one hint with the help", replies)
 	}
 }
 
 func TestReplyToAThreadGoesUnderItsRoot(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	root := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
-	if _, err := h.sim.Reply(t.Context(), webextest.AnnID, root.ID, "status"); err != nil {
+	h := newHarness(t, apptest.Options{})
+	root := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if _, err := h.Sim.Reply(t.Context(), webextest.AnnID, root.ID, "status"); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
-	if got := len(h.repliesTo(root)); got != 2 {
+	h.Settle()
+	if got := len(h.RepliesTo(root)); got != 2 {
 		t.Fatalf("got %d replies under the root, want 2 (help, then status)", got)
 	}
 }
@@ -75,9 +78,9 @@ func TestWebhookSignature(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
-			before := len(h.sim.Calls())
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.botURL+"/webhook", bytes.NewReader(tt.body))
+			h := newHarness(t, apptest.Options{})
+			before := len(h.Sim.Calls())
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.BotURL+"/webhook", bytes.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,11 +95,11 @@ func TestWebhookSignature(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
 			}
-			h.settle()
-			if calls := h.sim.Calls()[before:]; len(calls) != 0 {
+			h.Settle()
+			if calls := h.Sim.Calls()[before:]; len(calls) != 0 {
 				t.Errorf("the bot called Webex %d times, want none: first %s %s", len(calls), calls[0].Method, calls[0].Path)
 			}
-			events, err := h.app.db.Events(t.Context())
+			events, err := h.App().Store().Events(t.Context())
 			if err != nil || len(events) != 0 {
 				t.Errorf("inbox = %v, %v; want empty", events, err)
 			}
@@ -105,134 +108,134 @@ func TestWebhookSignature(t *testing.T) {
 }
 
 func TestRedeliveryGetsOneReply(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
-	d, ok := h.sim.LastDelivery()
+	h := newHarness(t, apptest.Options{})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	d, ok := h.Sim.LastDelivery()
 	if !ok {
 		t.Fatal("no delivery")
 	}
 	for range 2 {
-		again, err := h.sim.Redeliver(t.Context(), d)
+		again, err := h.Sim.Redeliver(t.Context(), d)
 		if err != nil || again.Status != http.StatusOK {
 			t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
 		}
 	}
-	h.settle()
-	if got := len(h.repliesTo(cmd)); got != 1 {
+	h.Settle()
+	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Errorf("got %d replies after three deliveries, want 1", got)
 	}
-	if got := h.sim.CountCalls(http.MethodGet, "/v1/messages/"+cmd.ID); got != 1 {
+	if got := h.Sim.CountCalls(http.MethodGet, "/v1/messages/"+cmd.ID); got != 1 {
 		t.Errorf("the bot read the message %d times, want 1", got)
 	}
 }
 
 func TestBotIgnoresItself(t *testing.T) {
-	h := newHarness(t, harnessOptions{sim: webextest.Options{DeliverOwnMessages: true}})
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	h := newHarness(t, apptest.Options{Sim: webextest.Options{DeliverOwnMessages: true}})
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
 	// The help reply was delivered back to the bot (DeliverOwnMessages); an envelope naming
 	// the bot as the actor is dropped before anything is read.
-	before := len(h.sim.Calls())
-	for _, d := range h.sim.Deliveries() {
+	before := len(h.Sim.Calls())
+	for _, d := range h.Sim.Deliveries() {
 		if d.ActorID == webextest.BotID && d.Status != http.StatusOK {
 			t.Errorf("own message delivery answered %d, want 200", d.Status)
 		}
 	}
 	own := []byte(`{"resource":"messages","event":"created","actorId":"` + webextest.BotID + `","data":{"id":"bot-said-this","roomId":"` + webextest.PartnerSpaceID + `"}}`)
-	if _, err := h.sim.SendSigned(t.Context(), h.botURL+"/webhook", h.cfg.WebhookSecret, own); err != nil {
+	if _, err := h.Sim.SendSigned(t.Context(), h.BotURL+"/webhook", h.Cfg.WebhookSecret, own); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
-	if got := len(h.botMessages(webextest.PartnerSpaceID)); got != 1 {
+	h.Settle()
+	if got := len(h.BotMessages(webextest.PartnerSpaceID)); got != 1 {
 		t.Errorf("the bot posted %d messages, want only its help reply", got)
 	}
-	if calls := h.sim.Calls()[before:]; len(calls) != 0 {
+	if calls := h.Sim.Calls()[before:]; len(calls) != 0 {
 		t.Errorf("the bot called Webex for its own event: %s %s", calls[0].Method, calls[0].Path)
 	}
 }
 
 func TestUnauthorizedPersonIsRefused(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	if err := h.sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
+	h := newHarness(t, apptest.Options{})
+	if err := h.Sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
 		t.Fatal(err)
 	}
-	cmd := h.say(webextest.EveID, webextest.PartnerSpaceID, "attach org="+webextest.SmallOrgID)
-	replies := h.repliesTo(cmd)
+	cmd := h.Say(webextest.EveID, webextest.PartnerSpaceID, "attach org="+webextest.SmallOrgID)
+	replies := h.RepliesTo(cmd)
 	if len(replies) != 1 || !strings.Contains(replies[0].Markdown, "only take commands from the partner's") || strings.Contains(replies[0].Markdown, "PARTNER_ADMINS") {
 		t.Fatalf("replies = %+v, want one polite refusal that names no setting", replies)
 	}
-	if n := h.sim.CountCalls(http.MethodGet, "/v1/organizations/"+webextest.SmallOrgID) + h.sim.CountCalls(http.MethodPost, "/v1/wholesale/customers"); n != 0 {
+	if n := h.Sim.CountCalls(http.MethodGet, "/v1/organizations/"+webextest.SmallOrgID) + h.Sim.CountCalls(http.MethodPost, "/v1/wholesale/customers"); n != 0 {
 		t.Errorf("the refused command reached the partner APIs %d times", n)
 	}
 }
 
 func TestRateLimitedReplyArrivesOnce(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/messages", Status: http.StatusTooManyRequests, RetryAfter: 3, Times: 2})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")
-	if got := len(h.repliesTo(cmd)); got != 1 {
+	h := newHarness(t, apptest.Options{})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/messages", Status: http.StatusTooManyRequests, RetryAfter: 3, Times: 2})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
+	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Fatalf("got %d replies, want exactly 1", got)
 	}
-	if got := h.sim.CountCalls(http.MethodPost, "/v1/messages"); got != 3 {
+	if got := h.Sim.CountCalls(http.MethodPost, "/v1/messages"); got != 3 {
 		t.Errorf("POST /v1/messages was called %d times, want 3 (two 429s, then the reply)", got)
 	}
-	if waits := h.clock.Waits(); !containsDuration(waits, 3e9) {
+	if waits := h.Clock.Waits(); !containsDuration(waits, 3e9) {
 		t.Errorf("the client did not wait the 3s Retry-After: waits %v", waits)
 	}
 }
 
 func TestUnprocessedEventIsProcessedOnceAfterRestart(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	// Stop the running bot, and take a delivery with a bot that has not started its workers
 	// (as if it crashed right after storing the event).
-	h.closeApp(h.app)
-	stopped := h.buildApp()
-	cmd, err := h.sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
+	h.CloseApp(h.App())
+	stopped := h.BuildApp()
+	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := stopped.db.Events(t.Context())
+	events, err := stopped.Store().Events(t.Context())
 	if err != nil || len(events) != 1 {
 		t.Fatalf("inbox after the delivery = %v, %v; want the one event", events, err)
 	}
-	h.closeApp(stopped)
-	if got := len(h.repliesTo(cmd)); got != 0 {
+	h.CloseApp(stopped)
+	if got := len(h.RepliesTo(cmd)); got != 0 {
 		t.Fatalf("got %d replies before the restart, want 0", got)
 	}
 
-	h.startApp()
-	h.settle()
-	if got := len(h.repliesTo(cmd)); got != 1 {
+	h.StartApp()
+	h.Settle()
+	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Errorf("got %d replies after the restart, want 1", got)
 	}
 	// And a redelivery after the restart is still recognised.
-	d, _ := h.sim.LastDelivery()
-	if _, err := h.sim.Redeliver(t.Context(), d); err != nil {
+	d, _ := h.Sim.LastDelivery()
+	if _, err := h.Sim.Redeliver(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
-	if got := len(h.repliesTo(cmd)); got != 1 {
+	h.Settle()
+	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Errorf("got %d replies after a redelivery, want 1", got)
 	}
 }
 
 func TestWebhooksRegisteredOnceAcrossRestarts(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	h.closeApp(h.app)
-	h.startApp()
-	hooks := h.sim.Webhooks()
+	h := newHarness(t, apptest.Options{})
+	h.CloseApp(h.App())
+	h.StartApp()
+	hooks := h.Sim.Webhooks()
 	if len(hooks) != 2 {
 		t.Fatalf("got %d webhooks after two starts, want 2: %+v", len(hooks), hooks)
 	}
 	for _, hook := range hooks {
-		if hook.TargetURL != h.botURL+"/webhook" || hook.Status != "active" || hook.Secret != h.cfg.WebhookSecret {
-			t.Errorf("webhook %+v: want target %s/webhook, active, with the secret", hook, h.botURL)
+		if hook.TargetURL != h.BotURL+"/webhook" || hook.Status != "active" || hook.Secret != h.Cfg.WebhookSecret {
+			t.Errorf("webhook %+v: want target %s/webhook, active, with the secret", hook, h.BotURL)
 		}
 	}
 }
 
 func TestHealthz(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	resp, err := http.Get(h.botURL + "/healthz")
+	h := newHarness(t, apptest.Options{})
+	resp, err := http.Get(h.BotURL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,10 +243,11 @@ func TestHealthz(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /healthz = %d, want 200", resp.StatusCode)
 	}
-	if err := h.app.db.Close(); err != nil {
+	// The bot's store is bbolt, which can be closed under it.
+	if err := h.App().Store().(io.Closer).Close(); err != nil {
 		t.Fatal(err)
 	}
-	resp, err = http.Get(h.botURL + "/healthz")
+	resp, err = http.Get(h.BotURL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,12 +257,12 @@ func TestHealthz(t *testing.T) {
 	}
 
 	// A store that can be read but no longer written (here opened read-only) fails too.
-	ro, err := store.Open(h.cfg.DBPath, store.Options{ReadOnly: true})
+	ro, err := store.Open(h.Cfg.DBPath, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ro.Close() })
-	srv := httptest.NewServer(handlers.New(h.app.bot, h.cfg.WebhookSecret, ro, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(handlers.New(h.App().Bot(), h.Cfg.WebhookSecret, ro, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	resp, err = http.Get(srv.URL + "/healthz")
 	if err != nil {
@@ -280,32 +284,32 @@ func containsDuration(ds []time.Duration, d time.Duration) bool {
 }
 
 func TestEventGivenUpTellsTheSpaceOnce(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/licenses", Status: http.StatusServiceUnavailable})
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID)
+	h := newHarness(t, apptest.Options{})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/licenses", Status: http.StatusServiceUnavailable})
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID)
 
-	replies := h.repliesTo(cmd)
+	replies := h.RepliesTo(cmd)
 	if len(replies) != 1 {
-		t.Fatalf("%d replies, want one notice:\n%s", len(replies), joined(replies))
+		t.Fatalf("%d replies, want one notice:\n%s", len(replies), apptest.Joined(replies))
 	}
 	if got, want := replies[0].Markdown, "Sorry, I could not process that request."; !strings.HasPrefix(got, want) {
 		t.Errorf("notice = %q, want it to start with %q", got, want)
 	}
-	mustContain(t, "the notice", replies[0].Markdown, "Webex answered 503", "TrackingId for Cisco support", "Please try again later")
-	tries := h.sim.CountCalls(http.MethodGet, "/v1/licenses")
+	apptest.MustContain(t, "the notice", replies[0].Markdown, "Webex answered 503", "TrackingId for Cisco support", "Please try again later")
+	tries := h.Sim.CountCalls(http.MethodGet, "/v1/licenses")
 	if tries < 2 {
 		t.Errorf("GET /licenses tried %d times; a 503 is worth retrying", tries)
 	}
 
 	// Given up for good: a restart does not take it up again.
-	h.closeApp(h.app)
-	h.sim.ClearFaults()
-	h.startApp()
-	h.settle()
-	if got := h.sim.CountCalls(http.MethodGet, "/v1/licenses"); got != tries {
+	h.CloseApp(h.App())
+	h.Sim.ClearFaults()
+	h.StartApp()
+	h.Settle()
+	if got := h.Sim.CountCalls(http.MethodGet, "/v1/licenses"); got != tries {
 		t.Errorf("GET /licenses %d times after the restart, want still %d", got, tries)
 	}
-	if got := len(h.repliesTo(cmd)); got != 1 {
+	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Errorf("%d replies after the restart, want 1", got)
 	}
 }
@@ -328,7 +332,7 @@ func TestServe(t *testing.T) {
 		"PARTNER_ADMINS":      webextest.AnnEmail,
 		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
 	}
-	cfg, err := Load(func(k string) string { return env[k] })
+	cfg, err := app.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +340,7 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	var stderr syncBuffer
 	go func() {
-		done <- Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
+		done <- app.Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
 	}()
 
 	wait := func(what string, cond func() bool) {

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
@@ -24,17 +26,17 @@ import (
 
 // newPollLoopHarness is a status harness whose bot polls with its own loop, on a clock that
 // moves only when the test advances it.
-func newPollLoopHarness(t *testing.T, configure func(*Config)) *harness {
+func newPollLoopHarness(t *testing.T, configure func(*app.Config)) *harness {
 	t.Helper()
-	return newStatusHarness(t, harnessOptions{manualClock: true, pollLoop: true, configure: configure})
+	return newStatusHarness(t, apptest.Options{ManualClock: true, PollLoop: true, Configure: configure})
 }
 
 // pollAdvance moves the clock d forward and waits until the poll loop has polled what came due
 // and the bot has sent what that enqueued.
 func (h *harness) pollAdvance(d time.Duration) {
-	h.t.Helper()
-	h.clock.Advance(d)
-	h.settle()
+	h.T.Helper()
+	h.Clock.Advance(d)
+	h.Settle()
 }
 
 // pollWaits returns the time from the submission to a customer's first status call, and
@@ -51,7 +53,7 @@ func (h *harness) pollWaits(r bot.Request) []time.Duration {
 
 func TestStatusBackoffSchedule(t *testing.T) {
 	h := newPollLoopHarness(t, nil)
-	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
+	if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
@@ -67,7 +69,7 @@ func TestStatusBackoffSchedule(t *testing.T) {
 	steps = append(steps,
 		step{wait: 10 * time.Second}, // the window is over: the backoff doubles
 		step{wait: 20 * time.Second, before: func() { // a failure that asking again soon cannot mend doubles it too
-			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Times: 1})
+			h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Times: 1})
 		}},
 		step{wait: 40 * time.Second},
 		step{wait: 80 * time.Second},
@@ -77,7 +79,7 @@ func TestStatusBackoffSchedule(t *testing.T) {
 		step{wait: 15 * time.Minute}, // capped
 		step{wait: 15 * time.Minute},
 		step{wait: 15 * time.Minute, before: func() { // a change starts a fast window anew
-			if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
+			if err := h.Sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -105,11 +107,11 @@ func TestStatusChangeToldWithinTenSeconds(t *testing.T) {
 	for _, after := range []time.Duration{time.Second, 47 * time.Second, 119 * time.Second} {
 		t.Run(after.String(), func(t *testing.T) {
 			h := newPollLoopHarness(t, nil)
-			if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, after); err != nil {
+			if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, after); err != nil {
 				t.Fatal(err)
 			}
 			cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-			for h.clock.Now().Sub(r.Submitted) < after+time.Minute && len(h.statusNotices(cmd, statusProvisionedMarker)) == 0 {
+			for h.Clock.Now().Sub(r.Submitted) < after+time.Minute && len(h.statusNotices(cmd, statusProvisionedMarker)) == 0 {
 				h.pollAdvance(time.Second)
 			}
 			n := h.statusOneNotice(cmd, statusProvisionedMarker)
@@ -121,7 +123,7 @@ func TestStatusChangeToldWithinTenSeconds(t *testing.T) {
 }
 
 func TestStatusFirstPollConfigured(t *testing.T) {
-	h := newPollLoopHarness(t, func(c *Config) { c.FirstPoll = 20 * time.Second })
+	h := newPollLoopHarness(t, func(c *app.Config) { c.FirstPoll = 20 * time.Second })
 	_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	h.pollAdvance(19 * time.Second)
 	if got := len(h.statusPolls(r.CustomerID)); got != 0 {
@@ -195,25 +197,25 @@ func TestStatusFailedPollRetriedOnShortSchedule(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/after the fast window %t", tt.name, afterWindow), func(t *testing.T) {
 				timeouts := &statusTimeouts{}
 				// Waits take no time: the client's retry waits move the clock, and nothing else does.
-				h := newStatusHarness(t, harnessOptions{httpClient: &http.Client{Transport: timeouts}})
-				if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
+				h := newStatusHarness(t, apptest.Options{HTTPClient: &http.Client{Transport: timeouts}})
+				if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
 					t.Fatal(err)
 				}
 				_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-				untilDue := func() { h.clock.Advance(h.statusRequest(r.ID).NextPoll.Sub(h.clock.Now())) }
+				untilDue := func() { h.Clock.Advance(h.statusRequest(r.ID).NextPoll.Sub(h.Clock.Now())) }
 				for afterWindow && h.statusRequest(r.ID).PollInterval < 40*time.Second {
 					untilDue()
-					h.statusMustSweep()
+					h.MustSweep()
 				}
 				before := h.statusRequest(r.ID)
 
 				if tt.fault != nil {
-					h.sim.Inject(*tt.fault)
+					h.Sim.Inject(*tt.fault)
 				} else {
-					timeouts.arm(attempts, h.clock.Now)
+					timeouts.arm(attempts, h.Clock.Now)
 				}
 				untilDue()
-				if err := h.statusSweep(); err == nil {
+				if err := h.Sweep(); err == nil {
 					t.Fatal("the sweep whose poll failed reported no error")
 				}
 				// The Sim keeps call times to the millisecond, as Webex does.
@@ -233,13 +235,13 @@ func TestStatusFailedPollRetriedOnShortSchedule(t *testing.T) {
 				}
 
 				// Not a second before the next poll is due, then on time.
-				h.clock.Advance(failed.NextPoll.Sub(h.clock.Now()) - time.Second)
-				h.statusMustSweep()
+				h.Clock.Advance(failed.NextPoll.Sub(h.Clock.Now()) - time.Second)
+				h.MustSweep()
 				if got := len(h.statusPolls(r.CustomerID)); got != len(polls) {
 					t.Fatalf("%d status calls a second before the next poll, want %d", got, len(polls))
 				}
-				h.clock.Advance(time.Second)
-				h.statusMustSweep()
+				h.Clock.Advance(time.Second)
+				h.MustSweep()
 				after := h.statusPolls(r.CustomerID)
 				if len(after) != len(polls)+1 || after[len(after)-1].Status != http.StatusOK {
 					t.Fatalf("the poll on time made %d status calls, want 1 that succeeds", len(after)-len(polls))
@@ -262,14 +264,14 @@ func TestStatusFailedPollRetriedOnShortSchedule(t *testing.T) {
 }
 
 func TestStatusLongOutageBacksOff(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{})
+	h := newStatusHarness(t, apptest.Options{})
 	_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-	h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusServiceUnavailable})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusServiceUnavailable})
 
 	var got []time.Duration
 	for range 6 {
-		h.clock.Advance(h.statusRequest(r.ID).NextPoll.Sub(h.clock.Now()))
-		if err := h.statusSweep(); err == nil {
+		h.Clock.Advance(h.statusRequest(r.ID).NextPoll.Sub(h.Clock.Now()))
+		if err := h.Sweep(); err == nil {
 			t.Fatal("a sweep whose poll got 503 reported no error")
 		}
 		polls := h.statusPolls(r.CustomerID)
@@ -314,9 +316,9 @@ func (s *statusHold) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
 	holder := &statusHold{}
-	h := newStatusHarness(t, harnessOptions{manualClock: true, pollLoop: true, httpClient: &http.Client{Transport: holder}})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true, PollLoop: true, HTTPClient: &http.Client{Transport: holder}})
 	for _, org := range []string{webextest.SmallOrgID, webextest.NoLicenseOrgID} {
-		if err := h.sim.SetOutcome(org, webextest.StatusProvisioned, 24*time.Hour); err != nil {
+		if err := h.Sim.SetOutcome(org, webextest.StatusProvisioned, 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -325,7 +327,7 @@ func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
 	h.pollAdvance(5 * time.Second) // the first poll of both
 	move := func(status string) {
 		t.Helper()
-		if err := h.sim.SetCustomerStatus(quick.CustomerID, status); err != nil {
+		if err := h.Sim.SetCustomerStatus(quick.CustomerID, status); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -337,7 +339,7 @@ func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
 		marker := map[string]string{
 			webextest.StatusPendingReview: "is now in Cisco's compliance review", webextest.StatusProvisioned: "is provisioned.",
 		}[status]
-		if err := h.sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, marker)) == 1 }); err != nil {
+		if err := h.Sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, marker)) == 1 }); err != nil {
 			t.Fatalf("waiting for the notice of %s: %v", status, err)
 		}
 	}
@@ -346,15 +348,15 @@ func TestStatusSlowPollHoldsUpNoOther(t *testing.T) {
 	release := holder.hold(slow.CustomerID)
 	defer release()
 	move(webextest.StatusPendingReview)
-	h.clock.Advance(5 * time.Second)
+	h.Clock.Advance(5 * time.Second)
 	told(webextest.StatusPendingReview)
 	// The quick one's next poll comes on time while the slow call still hangs.
 	move(webextest.StatusProvisioned)
-	h.clock.Advance(5 * time.Second)
+	h.Clock.Advance(5 * time.Second)
 	told(webextest.StatusProvisioned)
 
 	release()
-	h.settle()
+	h.Settle()
 	if got := len(h.statusPolls(slow.CustomerID)); got != 2 {
 		t.Errorf("the slow customer was asked %d times, want 2 (one run at a time polls a request)", got)
 	}

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
@@ -34,60 +35,60 @@ const (
 // the status job, so that the thread has the failed notice and the Retry card. It returns
 // Ann's command and the request as stored then.
 func (h *harness) retryFailed(orgID, adminEmail, packages, status string) (webextest.Message, bot.Request) {
-	h.t.Helper()
+	h.T.Helper()
 	cmd, r := h.statusAttach(orgID, adminEmail, packages)
-	if err := h.sim.SetCustomerStatus(r.CustomerID, status); err != nil {
-		h.t.Fatal(err)
+	if err := h.Sim.SetCustomerStatus(r.CustomerID, status); err != nil {
+		h.T.Fatal(err)
 	}
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	r = h.statusRequest(r.ID)
 	if string(r.State) != status {
-		h.t.Fatalf("state = %s after the sweep, want %s", r.State, status)
+		h.T.Fatalf("state = %s after the sweep, want %s", r.State, status)
 	}
 	return cmd, r
 }
 
 // retryCard returns the one message in root's thread with a Retry button, and its data.
 func (h *harness) retryCard(root webextest.Message) (webextest.Message, map[string]any) {
-	h.t.Helper()
+	h.T.Helper()
 	var found []webextest.Message
-	for _, m := range h.repliesTo(root) {
-		if statusSubmitData(h.t, m, retryButton) != nil {
+	for _, m := range h.RepliesTo(root) {
+		if apptest.SubmitData(h.T, m, retryButton) != nil {
 			found = append(found, m)
 		}
 	}
 	if len(found) != 1 {
-		h.t.Fatalf("the thread has %d messages with a Retry button, want 1; the thread:\n%s", len(found), statusJoined(h.repliesTo(root)))
+		h.T.Fatalf("the thread has %d messages with a Retry button, want 1; the thread:\n%s", len(found), apptest.Joined(h.RepliesTo(root)))
 	}
-	return found[0], statusSubmitData(h.t, found[0], retryButton)
+	return found[0], apptest.SubmitData(h.T, found[0], retryButton)
 }
 
 // retryPuts returns the PUT calls to the wholesale customers.
 func (h *harness) retryPuts() []webextest.Call {
-	return h.sim.CallsTo(http.MethodPut, retryCustomersPath)
+	return h.Sim.CallsTo(http.MethodPut, retryCustomersPath)
 }
 
 // retryLast returns the bot's last message in root's thread.
 func (h *harness) retryLast(root webextest.Message) webextest.Message {
-	h.t.Helper()
-	replies := h.repliesTo(root)
+	h.T.Helper()
+	replies := h.RepliesTo(root)
 	if len(replies) == 0 {
-		h.t.Fatalf("no reply to %q", root.Text)
+		h.T.Fatalf("no reply to %q", root.Text)
 	}
 	return replies[len(replies)-1]
 }
 
 func TestRetryErrorThenProvisioned(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_calling,webex_meetings", webextest.StatusError)
 	notice := h.statusOneNotice(cmd, retryErrorMarker)
-	statusContains(t, "the error notice", notice.Markdown, []string{"`retry " + r.ID + "`", "Retry button"}, []string{"Nothing more will happen unless it is submitted again"})
+	apptest.Says(t, "the error notice", notice.Markdown, []string{"`retry " + r.ID + "`", "Retry button"}, []string{"Nothing more will happen unless it is submitted again"})
 	h.retryCard(cmd)
 
 	// Typed in the space, not in the request's thread.
-	retry := h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+strings.ToLower(r.ID))
-	statusContains(t, "the answer to the command", statusJoined(h.repliesTo(retry)), []string{"its thread will tell how it goes"}, nil)
+	retry := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+strings.ToLower(r.ID))
+	apptest.Says(t, "the answer to the command", apptest.Joined(h.RepliesTo(retry)), []string{"its thread will tell how it goes"}, nil)
 
 	puts := h.retryPuts()
 	if len(puts) != 1 {
@@ -118,8 +119,8 @@ func TestRetryErrorThenProvisioned(t *testing.T) {
 		t.Errorf("state after the retry = %s, want %s", got.State, bot.StateUpdating)
 	}
 
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 	got := h.statusRequest(r.ID)
 	if got.State != bot.StateProvisioned {
@@ -134,17 +135,17 @@ func TestRetryErrorThenProvisioned(t *testing.T) {
 	if a := got.Audit[i]; a.Actor != webextest.AnnEmail || a.TrackingID != puts[0].TrackingID {
 		t.Errorf("the retry's audit entry is by %q with trackingId %q, want by %s with %q", a.Actor, a.TrackingID, webextest.AnnEmail, puts[0].TrackingID)
 	}
-	status := statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+r.ID)))
-	statusContains(t, "status", status, []string{"retried", puts[0].TrackingID}, nil)
+	status := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+r.ID)))
+	apptest.Says(t, "status", status, []string{"retried", puts[0].TrackingID}, nil)
 }
 
 func TestRetryButtonAfterProvisionedWithErrors(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusProvisionedWithErrors)
-	statusContains(t, "the notice", h.statusOneNotice(cmd, retryPWEMarker).Markdown, []string{"`retry " + r.ID + "`"}, nil)
+	apptest.Says(t, "the notice", h.statusOneNotice(cmd, retryPWEMarker).Markdown, []string{"`retry " + r.ID + "`"}, nil)
 	card, data := h.retryCard(cmd)
 
-	h.click(webextest.AnnID, card.ID, data)
+	h.Click(webextest.AnnID, card.ID, data)
 
 	if got := len(h.retryPuts()); got != 1 {
 		t.Fatalf("PUT %d times, want once", got)
@@ -153,8 +154,8 @@ func TestRetryButtonAfterProvisionedWithErrors(t *testing.T) {
 	if last := h.retryLast(cmd); !strings.Contains(last.Markdown, retryAcceptedMark) {
 		t.Errorf("the thread's last message is %q, want the retry notice", last.Markdown)
 	}
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 	if got := h.statusRequest(r.ID).State; got != bot.StateProvisioned {
 		t.Errorf("state = %s, want %s", got, bot.StateProvisioned)
@@ -180,7 +181,7 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 			name: "withdrawn",
 			prepare: func(t *testing.T, h *harness) string {
 				_, r, _ := h.statusAwaitingApproval()
-				h.say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+r.ID)
+				h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+r.ID)
 				return r.ID
 			},
 			want: "cannot be retried; run the attach again",
@@ -212,11 +213,11 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 		{
 			name: "rejected by Webex",
 			prepare: func(t *testing.T, h *harness) string {
-				h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, Status: http.StatusBadRequest, Message: "Simulated refusal."})
-				cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, statusAttachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings"))
-				rs, err := h.app.db.Requests(t.Context(), bot.RequestFilter{States: []bot.State{bot.StateRejected}})
+				h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, Status: http.StatusBadRequest, Message: "Simulated refusal."})
+				cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, statusAttachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings"))
+				rs, err := h.App().Store().Requests(t.Context(), bot.RequestFilter{States: []bot.State{bot.StateRejected}})
 				if err != nil || len(rs) != 1 {
-					t.Fatalf("rejected requests: %v, %v; want one; the thread:\n%s", rs, err, statusJoined(h.repliesTo(cmd)))
+					t.Fatalf("rejected requests: %v, %v; want one; the thread:\n%s", rs, err, apptest.Joined(h.RepliesTo(cmd)))
 				}
 				return rs[0].ID
 			},
@@ -230,19 +231,19 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true})
 			id := tt.prepare(t, h)
-			before, _ := h.app.db.Request(t.Context(), id)
-			writes := len(h.sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
+			before, _ := h.App().Store().Request(t.Context(), id)
+			writes := len(h.Sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.Sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
 
-			retry := h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+id)
+			retry := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+id)
 
-			statusContains(t, "the answer", statusJoined(h.repliesTo(retry)), []string{tt.want}, nil)
-			after := len(h.sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
+			apptest.Says(t, "the answer", apptest.Joined(h.RepliesTo(retry)), []string{tt.want}, nil)
+			after := len(h.Sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.Sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
 			if after != writes {
 				t.Errorf("the refused retry made %d Webex writes, want none", after-writes)
 			}
-			if got, _ := h.app.db.Request(t.Context(), id); got.State != before.State || len(got.Audit) != len(before.Audit) {
+			if got, _ := h.App().Store().Request(t.Context(), id); got.State != before.State || len(got.Audit) != len(before.Audit) {
 				t.Errorf("the request changed: state %s -> %s, %d -> %d audit entries", before.State, got.State, len(before.Audit), len(got.Audit))
 			}
 		})
@@ -250,24 +251,24 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 }
 
 func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 	card, data := h.retryCard(cmd)
 
 	// Two clicks before the bot has handled either, then Webex delivers the last one again.
 	for range 2 {
-		if _, err := h.sim.Click(t.Context(), webextest.AnnID, card.ID, data); err != nil {
+		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, ok := h.sim.LastDelivery()
+	d, ok := h.Sim.LastDelivery()
 	if !ok {
 		t.Fatal("no delivery")
 	}
-	if again, err := h.sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
+	if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
 		t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
 	}
-	h.settle()
+	h.Settle()
 
 	if got := len(h.retryPuts()); got != 1 {
 		t.Errorf("PUT %d times for a double click and a redelivery, want once", got)
@@ -286,29 +287,29 @@ func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
 	}
 
 	// A later click, once the retry has failed again, retries again.
-	if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusError); err != nil {
+	if err := h.Sim.SetCustomerStatus(r.CustomerID, webextest.StatusError); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	if got := len(h.statusNotices(cmd, retryErrorMarker)); got != 2 {
 		t.Fatalf("the thread has %d error notices, want 2 (before and after the retry)", got)
 	}
-	h.click(webextest.AnnID, card.ID, data)
+	h.Click(webextest.AnnID, card.ID, data)
 	if got := len(h.retryPuts()); got != 2 {
 		t.Errorf("PUT %d times after a second failure and a click, want 2", got)
 	}
 }
 
 func TestRetryOutsiderClickRefused(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 	card, data := h.retryCard(cmd)
 
-	if _, err := h.sim.ClickUnseen(t.Context(), webextest.EveID, card.ID, data); err != nil {
+	if _, err := h.Sim.ClickUnseen(t.Context(), webextest.EveID, card.ID, data); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
+	h.Settle()
 
 	if got := len(h.retryPuts()); got != 0 {
 		t.Errorf("PUT %d times for an outsider's click, want none", got)
@@ -316,11 +317,11 @@ func TestRetryOutsiderClickRefused(t *testing.T) {
 	if got := h.statusRequest(r.ID); got.State != bot.StateError || got.RetryEvent != "" {
 		t.Errorf("the request is %s with retry event %q, want still error and never retried", got.State, got.RetryEvent)
 	}
-	told := h.directFromBot(webextest.EveID)
+	told := h.DirectFromBot(webextest.EveID)
 	if len(told) != 1 {
 		t.Fatalf("Eve got %d direct messages, want the refusal", len(told))
 	}
-	statusContains(t, "the answer to Eve", told[0].Markdown, []string{"I only take commands from the partner's Webex for Wholesale admins"}, nil)
+	apptest.Says(t, "the answer to Eve", told[0].Markdown, []string{"I only take commands from the partner's Webex for Wholesale admins"}, nil)
 	if last := h.retryLast(cmd); !strings.Contains(last.Markdown, "type `retry "+r.ID+"`") {
 		t.Errorf("the partner's thread got a new message after the outsider's click: %q", last.Markdown)
 	}
@@ -352,23 +353,23 @@ func TestRetryLostAnswerIsNotResent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true, httpClient: tt.client})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true, HTTPClient: tt.client})
 			cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
-			h.sim.Inject(tt.fault)
+			h.Sim.Inject(tt.fault)
 
-			h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
+			h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
 
 			if got := len(h.retryPuts()); got != 1 {
 				t.Fatalf("PUT %d times after a lost answer, want once", got)
 			}
 			h.statusOneNotice(cmd, retryUnknownMark)
-			if c, _ := h.sim.Customer(r.CustomerID); (c.Status == webextest.StatusUpdating) != tt.applied {
+			if c, _ := h.Sim.Customer(r.CustomerID); (c.Status == webextest.StatusUpdating) != tt.applied {
 				t.Fatalf("the customer is %s; the fault should have left it applied=%t", c.Status, tt.applied)
 			}
 
 			// The status job finds out how it stands, and sends nothing again.
-			h.clock.Advance(statusFirstPoll)
-			h.statusMustSweep()
+			h.Clock.Advance(statusFirstPoll)
+			h.MustSweep()
 			if got := len(h.retryPuts()); got != 1 {
 				t.Errorf("PUT %d times after the sweep, want still once", got)
 			}
@@ -380,26 +381,26 @@ func TestRetryLostAnswerIsNotResent(t *testing.T) {
 				t.Fatalf("the thread has %d error notices, want 2 (the status job tells the failure again)", got)
 			}
 			// The partner decides to retry again: that one goes through.
-			h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
+			h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
 			if got := len(h.retryPuts()); got != 2 {
 				t.Errorf("PUT %d times after a second retry, want 2", got)
 			}
-			h.clock.Advance(statusFirstPoll)
-			h.statusMustSweep()
+			h.Clock.Advance(statusFirstPoll)
+			h.MustSweep()
 			h.statusOneNotice(cmd, statusProvisionedMarker)
 		})
 	}
 }
 
 func TestRetryRefusedByWebexIsTold(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
-	h.sim.Inject(webextest.Fault{Method: http.MethodPut, Path: retryCustomersPath, Times: 1, Status: http.StatusNotFound, Message: "Customer not found."})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPut, Path: retryCustomersPath, Times: 1, Status: http.StatusNotFound, Message: "Customer not found."})
 
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
 
 	n := h.statusOneNotice(cmd, "Webex refused to provision attach **"+r.ID+"**")
-	statusContains(t, "the notice", n.Markdown, []string{"Webex answered 404: Customer not found.", "TrackingId for Cisco support"}, nil)
+	apptest.Says(t, "the notice", n.Markdown, []string{"Webex answered 404: Customer not found.", "TrackingId for Cisco support"}, nil)
 	got := h.statusRequest(r.ID)
 	if got.State != bot.StateError {
 		t.Errorf("state = %s, want still %s", got.State, bot.StateError)
@@ -408,64 +409,64 @@ func TestRetryRefusedByWebexIsTold(t *testing.T) {
 		t.Errorf("the audit trail does not have the refusal with its trackingId: %+v", got.Audit)
 	}
 	// Nothing was done at Webex, so the partner can retry again.
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+r.ID)
 	if got := len(h.retryPuts()); got != 2 {
 		t.Errorf("PUT %d times, want 2", got)
 	}
 }
 
 func TestRetryInHelp(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
-	help := statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "help")))
-	statusContains(t, "help", help, []string{"`retry <id>`", "`error` or `provisioned_with_errors`"}, nil)
+	h := newHarness(t, apptest.Options{})
+	help := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")))
+	apptest.Says(t, "help", help, []string{"`retry <id>`", "`error` or `provisioned_with_errors`"}, nil)
 }
 
 func TestRetryAfterStopDuringPutIsNotResent(t *testing.T) {
 	for _, applied := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Webex took the PUT", false: "the PUT never arrived"}[applied], func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true})
 			cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 			card, data := h.retryCard(cmd)
 
 			// attachbot stops; the click's delivery fails and Webex will deliver it again.
-			h.closeApp(h.app)
-			action, _ := h.sim.Click(t.Context(), webextest.AnnID, card.ID, data)
-			d, ok := h.sim.LastDelivery()
+			h.CloseApp(h.App())
+			action, _ := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data)
+			d, ok := h.Sim.LastDelivery()
 			if !ok || d.Status == http.StatusOK {
 				t.Fatalf("the click's delivery = %+v, want a failed one", d)
 			}
 			// What the stopped process had recorded when it died with its PUT under way.
-			stopped := h.buildApp()
-			if _, err := stopped.db.UpdateRequest(t.Context(), r.ID, func(r *bot.Request) ([]bot.Outgoing, error) {
+			stopped := h.BuildApp()
+			if _, err := stopped.Store().UpdateRequest(t.Context(), r.ID, func(r *bot.Request) ([]bot.Outgoing, error) {
 				r.RetryEvent, r.RetrySending = bot.EventKey("attachmentActions", "created", action.ID), true
 				return nil, nil
 			}); err != nil {
 				t.Fatal(err)
 			}
-			h.closeApp(stopped)
+			h.CloseApp(stopped)
 			if applied {
-				if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
+				if err := h.Sim.SetCustomerStatus(r.CustomerID, webextest.StatusUpdating); err != nil {
 					t.Fatal(err)
 				}
 			}
 
-			h.startApp()
-			if again, err := h.sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
+			h.StartApp()
+			if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
 				t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
 			}
-			h.settle()
+			h.Settle()
 
 			if got := len(h.retryPuts()); got != 0 {
 				t.Errorf("PUT %d times after the restart, want none: the first one's outcome is unknown", got)
 			}
 			h.statusOneNotice(cmd, retryUnknownMark)
 			if applied {
-				if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusProvisioned); err != nil {
+				if err := h.Sim.SetCustomerStatus(r.CustomerID, webextest.StatusProvisioned); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h.clock.Advance(statusFirstPoll)
-			h.statusMustSweep()
+			h.Clock.Advance(statusFirstPoll)
+			h.MustSweep()
 			if applied {
 				h.statusOneNotice(cmd, statusProvisionedMarker)
 			} else if got := len(h.statusNotices(cmd, retryErrorMarker)); got != 2 {

@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
@@ -14,9 +16,9 @@ import (
 // The attacks of the adversarial review, played end to end through the simulated Webex.
 
 func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 	bad := []string{
 		"[K7QM2X](https://evil.example)", // a live link
 		"**K7QM2X**",                     // emphasis
@@ -27,9 +29,9 @@ func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
 	}
 	for _, command := range []string{"status", "cancel", "remind"} {
 		for _, raw := range bad {
-			cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, command+" "+raw)
-			got := joined(h.repliesTo(cmd))
-			mustContain(t, command+" "+raw, got, "That is not a request id")
+			cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, command+" "+raw)
+			got := apptest.Joined(h.RepliesTo(cmd))
+			apptest.MustContain(t, command+" "+raw, got, "That is not a request id")
 			lower := strings.ToLower(got)
 			if strings.Contains(lower, strings.ToLower(raw)) || strings.Contains(lower, "evil.example") || strings.Contains(lower, "eve@") {
 				t.Errorf("%s %s: the reply echoes the id:\n%s", command, raw, got)
@@ -39,22 +41,22 @@ func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
 	if r := h.mustRequest(id); r.State != bot.StateAwaitingApproval {
 		t.Errorf("state %s after commands with bad ids, want %s", r.State, bot.StateAwaitingApproval)
 	}
-	if got := h.directFromBot(webextest.BigAdminID); len(got) != 1 {
-		t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), joined(got))
+	if got := h.DirectFromBot(webextest.BigAdminID); len(got) != 1 {
+		t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), apptest.Joined(got))
 	}
 
 	// A lower-case id, as people type it, is still one.
-	mustContain(t, "status in lower case", joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+strings.ToLower(id)))),
+	apptest.MustContain(t, "status in lower case", apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+strings.ToLower(id)))),
 		id, webextest.BigAdminEmail)
 
 	// A card whose request id was tampered with is refused without echo.
 	card := h.approvalCard(webextest.BigAdminID)
-	inputs := h.submission(card, "Approve", nil)
+	inputs := h.Submission(card, "Approve", nil)
 	inputs[bot.FieldRequestID] = "[click](https://evil.example)"
-	h.click(webextest.BigAdminID, card.ID, inputs)
-	admin := h.directFromBot(webextest.BigAdminID)
+	h.Click(webextest.BigAdminID, card.ID, inputs)
+	admin := h.DirectFromBot(webextest.BigAdminID)
 	last := admin[len(admin)-1].Markdown
-	mustContain(t, "the answer to a tampered card", last, "This card is damaged or out of date")
+	apptest.MustContain(t, "the answer to a tampered card", last, "This card is damaged or out of date")
 	if strings.Contains(last, "evil.example") {
 		t.Errorf("the answer to a tampered card echoes its id:\n%s", last)
 	}
@@ -66,14 +68,14 @@ func TestRequestIDsOutsideTheAlphabetAreRefusedWithoutEcho(t *testing.T) {
 func TestRequestCommandsActOnlyInTheRequestsSpace(t *testing.T) {
 	for _, command := range []string{"status", "cancel", "remind", "retry"} {
 		t.Run(command, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
+			h := newHarness(t, apptest.Options{})
 			_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-			id := requestIDIn(t, replies[0])
+			id := apptest.RequestIDIn(t, replies[0])
 			other := h.statusAddRoom("Another partner space")
 			before := h.mustRequest(id)
 
-			got := joined(h.repliesTo(h.say(webextest.AnnID, other, command+" "+id)))
-			mustContain(t, command+" in another space", got, "was made in another space", "the space where it was requested")
+			got := apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, other, command+" "+id)))
+			apptest.MustContain(t, command+" in another space", got, "was made in another space", "the space where it was requested")
 			for _, secret := range []string{webextest.BigAdminEmail, webextest.BigOrgID, "Bigcorp", "approval"} {
 				if strings.Contains(got, secret) {
 					t.Errorf("%s in another space shows %q:\n%s", command, secret, got)
@@ -84,27 +86,27 @@ func TestRequestCommandsActOnlyInTheRequestsSpace(t *testing.T) {
 				t.Errorf("%s in another space changed the request: state %s → %s, %d → %d audit lines",
 					command, before.State, after.State, len(before.Audit), len(after.Audit))
 			}
-			if got := h.directFromBot(webextest.BigAdminID); len(got) != 1 {
-				t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), joined(got))
+			if got := h.DirectFromBot(webextest.BigAdminID); len(got) != 1 {
+				t.Errorf("the customer admin got %d messages, want only the approval card:\n%s", len(got), apptest.Joined(got))
 			}
 		})
 	}
 }
 
 func TestRequestCommandsInAnAdminSpace(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	// The space's id is known once the simulated Webex made it: attachbot is restarted
 	// with it in ADMIN_SPACES.
 	ops := h.statusAddRoom("Partner operations")
-	h.closeApp(h.app)
-	h.cfg.AdminSpaces = []string{ops}
-	h.startApp()
+	h.CloseApp(h.App())
+	h.Cfg.AdminSpaces = []string{ops}
+	h.StartApp()
 
 	_, replies := h.attach(attachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
-	id := requestIDIn(t, replies[0])
+	id := apptest.RequestIDIn(t, replies[0])
 
-	mustContain(t, "status in the admin space", joined(h.repliesTo(h.say(webextest.AnnID, ops, "status "+id))), id, webextest.BigAdminEmail)
-	mustContain(t, "cancel in the admin space", joined(h.repliesTo(h.say(webextest.AnnID, ops, "cancel "+id))), "is withdrawn")
+	apptest.MustContain(t, "status in the admin space", apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, ops, "status "+id))), id, webextest.BigAdminEmail)
+	apptest.MustContain(t, "cancel in the admin space", apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, ops, "cancel "+id))), "is withdrawn")
 	if got := h.mustRequest(id).State; got != bot.StateWithdrawn {
 		t.Errorf("state %s after cancel in the admin space, want %s", got, bot.StateWithdrawn)
 	}
@@ -112,10 +114,10 @@ func TestRequestCommandsInAnAdminSpace(t *testing.T) {
 
 // mustRequest returns a request as the store has it now.
 func (h *harness) mustRequest(id string) bot.Request {
-	h.t.Helper()
-	r, err := h.app.db.Request(h.t.Context(), id)
+	h.T.Helper()
+	r, err := h.App().Store().Request(h.T.Context(), id)
 	if err != nil {
-		h.t.Fatalf("load request %s: %v", id, err)
+		h.T.Fatalf("load request %s: %v", id, err)
 	}
 	return r
 }
@@ -123,14 +125,14 @@ func (h *harness) mustRequest(id string) bot.Request {
 // capturedClick returns the latest delivery of a card submission, as an eavesdropper on the
 // bot's webhook would have captured it: signed bytes.
 func (h *harness) capturedClick() webextest.Delivery {
-	h.t.Helper()
-	ds := h.sim.Deliveries()
+	h.T.Helper()
+	ds := h.Sim.Deliveries()
 	for i := len(ds) - 1; i >= 0; i-- {
 		if ds[i].Resource == "attachmentActions" {
 			return ds[i]
 		}
 	}
-	h.t.Fatal("no card submission was delivered")
+	h.T.Fatal("no card submission was delivered")
 	return webextest.Delivery{}
 }
 
@@ -143,9 +145,9 @@ func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
 		{
 			name: "the signed bytes, as captured",
 			replay: func(h *harness, d webextest.Delivery) int {
-				got, err := h.sim.Redeliver(h.t.Context(), d)
+				got, err := h.Sim.Redeliver(h.T.Context(), d)
 				if err != nil {
-					h.t.Fatal(err)
+					h.T.Fatal(err)
 				}
 				return got.Status
 			},
@@ -157,16 +159,16 @@ func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
 			replay: func(h *harness, d webextest.Delivery) int {
 				var env map[string]any
 				if err := json.Unmarshal(d.Body, &env); err != nil {
-					h.t.Fatal(err)
+					h.T.Fatal(err)
 				}
 				delete(env["data"].(map[string]any), "created")
 				body, err := json.Marshal(env)
 				if err != nil {
-					h.t.Fatal(err)
+					h.T.Fatal(err)
 				}
-				got, err := h.sim.SendSigned(h.t.Context(), d.TargetURL, h.cfg.WebhookSecret, body)
+				got, err := h.Sim.SendSigned(h.T.Context(), d.TargetURL, h.Cfg.WebhookSecret, body)
 				if err != nil {
-					h.t.Fatal(err)
+					h.T.Fatal(err)
 				}
 				return got.Status
 			},
@@ -175,27 +177,27 @@ func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// An operator gave customer admins two weeks to approve.
-			h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) { c.ApprovalTTL = 14 * 24 * time.Hour }})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true, Configure: func(c *app.Config) { c.ApprovalTTL = 14 * 24 * time.Hour }})
 			_, r, card := h.statusAwaitingApproval()
 
 			// The customer admin's click reaches the bot, which cannot read it from Webex
 			// and gives it up; its key is remembered as processed. Someone captured the
 			// signed delivery.
-			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/attachment/actions/*", Status: http.StatusNotFound, Times: 1})
-			h.press(webextest.BigAdminID, card, "Approve", nil)
+			h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/attachment/actions/*", Status: http.StatusNotFound, Times: 1})
+			h.Press(webextest.BigAdminID, card, "Approve", nil)
 			captured := h.capturedClick()
 			if got := h.mustRequest(r.ID).State; got != bot.StateAwaitingApproval {
 				t.Fatalf("state %s after the unreadable click, want %s", got, bot.StateAwaitingApproval)
 			}
 
 			// Eight days later the processed key has been pruned (Retention: 7 days).
-			h.clock.Advance(8 * 24 * time.Hour)
-			h.statusMustSweep()
+			h.Clock.Advance(8 * 24 * time.Hour)
+			h.MustSweep()
 
 			if got := tt.replay(h, captured); got != http.StatusOK {
 				t.Errorf("the replay was answered %d, want 200 (acknowledged)", got)
 			}
-			h.settle()
+			h.Settle()
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times after a replay of an eight-day-old click", len(got))
 			}
@@ -207,10 +209,10 @@ func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
 }
 
 func TestAClickOnADayOldCardStillCounts(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	_, r, card := h.statusAwaitingApproval()
-	h.clock.Advance(23 * time.Hour) // the card is old; the click is not
-	h.press(webextest.BigAdminID, card, "Approve", nil)
+	h.Clock.Advance(23 * time.Hour) // the card is old; the click is not
+	h.Press(webextest.BigAdminID, card, "Approve", nil)
 	if got := h.mustRequest(r.ID).State; got == bot.StateAwaitingApproval {
 		t.Errorf("a click on a day-old card was not acted on")
 	}
@@ -220,11 +222,11 @@ func TestAClickOnADayOldCardStillCounts(t *testing.T) {
 }
 
 func TestLostProvisioningAnswerThenConflictLinksTheCustomer(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	// Webex creates the customer but its answer is lost; its customer list does not show the
 	// new customer to the next lookup, so the re-submission is answered 409.
-	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
-	h.sim.LagCustomerList(1)
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
+	h.Sim.LagCustomerList(1)
 	cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
 
 	if got := len(h.provisionCalls()); got != 2 {
@@ -233,43 +235,43 @@ func TestLostProvisioningAnswerThenConflictLinksTheCustomer(t *testing.T) {
 	if got := h.newCustomers(); got != 1 {
 		t.Errorf("Webex has %d new wholesale customers, want 1", got)
 	}
-	thread := h.repliesTo(cmd)
-	id := requestIDIn(t, thread[0])
+	thread := h.RepliesTo(cmd)
+	id := apptest.RequestIDIn(t, thread[0])
 	r := h.mustRequest(id)
-	customers := h.sim.Customers()
+	customers := h.Sim.Customers()
 	if r.State != bot.StateProvisioning || r.CustomerID != customers[len(customers)-1].ID {
 		t.Errorf("request %s: state %s, customer %q; want %s, linked to %s", id, r.State, r.CustomerID, bot.StateProvisioning, customers[len(customers)-1].ID)
 	}
-	text := joined(thread)
+	text := apptest.Joined(thread)
 	if strings.Contains(text, "nothing was created") || strings.Contains(text, "refused") {
 		t.Errorf("the thread says the provisioning was refused:\n%s", text)
 	}
-	mustContain(t, "the audit trail", joined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))),
+	apptest.MustContain(t, "the audit trail", apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))),
 		"answer lost", "answered 409: an earlier submission went through: found by externalId")
 
 	// The request is polled until it ends.
-	h.clock.Advance(time.Hour)
-	if err := h.app.bot.Sweep(t.Context()); err != nil {
+	h.Clock.Advance(time.Hour)
+	if err := h.App().Bot().Sweep(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h.settle()
+	h.Settle()
 	if got := h.mustRequest(id).State; got != bot.StateProvisioned {
 		t.Errorf("state %s after polling, want %s", got, bot.StateProvisioned)
 	}
 }
 
 func TestLostProvisioningAnswerThenConflictNeverSaysNothingWasCreated(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, apptest.Options{})
 	// The customer list does not show the new customer to any lookup of this submission.
-	h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
-	h.sim.LagCustomerList(3)
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, AfterApply: true, Status: http.StatusGatewayTimeout})
+	h.Sim.LagCustomerList(3)
 	cmd, _ := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=no claimed-domain=no"))
 
-	text := joined(h.repliesTo(cmd))
+	text := apptest.Joined(h.RepliesTo(cmd))
 	if strings.Contains(text, "nothing was created") {
 		t.Errorf("the thread says nothing was created, though Webex created the customer:\n%s", text)
 	}
-	mustContain(t, "the thread", text, "The answer to an earlier submission was lost", "check Partner Hub")
+	apptest.MustContain(t, "the thread", text, "The answer to an earlier submission was lost", "check Partner Hub")
 }
 
 func TestApprovalGate(t *testing.T) {
@@ -313,36 +315,36 @@ func TestApprovalGate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, harnessOptions{})
-			approver, ok := h.sim.PersonByEmail(tt.approverEmail)
+			h := newHarness(t, apptest.Options{})
+			approver, ok := h.Sim.PersonByEmail(tt.approverEmail)
 			if !ok {
 				t.Fatalf("no person %s", tt.approverEmail)
 			}
 			if tt.roles != nil {
-				h.sim.SetRoles(approver.ID, tt.roles...)
+				h.Sim.SetRoles(approver.ID, tt.roles...)
 			}
 			cmd, replies := h.attach(attachLine(tt.orgID, tt.approverEmail, "webex_meetings", tt.facts))
-			id := requestIDIn(t, replies[0])
-			h.press(approver.ID, h.approvalCard(approver.ID), "Approve", nil)
+			id := apptest.RequestIDIn(t, replies[0])
+			h.Press(approver.ID, h.approvalCard(approver.ID), "Approve", nil)
 
 			if got, want := len(h.provisionCalls()), map[bool]int{true: 1}[tt.wantProvision]; got != want {
 				t.Errorf("POST /wholesale/customers %d times, want %d", got, want)
 			}
-			thread := joined(h.repliesTo(cmd))
-			mustContain(t, "the partner thread", thread, tt.wantThread...)
+			thread := apptest.Joined(h.RepliesTo(cmd))
+			apptest.MustContain(t, "the partner thread", thread, tt.wantThread...)
 			for _, not := range tt.wantNot {
 				if strings.Contains(thread, not) {
 					t.Errorf("the partner thread says %q:\n%s", not, thread)
 				}
 			}
 			if tt.wantApprover != "" {
-				told := h.directFromBot(approver.ID)
-				mustContain(t, "what the approver was told", told[len(told)-1].Markdown, tt.wantApprover, "Nothing was changed")
+				told := h.DirectFromBot(approver.ID)
+				apptest.MustContain(t, "what the approver was told", told[len(told)-1].Markdown, tt.wantApprover, "Nothing was changed")
 				if got := h.mustRequest(id).State; got != bot.StateAwaitingApproval {
 					t.Errorf("state %s after a refused approval, want %s", got, bot.StateAwaitingApproval)
 				}
 				// Declining is not gated.
-				h.press(approver.ID, h.approvalCard(approver.ID), "Decline", nil)
+				h.Press(approver.ID, h.approvalCard(approver.ID), "Decline", nil)
 				if got := h.mustRequest(id).State; got != bot.StateDeclined {
 					t.Errorf("state %s after the decline, want %s", got, bot.StateDeclined)
 				}
@@ -360,26 +362,26 @@ func TestAttachAfterADeclinedOrExpiredRequestNeedsApprovalAgain(t *testing.T) {
 		{
 			name: "declined",
 			end: func(h *harness, card webextest.Message) {
-				h.press(webextest.SmallAdminID, card, "Decline", nil)
+				h.Press(webextest.SmallAdminID, card, "Decline", nil)
 			},
 			want: bot.StateDeclined,
 		},
 		{
 			name: "expired",
 			end: func(h *harness, _ webextest.Message) {
-				h.clock.Advance(8 * 24 * time.Hour)
-				h.statusMustSweep()
+				h.Clock.Advance(8 * 24 * time.Hour)
+				h.MustSweep()
 			},
 			want: bot.StateExpired,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true})
 			// The first attach needs approval (a declared verified domain), which ends
 			// without it.
 			_, replies := h.attach(attachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", "verified-domain=yes claimed-domain=no"))
-			first := requestIDIn(t, replies[0])
+			first := apptest.RequestIDIn(t, replies[0])
 			tt.end(h, h.approvalCard(webextest.SmallAdminID))
 			if got := h.mustRequest(first).State; got != tt.want {
 				t.Fatalf("the first request is %s, want %s", got, tt.want)
@@ -390,11 +392,11 @@ func TestAttachAfterADeclinedOrExpiredRequestNeedsApprovalAgain(t *testing.T) {
 			if len(replies) == 0 {
 				t.Fatal("no reply to the second attach")
 			}
-			second := h.mustRequest(requestIDIn(t, replies[0]))
+			second := h.mustRequest(apptest.RequestIDIn(t, replies[0]))
 			if second.State != bot.StateAwaitingApproval {
 				t.Errorf("the second request is %s, want %s", second.State, bot.StateAwaitingApproval)
 			}
-			mustContain(t, "the reply to the second attach", joined(h.repliesTo(cmd)), bot.CriterionEarlierRefusal)
+			apptest.MustContain(t, "the reply to the second attach", apptest.Joined(h.RepliesTo(cmd)), bot.CriterionEarlierRefusal)
 			if got := h.provisionCalls(); len(got) != 0 {
 				t.Errorf("POST /wholesale/customers %d times without the customer admin's approval", len(got))
 			}

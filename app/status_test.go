@@ -1,8 +1,7 @@
-package app
+package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/store"
 	"attachbot/webex/webextest"
@@ -25,7 +26,7 @@ import (
 // The status job end to end (issue 4): the sweep polls Webex for the requests being
 // provisioned and tells each change in the request's thread once; it warns about stuck
 // provisioning, reminds and expires approvals, sends the digests, re-activates the webhooks
-// and refreshes the partner token. The tests run the sweep themselves (h.app.bot.Sweep) on the
+// and refreshes the partner token. The tests run the sweep themselves (h.App().Bot().Sweep) on the
 // fake clock; the cron schedule is set to a day that never comes, except in
 // TestStatusJobRunsOnPollSchedule.
 
@@ -49,10 +50,10 @@ const (
 
 // newStatusHarness is newHarness with a cron schedule that never fires, so that only the test
 // runs the sweep.
-func newStatusHarness(t *testing.T, opts harnessOptions) *harness {
+func newStatusHarness(t *testing.T, opts apptest.Options) *harness {
 	t.Helper()
-	configure := opts.configure
-	opts.configure = func(c *Config) {
+	configure := opts.Configure
+	opts.Configure = func(c *app.Config) {
 		c.PollSchedule = statusNeverSchedule
 		if configure != nil {
 			configure(c)
@@ -71,33 +72,33 @@ func statusAttachLine(orgID, adminEmail, packages string) string {
 // statusAttach has Ann attach an organization in the partner space, and returns her command
 // and the request it created.
 func (h *harness) statusAttach(orgID, adminEmail, packages string) (webextest.Message, bot.Request) {
-	h.t.Helper()
+	h.T.Helper()
 	return h.statusAttachIn(webextest.PartnerSpaceID, orgID, adminEmail, packages)
 }
 
 // statusAttachIn is statusAttach in another space.
 func (h *harness) statusAttachIn(roomID, orgID, adminEmail, packages string) (webextest.Message, bot.Request) {
-	h.t.Helper()
-	cmd := h.say(webextest.AnnID, roomID, statusAttachLine(orgID, adminEmail, packages))
-	rs, err := h.app.db.Requests(h.t.Context(), bot.RequestFilter{RoomID: roomID})
+	h.T.Helper()
+	cmd := h.Say(webextest.AnnID, roomID, statusAttachLine(orgID, adminEmail, packages))
+	rs, err := h.App().Store().Requests(h.T.Context(), bot.RequestFilter{RoomID: roomID})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	for _, r := range rs {
 		if r.ThreadID == cmd.ID {
 			return cmd, r
 		}
 	}
-	h.t.Fatalf("the attach created no request; the bot answered:\n%s", statusJoined(h.repliesTo(cmd)))
+	h.T.Fatalf("the attach created no request; the bot answered:\n%s", apptest.Joined(h.RepliesTo(cmd)))
 	return cmd, bot.Request{}
 }
 
 // statusRequest returns a request as the store has it now.
 func (h *harness) statusRequest(id string) bot.Request {
-	h.t.Helper()
-	r, err := h.app.db.Request(h.t.Context(), id)
+	h.T.Helper()
+	r, err := h.App().Store().Request(h.T.Context(), id)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return r
 }
@@ -105,34 +106,34 @@ func (h *harness) statusRequest(id string) bot.Request {
 // statusSweep runs the status job once, as cron would, and waits until the bot has sent what
 // it enqueued. It returns the sweep's error.
 func (h *harness) statusSweep() error {
-	h.t.Helper()
-	err := h.app.bot.Sweep(h.t.Context())
-	h.settle()
+	h.T.Helper()
+	err := h.App().Bot().Sweep(h.T.Context())
+	h.Settle()
 	return err
 }
 
 // statusMustSweep is statusSweep for sweeps that must succeed.
 func (h *harness) statusMustSweep() {
-	h.t.Helper()
-	if err := h.statusSweep(); err != nil {
-		h.t.Fatalf("sweep: %v", err)
+	h.T.Helper()
+	if err := h.Sweep(); err != nil {
+		h.T.Fatalf("sweep: %v", err)
 	}
 }
 
 // statusRunJob runs the status job every minute, as the default POLL_SCHEDULE does, while the
 // clock moves d forward.
 func (h *harness) statusRunJob(d time.Duration) {
-	h.t.Helper()
-	for end := h.clock.Now().Add(d); h.clock.Now().Before(end); {
-		h.clock.Advance(time.Minute)
-		h.statusMustSweep()
+	h.T.Helper()
+	for end := h.Clock.Now().Add(d); h.Clock.Now().Before(end); {
+		h.Clock.Advance(time.Minute)
+		h.MustSweep()
 	}
 }
 
 // statusNotices returns the bot's messages in the thread of root that contain marker.
 func (h *harness) statusNotices(root webextest.Message, marker string) []webextest.Message {
 	var got []webextest.Message
-	for _, m := range h.repliesTo(root) {
+	for _, m := range h.RepliesTo(root) {
 		if strings.Contains(m.Markdown, marker) {
 			got = append(got, m)
 		}
@@ -143,24 +144,24 @@ func (h *harness) statusNotices(root webextest.Message, marker string) []webexte
 // statusOneNotice returns the one message in the thread of root that contains marker, and
 // fails the test if there is not exactly one.
 func (h *harness) statusOneNotice(root webextest.Message, marker string) webextest.Message {
-	h.t.Helper()
+	h.T.Helper()
 	got := h.statusNotices(root, marker)
 	if len(got) != 1 {
-		h.t.Fatalf("the thread has %d notices saying %q, want 1; the thread:\n%s", len(got), marker, statusJoined(h.repliesTo(root)))
+		h.T.Fatalf("the thread has %d notices saying %q, want 1; the thread:\n%s", len(got), marker, apptest.Joined(h.RepliesTo(root)))
 	}
 	return got[0]
 }
 
 // statusPolls returns the status calls for a customer (GET /wholesale/customers/{id}).
 func (h *harness) statusPolls(customerID string) []webextest.Call {
-	return h.sim.CallsTo(http.MethodGet, "/v1/wholesale/customers/"+customerID)
+	return h.Sim.CallsTo(http.MethodGet, "/v1/wholesale/customers/"+customerID)
 }
 
 // statusTopLevel returns the bot's messages in a room that are not in a thread and contain
 // marker.
 func (h *harness) statusTopLevel(roomID, marker string) []webextest.Message {
 	var got []webextest.Message
-	for _, m := range h.botMessages(roomID) {
+	for _, m := range h.BotMessages(roomID) {
 		if m.ParentID == "" && strings.Contains(m.Markdown, marker) {
 			got = append(got, m)
 		}
@@ -171,7 +172,7 @@ func (h *harness) statusTopLevel(roomID, marker string) []webextest.Message {
 // statusCards returns the messages with a card that the bot sent a person directly.
 func (h *harness) statusCards(personID string) []webextest.Message {
 	var got []webextest.Message
-	for _, m := range h.directFromBot(personID) {
+	for _, m := range h.DirectFromBot(personID) {
 		if len(m.Attachments) > 0 {
 			got = append(got, m)
 		}
@@ -181,73 +182,16 @@ func (h *harness) statusCards(personID string) []webextest.Message {
 
 // statusAddRoom adds a group space with Ann and the bot.
 func (h *harness) statusAddRoom(title string) string {
-	h.t.Helper()
-	room, err := h.sim.AddRoom(title, webextest.BotID, webextest.AnnID)
+	h.T.Helper()
+	room, err := h.Sim.AddRoom(title, webextest.BotID, webextest.AnnID)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return room.ID
 }
 
-// statusSubmitData returns the data of a card's Action.Submit button with the given title, or
-// nil when the card has no such button.
-func statusSubmitData(t *testing.T, m webextest.Message, title string) map[string]any {
-	t.Helper()
-	var found map[string]any
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if v["type"] == "Action.Submit" && v["title"] == title {
-				data, _ := v["data"].(map[string]any)
-				found = data
-				return
-			}
-			for _, e := range v {
-				walk(e)
-			}
-		case []any:
-			for _, e := range v {
-				walk(e)
-			}
-		}
-	}
-	for _, a := range m.Attachments {
-		var card any
-		if err := json.Unmarshal(a.Content, &card); err != nil {
-			t.Fatalf("card of message %s: %v", m.ID, err)
-		}
-		walk(card)
-	}
-	return found
-}
-
 // statusFormatUTC formats a time as the bot shows it to people.
 func statusFormatUTC(t time.Time) string { return bot.FormatTime(t) }
-
-// statusJoined is the markdown of messages, for failure messages.
-func statusJoined(msgs []webextest.Message) string {
-	parts := make([]string, len(msgs))
-	for i, m := range msgs {
-		parts[i] = m.Markdown
-	}
-	return strings.Join(parts, "\n---\n")
-}
-
-// statusContains reports every one of wants that text lacks, and every one of wantNots it has.
-func statusContains(t *testing.T, what, text string, wants, wantNots []string) {
-	t.Helper()
-	for _, want := range wants {
-		if !strings.Contains(text, want) {
-			t.Errorf("%s does not say %q:\n%s", what, want, text)
-		}
-	}
-	for _, not := range wantNots {
-		if strings.Contains(text, not) {
-			t.Errorf("%s says %q, and should not:\n%s", what, not, text)
-		}
-	}
-}
 
 func TestStatusTransitionNotices(t *testing.T) {
 	twoErrors := []webextest.ErrorDetail{
@@ -257,7 +201,7 @@ func TestStatusTransitionNotices(t *testing.T) {
 	setStatus := func(status string, errs ...webextest.ErrorDetail) func(*testing.T, *harness, string) {
 		return func(t *testing.T, h *harness, customerID string) {
 			t.Helper()
-			if err := h.sim.SetCustomerStatus(customerID, status, errs...); err != nil {
+			if err := h.Sim.SetCustomerStatus(customerID, status, errs...); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -335,13 +279,13 @@ func TestStatusTransitionNotices(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true})
 			cmd, r := h.statusAttach(tt.orgID, tt.admin, tt.packages)
 			if tt.move != nil {
 				tt.move(t, h, r.CustomerID)
 			}
-			h.clock.Advance(statusFirstPoll)
-			h.statusMustSweep()
+			h.Clock.Advance(statusFirstPoll)
+			h.MustSweep()
 
 			n := h.statusOneNotice(cmd, tt.marker)
 			if n.ParentID != cmd.ID || n.RoomID != webextest.PartnerSpaceID {
@@ -352,8 +296,8 @@ func TestStatusTransitionNotices(t *testing.T) {
 				polls := h.statusPolls(r.CustomerID)
 				want = append(want, "TrackingId for Cisco support: `"+polls[len(polls)-1].TrackingID+"`")
 			}
-			statusContains(t, "the notice", n.Markdown, want, tt.wantNot)
-			if got := statusSubmitData(t, n, statusAskFullAdmin) != nil; got != tt.askFullAdmin {
+			apptest.Says(t, "the notice", n.Markdown, want, tt.wantNot)
+			if got := apptest.SubmitData(t, n, statusAskFullAdmin) != nil; got != tt.askFullAdmin {
 				t.Errorf("the notice has the Ask for Full Admin button: %t, want %t", got, tt.askFullAdmin)
 			}
 			if got := h.statusRequest(r.ID).State; got != tt.wantState {
@@ -362,8 +306,8 @@ func TestStatusTransitionNotices(t *testing.T) {
 
 			// Later sweeps find nothing new to tell.
 			for range 3 {
-				h.clock.Advance(statusMaxPoll)
-				h.statusMustSweep()
+				h.Clock.Advance(statusMaxPoll)
+				h.MustSweep()
 			}
 			if got := len(h.statusNotices(cmd, tt.marker)); got != 1 {
 				t.Errorf("after more sweeps the thread has %d such notices, want 1", got)
@@ -376,26 +320,26 @@ func TestStatusTransitionNotices(t *testing.T) {
 }
 
 func TestStatusProvisionedButtonAsksCustomerAdminForFullAdmin(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	n := h.statusOneNotice(cmd, statusProvisionedMarker)
-	data := statusSubmitData(t, n, statusAskFullAdmin)
+	data := apptest.SubmitData(t, n, statusAskFullAdmin)
 	if data == nil {
 		t.Fatalf("the provisioned notice has no Ask for Full Admin button")
 	}
 
-	h.click(webextest.AnnID, n.ID, data)
+	h.Click(webextest.AnnID, n.ID, data)
 
 	cards := h.statusCards(webextest.SmallAdminID)
 	if len(cards) != 1 {
 		t.Fatalf("the customer admin got %d cards, want 1 (the Full Admin request)", len(cards))
 	}
-	statusContains(t, "the customer admin's message", cards[0].Markdown,
+	apptest.Says(t, "the customer admin's message", cards[0].Markdown,
 		[]string{"asks you to make them a Full Admin of your organization (request " + r.ID + ")"}, nil)
 	card := string(cards[0].Attachments[0].Content)
-	statusContains(t, "the Full Admin request card", card, []string{"Please give your Webex partner Full Admin access", r.ID}, nil)
+	apptest.Says(t, "the Full Admin request card", card, []string{"Please give your Webex partner Full Admin access", r.ID}, nil)
 	h.statusOneNotice(cmd, "I asked "+webextest.SmallAdminEmail+" to make the partner a Full Admin")
 }
 
@@ -411,44 +355,44 @@ func TestStatusNoticeOnceAfterStopBetweenPollAndSend(t *testing.T) {
 			// an attachbot that was built but not started, so nothing sends.
 			name: "before the send",
 			stop: func(t *testing.T, h *harness) {
-				h.closeApp(h.app)
-				stopped := h.buildApp()
-				if err := stopped.bot.Sweep(t.Context()); err != nil {
+				h.CloseApp(h.App())
+				stopped := h.BuildApp()
+				if err := stopped.Bot().Sweep(t.Context()); err != nil {
 					t.Fatalf("sweep: %v", err)
 				}
-				h.closeApp(stopped)
+				h.CloseApp(stopped)
 			},
 		},
 		{
 			// The send failed (Webex answered 503) and the process stopped before the retry.
 			name: "after a failed send",
 			stop: func(t *testing.T, h *harness) {
-				h.sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/messages", Status: http.StatusServiceUnavailable, Times: 1})
-				sent := h.sim.CountCalls(http.MethodPost, "/v1/messages")
-				if err := h.app.bot.Sweep(t.Context()); err != nil {
+				h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/messages", Status: http.StatusServiceUnavailable, Times: 1})
+				sent := h.Sim.CountCalls(http.MethodPost, "/v1/messages")
+				if err := h.App().Bot().Sweep(t.Context()); err != nil {
 					t.Fatalf("sweep: %v", err)
 				}
 				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 				defer cancel()
-				if err := h.sim.WaitFor(ctx, func() bool { return h.sim.CountCalls(http.MethodPost, "/v1/messages") > sent }); err != nil {
+				if err := h.Sim.WaitFor(ctx, func() bool { return h.Sim.CountCalls(http.MethodPost, "/v1/messages") > sent }); err != nil {
 					t.Fatalf("the bot did not try to send the notice: %v", err)
 				}
-				h.closeApp(h.app)
+				h.CloseApp(h.App())
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{manualClock: true})
+			h := newStatusHarness(t, apptest.Options{ManualClock: true})
 			cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-			h.clock.Advance(statusFirstPoll)
+			h.Clock.Advance(statusFirstPoll)
 
 			tt.stop(t, h)
 
 			if got := len(h.statusNotices(cmd, statusProvisionedMarker)); got != 0 {
 				t.Fatalf("the notice was sent before the restart (%d times); the stop came too late", got)
 			}
-			db, err := store.Open(h.cfg.DBPath, store.Options{})
+			db, err := store.Open(h.Cfg.DBPath, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -474,14 +418,14 @@ func TestStatusNoticeOnceAfterStopBetweenPollAndSend(t *testing.T) {
 				t.Errorf("the outbox after the stop holds %q, want the provisioned notice only", waiting)
 			}
 
-			h.startApp()
-			h.clock.Advance(time.Minute) // past the retry time of a failed send
-			h.settle()
+			h.StartApp()
+			h.Clock.Advance(time.Minute) // past the retry time of a failed send
+			h.Settle()
 			h.statusOneNotice(cmd, statusProvisionedMarker)
 
 			for range 2 {
-				h.clock.Advance(statusMaxPoll)
-				h.statusMustSweep()
+				h.Clock.Advance(statusMaxPoll)
+				h.MustSweep()
 			}
 			if got := len(h.statusNotices(cmd, statusProvisionedMarker)); got != 1 {
 				t.Errorf("after more sweeps the thread has %d provisioned notices, want 1", got)
@@ -544,21 +488,21 @@ func (b *statusBarrier) hold(customerID string, n int) {
 
 func TestStatusOverlappingSweepsTellOnce(t *testing.T) {
 	var barrier statusBarrier
-	h := newStatusHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) {
+	h := newStatusHarness(t, apptest.Options{ManualClock: true, Configure: func(c *app.Config) {
 		c.WebexAPIURL = barrier.proxy(t, c.WebexAPIURL)
 	}})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-	h.clock.Advance(statusFirstPoll)
+	h.Clock.Advance(statusFirstPoll)
 	barrier.hold(r.CustomerID, 2)
 
 	// Both sweeps read the change from Webex before either records it.
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
-		wg.Go(func() { errs[i] = h.app.bot.Sweep(t.Context()) })
+		wg.Go(func() { errs[i] = h.App().Bot().Sweep(t.Context()) })
 	}
 	wg.Wait()
-	h.settle()
+	h.Settle()
 
 	for i, err := range errs {
 		if err != nil {
@@ -598,38 +542,38 @@ func TestStatusSurvivesRateLimitsAndServerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Waits take no time: the client's Retry-After and backoff waits move the clock.
-			h := newStatusHarness(t, harnessOptions{})
+			h := newStatusHarness(t, apptest.Options{})
 			cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 			fault := tt.fault
 			fault.Method = http.MethodGet
-			h.sim.Inject(fault)
-			h.clock.Advance(statusFirstPoll)
+			h.Sim.Inject(fault)
+			h.Clock.Advance(statusFirstPoll)
 
-			if err := h.statusSweep(); err == nil || !strings.Contains(err.Error(), "gave up after 4 attempts") {
+			if err := h.Sweep(); err == nil || !strings.Contains(err.Error(), "gave up after 4 attempts") {
 				t.Errorf("first sweep: error %v, want the poll to give up after 4 attempts", err)
 			}
 			if got := len(h.statusNotices(cmd, statusProvisionedMarker)); got != 0 {
 				t.Fatalf("got %d notices while Webex failed, want 0", got)
 			}
 			postponed := h.statusRequest(r.ID)
-			if postponed.State != bot.StateProvisioning || !postponed.NextPoll.After(h.clock.Now()) {
+			if postponed.State != bot.StateProvisioning || !postponed.NextPoll.After(h.Clock.Now()) {
 				t.Errorf("after the failed poll: state %s, next poll at %s; want %s, after now (%s)",
-					postponed.State, postponed.NextPoll, bot.StateProvisioning, h.clock.Now())
+					postponed.State, postponed.NextPoll, bot.StateProvisioning, h.Clock.Now())
 			}
 
-			h.clock.Advance(postponed.NextPoll.Sub(h.clock.Now()))
-			h.statusMustSweep()
+			h.Clock.Advance(postponed.NextPoll.Sub(h.Clock.Now()))
+			h.MustSweep()
 			n := h.statusOneNotice(cmd, statusProvisionedMarker)
-			statusContains(t, "the notice", n.Markdown, []string{"**Provisioning Admin** (`" + webextest.RoleProvisionAdmin + "`)"}, nil)
-			h.clock.Advance(statusMaxPoll)
-			h.statusMustSweep()
+			apptest.Says(t, "the notice", n.Markdown, []string{"**Provisioning Admin** (`" + webextest.RoleProvisionAdmin + "`)"}, nil)
+			h.Clock.Advance(statusMaxPoll)
+			h.MustSweep()
 			h.statusOneNotice(cmd, statusProvisionedMarker)
 
 			if got := len(h.statusPolls(r.CustomerID)); got != tt.wantPolls {
 				t.Errorf("status calls = %d, want %d", got, tt.wantPolls)
 			}
 			waited := 0
-			for _, d := range h.clock.Waits() {
+			for _, d := range h.Clock.Waits() {
 				if d == retryAfter {
 					waited++
 				}
@@ -642,8 +586,8 @@ func TestStatusSurvivesRateLimitsAndServerErrors(t *testing.T) {
 }
 
 func TestStatusReturningStatusIsToldAgain(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
@@ -651,11 +595,11 @@ func TestStatusReturningStatusIsToldAgain(t *testing.T) {
 		webextest.StatusUpdating, webextest.StatusProvisioning, webextest.StatusUpdating,
 		webextest.StatusPendingReview, webextest.StatusProvisioning, webextest.StatusProvisioned,
 	} {
-		if err := h.sim.SetCustomerStatus(r.CustomerID, status); err != nil {
+		if err := h.Sim.SetCustomerStatus(r.CustomerID, status); err != nil {
 			t.Fatal(err)
 		}
-		h.clock.Advance(statusMaxPoll)
-		h.statusMustSweep()
+		h.Clock.Advance(statusMaxPoll)
+		h.MustSweep()
 	}
 	var got []string
 	// The notices say the status in words.
@@ -664,7 +608,7 @@ func TestStatusReturningStatusIsToldAgain(t *testing.T) {
 		"in Cisco's compliance review": "pending_rpl_review", "provisioned": "provisioned",
 	}
 	statusRE := regexp.MustCompile("^Attach \\*\\*" + r.ID + "\\*\\* for \\*\\*[^*]*\\*\\* is (?:now )?(being updated by Webex|being provisioned by Webex|in Cisco's compliance review|provisioned)[.:]")
-	for _, m := range h.repliesTo(cmd) {
+	for _, m := range h.RepliesTo(cmd) {
 		if match := statusRE.FindStringSubmatch(m.Markdown); match != nil {
 			got = append(got, statuses[match[1]])
 		}
@@ -676,8 +620,8 @@ func TestStatusReturningStatusIsToldAgain(t *testing.T) {
 }
 
 func TestStatusStuckWarning(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 3*time.Hour); err != nil {
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 3*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
@@ -685,14 +629,14 @@ func TestStatusStuckWarning(t *testing.T) {
 	h.statusRunJob(3*time.Hour + 15*time.Minute)
 
 	n := h.statusOneNotice(cmd, statusStuckMarker)
-	if after := n.Created.Sub(r.Submitted); after < h.cfg.StuckAfter || after > h.cfg.StuckAfter+statusMaxPoll {
-		t.Errorf("the warning came %s after the submission, want between STUCK_AFTER (%s) and %s later", after, h.cfg.StuckAfter, statusMaxPoll)
+	if after := n.Created.Sub(r.Submitted); after < h.Cfg.StuckAfter || after > h.Cfg.StuckAfter+statusMaxPoll {
+		t.Errorf("the warning came %s after the submission, want between STUCK_AFTER (%s) and %s later", after, h.Cfg.StuckAfter, statusMaxPoll)
 	}
-	provision := h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")
+	provision := h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")
 	if len(provision) != 1 {
 		t.Fatalf("POST /wholesale/customers was called %d times, want 1", len(provision))
 	}
-	statusContains(t, "the stuck warning", n.Markdown, []string{
+	apptest.Says(t, "the stuck warning", n.Markdown, []string{
 		"**" + r.ID + "**", "customer id `" + r.CustomerID + "`", "status.webex.com", "Partner Hub > Customers",
 		"open a case with Cisco quoting the trackingId `" + provision[0].TrackingID + "`", "I keep polling",
 	}, nil)
@@ -705,48 +649,48 @@ func TestStatusStuckWarning(t *testing.T) {
 // statusAwaitingApproval attaches the 150-user organization, which needs its admin's
 // approval, and returns the command, the request and the approval card.
 func (h *harness) statusAwaitingApproval() (webextest.Message, bot.Request, webextest.Message) {
-	h.t.Helper()
+	h.T.Helper()
 	cmd, r := h.statusAttach(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings")
 	if r.State != bot.StateAwaitingApproval {
-		h.t.Fatalf("state = %s, want %s", r.State, bot.StateAwaitingApproval)
+		h.T.Fatalf("state = %s, want %s", r.State, bot.StateAwaitingApproval)
 	}
 	cards := h.statusCards(webextest.BigAdminID)
 	if len(cards) != 1 {
-		h.t.Fatalf("the customer admin got %d cards, want the approval card", len(cards))
+		h.T.Fatalf("the customer admin got %d cards, want the approval card", len(cards))
 	}
 	return cmd, r, cards[0]
 }
 
 func TestStatusApprovalHalfwayReminder(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r, _ := h.statusAwaitingApproval()
-	halfway := h.cfg.ApprovalTTL / 2
+	halfway := h.Cfg.ApprovalTTL / 2
 	const marker = "has not answered yet, so I sent the approval card again"
 
-	h.clock.Advance(halfway - time.Minute)
-	h.statusMustSweep()
+	h.Clock.Advance(halfway - time.Minute)
+	h.MustSweep()
 	if got := len(h.statusCards(webextest.BigAdminID)); got != 1 {
 		t.Fatalf("before half the approval time the admin has %d cards, want 1", got)
 	}
 
-	h.clock.Advance(time.Minute)
-	h.statusMustSweep()
+	h.Clock.Advance(time.Minute)
+	h.MustSweep()
 	for range 3 {
-		h.clock.Advance(time.Hour)
-		h.statusMustSweep()
+		h.Clock.Advance(time.Hour)
+		h.MustSweep()
 	}
 
 	cards := h.statusCards(webextest.BigAdminID)
 	if len(cards) != 2 {
 		t.Fatalf("after half the approval time the admin has %d cards, want 2 (the card and one reminder)", len(cards))
 	}
-	expires := statusFormatUTC(r.ApprovalSent.Add(h.cfg.ApprovalTTL))
-	statusContains(t, "the reminder", cards[1].Markdown, []string{"Reminder: ", r.ID, "approve or decline by " + expires}, nil)
-	if data := statusSubmitData(t, cards[1], "Approve"); data == nil || data[bot.FieldRequestID] != r.ID {
+	expires := statusFormatUTC(r.ApprovalSent.Add(h.Cfg.ApprovalTTL))
+	apptest.Says(t, "the reminder", cards[1].Markdown, []string{"Reminder: ", r.ID, "approve or decline by " + expires}, nil)
+	if data := apptest.SubmitData(t, cards[1], "Approve"); data == nil || data[bot.FieldRequestID] != r.ID {
 		t.Errorf("the reminder's Approve button has data %v, want request %s", data, r.ID)
 	}
 	n := h.statusOneNotice(cmd, marker)
-	statusContains(t, "the partner's notice", n.Markdown, []string{webextest.BigAdminEmail, "It expires on " + expires}, nil)
+	apptest.Says(t, "the partner's notice", n.Markdown, []string{webextest.BigAdminEmail, "It expires on " + expires}, nil)
 	if got := h.statusRequest(r.ID); got.State != bot.StateAwaitingApproval || !got.RemindedAt.Equal(r.ApprovalSent.Add(halfway)) {
 		t.Errorf("request after the reminder: state %s, reminded at %s; want %s, reminded at %s",
 			got.State, got.RemindedAt, bot.StateAwaitingApproval, r.ApprovalSent.Add(halfway))
@@ -754,28 +698,28 @@ func TestStatusApprovalHalfwayReminder(t *testing.T) {
 }
 
 func TestStatusApprovalExpires(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r, card := h.statusAwaitingApproval()
 	const marker = " did not answer. Nothing was provisioned."
 
-	h.clock.Advance(h.cfg.ApprovalTTL - time.Minute)
-	h.statusMustSweep()
+	h.Clock.Advance(h.Cfg.ApprovalTTL - time.Minute)
+	h.MustSweep()
 	if got := h.statusRequest(r.ID).State; got != bot.StateAwaitingApproval {
 		t.Fatalf("a minute before the approval TTL the state is %s, want %s", got, bot.StateAwaitingApproval)
 	}
 
-	h.clock.Advance(time.Minute)
-	h.statusMustSweep()
-	h.clock.Advance(time.Hour)
-	h.statusMustSweep()
+	h.Clock.Advance(time.Minute)
+	h.MustSweep()
+	h.Clock.Advance(time.Hour)
+	h.MustSweep()
 
 	if got := h.statusRequest(r.ID).State; got != bot.StateExpired {
 		t.Errorf("state = %s, want %s", got, bot.StateExpired)
 	}
 	n := h.statusOneNotice(cmd, marker)
-	statusContains(t, "the expiry notice", n.Markdown, []string{"Nothing was provisioned"}, nil)
+	apptest.Says(t, "the expiry notice", n.Markdown, []string{"Nothing was provisioned"}, nil)
 	var told []string
-	for _, m := range h.directFromBot(webextest.BigAdminID) {
+	for _, m := range h.DirectFromBot(webextest.BigAdminID) {
 		if strings.Contains(m.Markdown, "has expired") {
 			told = append(told, m.Markdown)
 		}
@@ -785,13 +729,13 @@ func TestStatusApprovalExpires(t *testing.T) {
 	}
 
 	// The expired card is deleted: a click on it cannot reach the bot any more.
-	if _, ok := h.sim.Message(card.ID); ok {
+	if _, ok := h.Sim.Message(card.ID); ok {
 		t.Error("the expired approval card is still there")
 	}
-	if _, err := h.sim.Click(t.Context(), webextest.BigAdminID, card.ID, statusSubmitData(t, card, "Approve")); err == nil {
+	if _, err := h.Sim.Click(t.Context(), webextest.BigAdminID, card.ID, apptest.SubmitData(t, card, "Approve")); err == nil {
 		t.Error("a click on the expired, deleted card went through")
 	}
-	if got := len(h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")); got != 0 {
+	if got := len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")); got != 0 {
 		t.Errorf("POST /wholesale/customers was called %d times after the expiry, want 0", got)
 	}
 	if got := h.statusRequest(r.ID).State; got != bot.StateExpired {
@@ -800,14 +744,14 @@ func TestStatusApprovalExpires(t *testing.T) {
 }
 
 func TestStatusWebhookReactivation(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	quiet := h.statusAddRoom("Quiet space")
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
 	const note = "Webex had disabled my webhooks"
 
 	messagesHook := func() webextest.Webhook {
 		t.Helper()
-		for _, hook := range h.sim.Webhooks() {
+		for _, hook := range h.Sim.Webhooks() {
 			if hook.Resource == "messages" {
 				return hook
 			}
@@ -818,10 +762,10 @@ func TestStatusWebhookReactivation(t *testing.T) {
 	// deactivate disables the bot's messages webhook, and shows that the bot is unreachable.
 	deactivate := func() {
 		t.Helper()
-		if err := h.sim.DeactivateWebhook(messagesHook().ID); err != nil {
+		if err := h.Sim.DeactivateWebhook(messagesHook().ID); err != nil {
 			t.Fatal(err)
 		}
-		if cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.repliesTo(cmd)) != 0 {
+		if cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.RepliesTo(cmd)) != 0 {
 			t.Fatal("the bot answered while its webhook was inactive")
 		}
 	}
@@ -837,8 +781,8 @@ func TestStatusWebhookReactivation(t *testing.T) {
 	}
 	deactivate()
 	for i, c := range checks {
-		h.clock.Advance(c.after)
-		h.statusMustSweep()
+		h.Clock.Advance(c.after)
+		h.MustSweep()
 		if got := messagesHook().Status == webextest.WebhookActive; got != c.wantActive {
 			t.Errorf("check %d (%s later): webhook active %t, want %t", i, c.after, got, c.wantActive)
 		}
@@ -846,7 +790,7 @@ func TestStatusWebhookReactivation(t *testing.T) {
 			t.Errorf("check %d: the digest space has %d notes, want %d", i, got, c.wantNotes)
 		}
 		if c.wantActive && i < len(checks)-1 {
-			if cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.repliesTo(cmd)) != 1 {
+			if cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.RepliesTo(cmd)) != 1 {
 				t.Errorf("check %d: the bot did not answer after the re-activation", i)
 			}
 			deactivate()
@@ -855,25 +799,25 @@ func TestStatusWebhookReactivation(t *testing.T) {
 	if got := len(h.statusTopLevel(quiet, note)); got != 0 {
 		t.Errorf("a space without the digest got %d notes, want 0", got)
 	}
-	if cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.repliesTo(cmd)) != 1 {
+	if cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help"); len(h.RepliesTo(cmd)) != 1 {
 		t.Error("the bot did not answer after the last re-activation")
 	}
-	statusContains(t, "the note", h.statusTopLevel(webextest.PartnerSpaceID, note)[0].Markdown,
+	apptest.Says(t, "the note", h.statusTopLevel(webextest.PartnerSpaceID, note)[0].Markdown,
 		[]string{`re-activated webhook "attachbot messages"`, "please repeat anything that got no answer"}, nil)
 }
 
 // statusWithOAuth configures the partner integration's client and refresh token, so that the
 // bot refreshes the partner token.
-func statusWithOAuth(c *Config) {
+func statusWithOAuth(c *app.Config) {
 	c.OAuth.ClientID, c.OAuth.ClientSecret, c.OAuth.RefreshToken = webextest.DefaultClientID, webextest.DefaultClientSecret, webextest.DefaultRefreshToken
 }
 
 // statusTokens returns the partner tokens the store keeps.
 func (h *harness) statusTokens() bot.Tokens {
-	h.t.Helper()
-	tokens, err := h.app.db.Tokens(h.t.Context(), "partner")
+	h.T.Helper()
+	tokens, err := h.App().Store().Tokens(h.T.Context(), "partner")
 	if err != nil {
-		h.t.Fatalf("the stored partner tokens: %v", err)
+		h.T.Fatalf("the stored partner tokens: %v", err)
 	}
 	return tokens
 }
@@ -881,20 +825,20 @@ func (h *harness) statusTokens() bot.Tokens {
 // statusCheckWorks runs `check` on the small organization and fails the test unless the
 // partner token could read it.
 func (h *harness) statusCheckWorks(when string) {
-	h.t.Helper()
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID)
-	if got := statusJoined(h.repliesTo(cmd)); !strings.Contains(got, "GET /people?orgId= counted 12 users") {
-		h.t.Errorf("%s: check did not read the organization with the partner token:\n%s", when, got)
+	h.T.Helper()
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID)
+	if got := apptest.Joined(h.RepliesTo(cmd)); !strings.Contains(got, "GET /people?orgId= counted 12 users") {
+		h.T.Errorf("%s: check did not read the organization with the partner token:\n%s", when, got)
 	}
 }
 
 func TestStatusTokenRefreshedBeforeExpiry(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true, configure: statusWithOAuth})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true, Configure: statusWithOAuth})
 	// expires_in and refresh_token_expires_in of the simulated token endpoint
 	const lifetime, refreshLifetime = 1209599 * time.Second, 7775999 * time.Second
-	refreshes := func() []webextest.Call { return h.sim.CallsTo(http.MethodPost, "/v1/access_token") }
+	refreshes := func() []webextest.Call { return h.Sim.CallsTo(http.MethodPost, "/v1/access_token") }
 
-	h.statusMustSweep()
+	h.MustSweep()
 	calls := refreshes()
 	if len(calls) != 1 {
 		t.Fatalf("the first sweep refreshed %d times, want 1", len(calls))
@@ -914,54 +858,54 @@ func TestStatusTokenRefreshedBeforeExpiry(t *testing.T) {
 	if first.AccessToken == "" || first.AccessToken == webextest.DefaultPartnerToken {
 		t.Errorf("the stored access token is %q, want a new one", first.AccessToken)
 	}
-	wantTokens := bot.Tokens{AccessToken: first.AccessToken, Expires: start.Add(lifetime), RefreshToken: webextest.DefaultRefreshToken,
-		RefreshExpires: start.Add(refreshLifetime)}
+	wantTokens := bot.Tokens{AccessToken: first.AccessToken, Expires: apptest.Start.Add(lifetime), RefreshToken: webextest.DefaultRefreshToken,
+		RefreshExpires: apptest.Start.Add(refreshLifetime)}
 	if diff := cmp.Diff(wantTokens, first); diff != "" {
 		t.Errorf("stored tokens (-want +got):\n%s", diff)
 	}
 	// The old token dies; the bot uses the new one.
-	if err := h.sim.ExpireToken(webextest.DefaultPartnerToken); err != nil {
+	if err := h.Sim.ExpireToken(webextest.DefaultPartnerToken); err != nil {
 		t.Fatal(err)
 	}
 	h.statusCheckWorks("with the environment's token expired")
 
 	// No refresh until a day before the expiry, then one.
-	h.clock.Advance(first.Expires.Sub(h.clock.Now()) - 24*time.Hour - time.Minute)
-	h.statusMustSweep()
+	h.Clock.Advance(first.Expires.Sub(h.Clock.Now()) - 24*time.Hour - time.Minute)
+	h.MustSweep()
 	if got := len(refreshes()); got != 1 {
 		t.Errorf("a day and a minute before the expiry the bot had refreshed %d times, want 1", got)
 	}
-	h.clock.Advance(time.Minute)
-	h.statusMustSweep()
+	h.Clock.Advance(time.Minute)
+	h.MustSweep()
 	if got := len(refreshes()); got != 2 {
 		t.Errorf("a day before the expiry the bot had refreshed %d times, want 2", got)
 	}
 	second := h.statusTokens()
-	if second.AccessToken == first.AccessToken || !second.Expires.Equal(h.clock.Now().Add(lifetime)) {
-		t.Errorf("after the second refresh the store keeps %+v, want a new token expiring at %s", second, h.clock.Now().Add(lifetime))
+	if second.AccessToken == first.AccessToken || !second.Expires.Equal(h.Clock.Now().Add(lifetime)) {
+		t.Errorf("after the second refresh the store keeps %+v, want a new token expiring at %s", second, h.Clock.Now().Add(lifetime))
 	}
-	if err := h.sim.ExpireToken(first.AccessToken); err != nil {
+	if err := h.Sim.ExpireToken(first.AccessToken); err != nil {
 		t.Fatal(err)
 	}
 	h.statusCheckWorks("with the first refreshed token expired")
 }
 
 func TestStatusRefreshedTokenSurvivesRestart(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true, configure: statusWithOAuth})
-	h.statusMustSweep()
+	h := newStatusHarness(t, apptest.Options{ManualClock: true, Configure: statusWithOAuth})
+	h.MustSweep()
 	kept := h.statusTokens()
-	if err := h.sim.ExpireToken(webextest.DefaultPartnerToken); err != nil {
+	if err := h.Sim.ExpireToken(webextest.DefaultPartnerToken); err != nil {
 		t.Fatal(err)
 	}
 
-	h.closeApp(h.app)
-	h.clock.Advance(time.Hour)
-	h.startApp()
+	h.CloseApp(h.App())
+	h.Clock.Advance(time.Hour)
+	h.StartApp()
 
 	// Before any sweep could refresh, the restarted bot already uses the kept token.
 	h.statusCheckWorks("after the restart")
-	h.statusMustSweep()
-	if got := len(h.sim.CallsTo(http.MethodPost, "/v1/access_token")); got != 1 {
+	h.MustSweep()
+	if got := len(h.Sim.CallsTo(http.MethodPost, "/v1/access_token")); got != 1 {
 		t.Errorf("the bot refreshed %d times across the restart, want 1 (the kept token is fresh)", got)
 	}
 	if diff := cmp.Diff(kept, h.statusTokens()); diff != "" {
@@ -979,7 +923,7 @@ func (h *harness) statusDigests(roomID string) []time.Time {
 }
 
 func TestStatusDigestSchedules(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	// start is Tuesday 24 November 2026, 09:00 UTC.
 	day := func(d, hour int) time.Time { return time.Date(2026, 11, d, hour, 0, 0, 0, time.UTC) }
 	tests := []struct {
@@ -1003,19 +947,19 @@ func TestStatusDigestSchedules(t *testing.T) {
 		if tt.command == "" {
 			continue
 		}
-		cmd := h.say(webextest.AnnID, rooms[i], tt.command)
-		if got := statusJoined(h.repliesTo(cmd)); got != tt.wantReply {
+		cmd := h.Say(webextest.AnnID, rooms[i], tt.command)
+		if got := apptest.Joined(h.RepliesTo(cmd)); got != tt.wantReply {
 			t.Errorf("%s: %s answered %q, want %q", tt.title, tt.command, got, tt.wantReply)
 		}
 	}
 
 	// A week of the job, hourly, with a restart half way: the subscriptions are in the store.
 	for hour := 1; hour <= 7*24; hour++ {
-		h.clock.Advance(time.Hour)
-		h.statusMustSweep()
+		h.Clock.Advance(time.Hour)
+		h.MustSweep()
 		if hour == 3*24 {
-			h.closeApp(h.app)
-			h.startApp()
+			h.CloseApp(h.App())
+			h.StartApp()
 		}
 	}
 	for i, tt := range tests {
@@ -1026,13 +970,13 @@ func TestStatusDigestSchedules(t *testing.T) {
 }
 
 func TestStatusDigestOff(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
-	h.clock.Advance(24 * time.Hour) // Wednesday 09:00: one digest is due
-	h.statusMustSweep()
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
+	h.Clock.Advance(24 * time.Hour) // Wednesday 09:00: one digest is due
+	h.MustSweep()
 
 	replies := func(text string) string {
-		return statusJoined(h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, text)))
+		return apptest.Joined(h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, text)))
 	}
 	if got, want := replies("digest off"), "This space gets no more digests."; got != want {
 		t.Errorf("digest off answered %q, want %q", got, want)
@@ -1041,8 +985,8 @@ func TestStatusDigestOff(t *testing.T) {
 		t.Errorf("a second digest off answered %q, want %q", got, want)
 	}
 	for range 7 {
-		h.clock.Advance(24 * time.Hour)
-		h.statusMustSweep()
+		h.Clock.Advance(24 * time.Hour)
+		h.MustSweep()
 	}
 	if got := len(h.statusDigests(webextest.PartnerSpaceID)); got != 1 {
 		t.Errorf("got %d digests, want 1 (before digest off)", got)
@@ -1084,15 +1028,15 @@ func statusDigestSections(markdown string) map[string][]string {
 }
 
 func TestStatusDigestContents(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
-	if err := h.sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 96*time.Hour); err != nil {
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
+	if err := h.Sim.SetOutcome(webextest.SmallOrgID, webextest.StatusProvisioned, 96*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	// A minute apart, so that newest first is a fixed order.
 	attach := func(orgID, admin string) bot.Request {
 		t.Helper()
-		h.clock.Advance(time.Minute)
+		h.Clock.Advance(time.Minute)
 		_, r := h.statusAttach(orgID, admin, "webex_meetings")
 		return r
 	}
@@ -1100,8 +1044,8 @@ func TestStatusDigestContents(t *testing.T) {
 	slow := attach(webextest.SmallOrgID, webextest.SmallAdminEmail)
 	done := attach(webextest.NoLicenseOrgID, webextest.NoLicenseAdminEmail)
 	failed := attach(webextest.ErrorOrgID, webextest.ErrorAdminEmail)
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep() // done is provisioned and failed is error now
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep() // done is provisioned and failed is error now
 
 	const (
 		waitingTitle  = "Waiting for the customer admin's approval"
@@ -1114,8 +1058,8 @@ func TestStatusDigestContents(t *testing.T) {
 	}
 	// Wednesday and Thursday 08:00.
 	for range 2 {
-		h.clock.Advance(24 * time.Hour)
-		h.statusMustSweep()
+		h.Clock.Advance(24 * time.Hour)
+		h.MustSweep()
 	}
 	msgs := h.statusTopLevel(webextest.PartnerSpaceID, "**Attach digest**")
 	var got []map[string][]string
@@ -1126,13 +1070,13 @@ func TestStatusDigestContents(t *testing.T) {
 		t.Errorf("the digests' sections (-want +got):\n%s", diff)
 	}
 	if len(msgs) == 2 {
-		statusContains(t, "the second digest", msgs[1].Markdown, []string{"since " + statusFormatUTC(msgs[0].Created)}, nil)
+		apptest.Says(t, "the second digest", msgs[1].Markdown, []string{"since " + statusFormatUTC(msgs[0].Created)}, nil)
 	}
 }
 
 func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	h.say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")
 	// Many requests of every kind, seeded in the store; none is due for a poll.
 	seeded := map[bot.State][]string{} // newest first
 	for i, s := range []struct {
@@ -1142,19 +1086,19 @@ func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
 		for j := s.n - 1; j >= 0; j-- {
 			r := bot.Request{
 				ID: fmt.Sprintf("D%d%03d", i, j), Source: "seed", State: s.state, RoomID: webextest.PartnerSpaceID,
-				Created: start.Add(time.Duration(j) * time.Second), Updated: start.Add(time.Minute),
-				ApprovalSent: start, NextPoll: start.Add(1000 * time.Hour),
+				Created: apptest.Start.Add(time.Duration(j) * time.Second), Updated: apptest.Start.Add(time.Minute),
+				ApprovalSent: apptest.Start, NextPoll: apptest.Start.Add(1000 * time.Hour),
 				Spec: bot.AttachSpec{OrgID: webextest.SmallOrgID, AdminEmail: webextest.SmallAdminEmail, CustomerName: "Seeded Customer"},
 			}
-			if err := h.app.db.CreateRequest(t.Context(), r, nil); err != nil {
+			if err := h.App().Store().CreateRequest(t.Context(), r, nil); err != nil {
 				t.Fatal(err)
 			}
 			seeded[s.state] = append(seeded[s.state], r.ID)
 		}
 	}
 
-	h.clock.Advance(23 * time.Hour) // Wednesday 08:00
-	h.statusMustSweep()
+	h.Clock.Advance(23 * time.Hour) // Wednesday 08:00
+	h.MustSweep()
 
 	parts := h.statusTopLevel(webextest.PartnerSpaceID, "")
 	for _, p := range parts {
@@ -1162,7 +1106,7 @@ func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
 			t.Errorf("a digest message has %d bytes, more than Webex's %d", len(p.Markdown), bot.MaxMessageBytes)
 		}
 	}
-	text := statusJoined(parts)
+	text := apptest.Joined(parts)
 	want := map[string][]string{
 		"Waiting for the customer admin's approval": seeded[bot.StateAwaitingApproval][:20],
 		"In progress": seeded[bot.StateProvisioning][:20],
@@ -1171,7 +1115,7 @@ func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
 	if diff := cmp.Diff(want, statusDigestSections(text)); diff != "" {
 		t.Errorf("the digest's sections (-want +got):\n%s", diff)
 	}
-	statusContains(t, "the digest", text, []string{
+	apptest.Says(t, "the digest", text, []string{
 		"**Waiting for the customer admin's approval**: 30 requests", "… and 10 more: `list approvals`",
 		"**In progress**: 300 requests", "… and 280 more: `list pending`",
 		"**Finished or failed since the last digest**: 3 requests",
@@ -1179,14 +1123,14 @@ func TestStatusDigestStaysWithinWebexLimit(t *testing.T) {
 }
 
 func TestStatusCommand(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	other := h.statusAddRoom("Other partner space")
 	_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	_, elsewhere := h.statusAttachIn(other, webextest.NoLicenseOrgID, webextest.NoLicenseAdminEmail, "webex_meetings")
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 	polls := h.statusPolls(r.CustomerID)
-	provision := h.sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")
+	provision := h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")
 
 	tests := []struct {
 		command string
@@ -1212,18 +1156,18 @@ func TestStatusCommand(t *testing.T) {
 		{command: "status ZZZZZZ", want: []string{"I don't know request ZZZZZZ."}},
 	}
 	for _, tt := range tests {
-		cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
-		replies := h.repliesTo(cmd)
+		cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
+		replies := h.RepliesTo(cmd)
 		if len(replies) != 1 {
-			t.Errorf("%s: got %d replies, want 1:\n%s", tt.command, len(replies), statusJoined(replies))
+			t.Errorf("%s: got %d replies, want 1:\n%s", tt.command, len(replies), apptest.Joined(replies))
 			continue
 		}
-		statusContains(t, "the answer to "+tt.command, replies[0].Markdown, tt.want, tt.wantNot)
+		apptest.Says(t, "the answer to "+tt.command, replies[0].Markdown, tt.want, tt.wantNot)
 	}
 }
 
 func TestStatusListCommand(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	states := []bot.State{bot.StateAwaitingApproval, bot.StateProvisioning, bot.StateError, bot.StateProvisioned, bot.StateExpired}
 	const n = 230
 	ids := map[bot.State][]string{} // newest first
@@ -1231,10 +1175,10 @@ func TestStatusListCommand(t *testing.T) {
 	for i := n - 1; i >= 0; i-- {
 		r := bot.Request{
 			ID: fmt.Sprintf("L%04d", i), Source: "seed", State: states[i%len(states)], RoomID: webextest.PartnerSpaceID,
-			Created: start.Add(time.Duration(i) * time.Minute), Updated: start.Add(time.Duration(i) * time.Minute),
+			Created: apptest.Start.Add(time.Duration(i) * time.Minute), Updated: apptest.Start.Add(time.Duration(i) * time.Minute),
 			Spec: bot.AttachSpec{OrgID: webextest.SmallOrgID, AdminEmail: webextest.SmallAdminEmail, CustomerName: "Seeded Customer"},
 		}
-		if err := h.app.db.CreateRequest(t.Context(), r, nil); err != nil {
+		if err := h.App().Store().CreateRequest(t.Context(), r, nil); err != nil {
 			t.Fatal(err)
 		}
 		ids[r.State] = append(ids[r.State], r.ID)
@@ -1255,8 +1199,8 @@ func TestStatusListCommand(t *testing.T) {
 	}
 	idRE := regexp.MustCompile(`(?m)^- \*\*(L\d{4})\*\* `)
 	for _, tt := range tests {
-		cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
-		replies := h.repliesTo(cmd)
+		cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, tt.command)
+		replies := h.RepliesTo(cmd)
 		var got []string
 		for _, m := range replies {
 			if len(m.Markdown) > bot.MaxMessageBytes {
@@ -1269,7 +1213,7 @@ func TestStatusListCommand(t *testing.T) {
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: requests listed (-want +got):\n%s", tt.command, diff)
 		}
-		text := statusJoined(replies)
+		text := apptest.Joined(replies)
 		if more := strings.Contains(text, "only the newest 200 are shown"); more != tt.wantMore {
 			t.Errorf("%s: says there are more: %t, want %t", tt.command, more, tt.wantMore)
 		}
@@ -1278,8 +1222,8 @@ func TestStatusListCommand(t *testing.T) {
 		}
 	}
 
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, "list bogus")
-	if got := statusJoined(h.repliesTo(cmd)); !strings.Contains(got, "list bogus? Use one of: all, pending, approvals, failed, done.") {
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "list bogus")
+	if got := apptest.Joined(h.RepliesTo(cmd)); !strings.Contains(got, "list bogus? Use one of: all, pending, approvals, failed, done.") {
 		t.Errorf("list bogus answered %q", got)
 	}
 }
@@ -1299,42 +1243,42 @@ func statusMergeNewestFirst(a, b []string) []string {
 }
 
 func TestStatusJobRunsOnPollSchedule(t *testing.T) {
-	h := newHarness(t, harnessOptions{manualClock: true, configure: func(c *Config) { c.PollSchedule = "@every 1s" }})
+	h := newHarness(t, apptest.Options{ManualClock: true, Configure: func(c *app.Config) { c.PollSchedule = "@every 1s" }})
 	cmd, _ := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-	h.clock.Advance(statusFirstPoll)
+	h.Clock.Advance(statusFirstPoll)
 
 	// cron runs the sweep on real time; no test code calls it.
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	if err := h.sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, statusProvisionedMarker)) > 0 }); err != nil {
+	if err := h.Sim.WaitFor(ctx, func() bool { return len(h.statusNotices(cmd, statusProvisionedMarker)) > 0 }); err != nil {
 		t.Fatalf("the job did not tell the provisioning within 10s: %v", err)
 	}
-	h.closeApp(h.app) // waits for a sweep under way
+	h.CloseApp(h.App()) // waits for a sweep under way
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 }
 
 func TestStatusUnreadableStatusIsToldOnce(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{})
+	h := newStatusHarness(t, apptest.Options{})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-	h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Message: "Customer not found."})
+	h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: http.StatusNotFound, Message: "Customer not found."})
 
 	for range 4 { // each sweep finds the request due: the backoff is waited out
-		h.clock.Advance(statusMaxPoll)
-		if err := h.statusSweep(); err == nil {
+		h.Clock.Advance(statusMaxPoll)
+		if err := h.Sweep(); err == nil {
 			t.Fatal("a sweep whose poll got 404 reported no error")
 		}
 	}
 	const marker = "I can't read how attach"
 	n := h.statusOneNotice(cmd, marker)
-	statusContains(t, "the notice", n.Markdown, []string{r.ID, "Webex answered 404: Customer not found.", "TrackingId for Cisco support", "`status " + r.ID + "`"}, nil)
+	apptest.Says(t, "the notice", n.Markdown, []string{r.ID, "Webex answered 404: Customer not found.", "TrackingId for Cisco support", "`status " + r.ID + "`"}, nil)
 	if got := len(h.statusPolls(r.CustomerID)); got != 4 {
 		t.Errorf("status calls = %d, want 4 (a 404 is not retried within a poll)", got)
 	}
 
 	// Webex answers again: the outcome is told, and a later failure would be told anew.
-	h.sim.ClearFaults()
-	h.clock.Advance(statusMaxPoll)
-	h.statusMustSweep()
+	h.Sim.ClearFaults()
+	h.Clock.Advance(statusMaxPoll)
+	h.MustSweep()
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 	h.statusOneNotice(cmd, marker)
 	if got := h.statusRequest(r.ID); got.PollFailureTold {
@@ -1345,36 +1289,36 @@ func TestStatusUnreadableStatusIsToldOnce(t *testing.T) {
 func TestStatusOtherPollFailuresAreNotToldPerRequest(t *testing.T) {
 	for _, status := range []int{http.StatusUnauthorized, http.StatusBadRequest} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			h := newStatusHarness(t, harnessOptions{})
+			h := newStatusHarness(t, apptest.Options{})
 			cmd, _ := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-			h.sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: status})
-			h.clock.Advance(statusMaxPoll)
-			if err := h.statusSweep(); err == nil {
+			h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/wholesale/customers/*", Status: status})
+			h.Clock.Advance(statusMaxPoll)
+			if err := h.Sweep(); err == nil {
 				t.Fatalf("a sweep whose poll got %d reported no error", status)
 			}
 			if got := h.statusNotices(cmd, "I can't read how attach"); len(got) != 0 {
-				t.Errorf("a %d was told in the request's thread: %q", status, statusJoined(got))
+				t.Errorf("a %d was told in the request's thread: %q", status, apptest.Joined(got))
 			}
 		})
 	}
 }
 
 func TestStatusEveryErrorIsToldHoweverMany(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{})
+	h := newStatusHarness(t, apptest.Options{})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	var errs []webextest.ErrorDetail
 	for i := range 150 {
 		errs = append(errs, webextest.ErrorDetail{ErrorCode: 20000 + i,
 			Description: fmt.Sprintf("Simulated failure number %d of a long list, to pass Webex's message limit.", i)})
 	}
-	if err := h.sim.SetCustomerStatus(r.CustomerID, webextest.StatusError, errs...); err != nil {
+	if err := h.Sim.SetCustomerStatus(r.CustomerID, webextest.StatusError, errs...); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 
 	var parts []webextest.Message
-	for _, m := range h.repliesTo(cmd) {
+	for _, m := range h.RepliesTo(cmd) {
 		if strings.Contains(m.Markdown, "code 2") {
 			parts = append(parts, m)
 		}
@@ -1382,7 +1326,7 @@ func TestStatusEveryErrorIsToldHoweverMany(t *testing.T) {
 	if len(parts) < 2 {
 		t.Fatalf("the errors came in %d message, want several", len(parts))
 	}
-	text := statusJoined(parts)
+	text := apptest.Joined(parts)
 	for _, p := range parts {
 		if len(p.Markdown) > bot.MaxMessageBytes {
 			t.Errorf("a part has %d bytes, more than Webex's %d", len(p.Markdown), bot.MaxMessageBytes)
@@ -1394,10 +1338,10 @@ func TestStatusEveryErrorIsToldHoweverMany(t *testing.T) {
 		}
 	}
 	// Another sweep tells nothing again.
-	before := len(h.repliesTo(cmd))
-	h.clock.Advance(statusMaxPoll)
-	h.statusMustSweep()
-	if got := len(h.repliesTo(cmd)); got != before {
+	before := len(h.RepliesTo(cmd))
+	h.Clock.Advance(statusMaxPoll)
+	h.MustSweep()
+	if got := len(h.RepliesTo(cmd)); got != before {
 		t.Errorf("the thread has %d messages after a sweep with no change, want still %d", got, before)
 	}
 }

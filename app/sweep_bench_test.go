@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
@@ -20,7 +22,7 @@ import (
 // The status job's cost: one sweep over many requests being provisioned, against the
 // simulated Webex. Run it with
 //
-//	go test -run '^$' -bench BenchmarkSweep -benchtime 3x -benchmem .
+//	go test -run '^$' -bench BenchmarkSweep -benchtime 3x -benchmem ./app/
 //
 // and see README.md ("Status job benchmark") for the figures.
 
@@ -30,7 +32,7 @@ import (
 type sweepBench struct {
 	sim       *webextest.Sim
 	clock     *bottest.Clock
-	app       *App
+	app       *app.App
 	customers []string
 	conns     atomic.Int64 // TCP connections the simulator accepted
 }
@@ -41,7 +43,7 @@ type sweepBench struct {
 func newSweepBench(tb testing.TB, n int) *sweepBench {
 	tb.Helper()
 	ctx := context.Background()
-	sb := &sweepBench{clock: bottest.NewClock(start, false)}
+	sb := &sweepBench{clock: bottest.NewClock(apptest.Start, false)}
 	sb.sim = webextest.New(webextest.Options{Now: sb.clock.Now})
 	srv := httptest.NewUnstartedServer(sb.sim)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -56,7 +58,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := Config{
+	cfg := app.Config{
 		WebexAPIURL:   srv.URL + "/v1",
 		BotToken:      webextest.DefaultBotToken,
 		PartnerToken:  webextest.DefaultPartnerToken,
@@ -76,7 +78,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if sb.customers, err = sb.sim.AddCustomers(webextest.StatusProvisioning, external...); err != nil {
 		tb.Fatal(err)
 	}
-	if sb.app, err = New(cfg, Wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
+	if sb.app, err = app.New(cfg, app.Wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
 	now := sb.clock.Now()
@@ -93,7 +95,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 			Submitted: now, NextPoll: now, PollInterval: statusFirstPoll,
 		}
 		r.Audit = []bot.AuditEntry{{At: now, Actor: "attachbot", Action: "submitted", Detail: "benchmark", TrackingID: "BENCH"}}
-		if err := sb.app.db.CreateRequest(ctx, r, nil); err != nil {
+		if err := sb.app.Store().CreateRequest(ctx, r, nil); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -112,7 +114,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 func (sb *sweepBench) sweep(tb testing.TB) {
 	tb.Helper()
 	sb.clock.Advance(statusMaxPoll)
-	if err := sb.app.bot.Sweep(context.Background()); err != nil {
+	if err := sb.app.Bot().Sweep(context.Background()); err != nil {
 		tb.Fatalf("sweep: %v", err)
 	}
 }
@@ -157,7 +159,7 @@ func TestSweepBenchPollsEachRequestOnce(t *testing.T) {
 			t.Errorf("customer %s was polled %d times in two sweeps, want 2", id, got)
 		}
 	}
-	rs, err := sb.app.db.Requests(t.Context(), bot.RequestFilter{States: []bot.State{bot.StateProvisioning}})
+	rs, err := sb.app.Store().Requests(t.Context(), bot.RequestFilter{States: []bot.State{bot.StateProvisioning}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +171,7 @@ func TestSweepBenchPollsEachRequestOnce(t *testing.T) {
 			t.Errorf("request %s: next poll %s, %d audit entries; want %s (the backoff doubled twice) and 1", r.ID, r.NextPoll, len(r.Audit), want)
 		}
 	}
-	out, err := sb.app.db.Outbox(t.Context())
+	out, err := sb.app.Store().Outbox(t.Context())
 	if err != nil || len(out) != 0 {
 		t.Errorf("outbox = %v, %v; want empty (an unchanged status is not told)", out, err)
 	}

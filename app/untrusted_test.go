@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
@@ -57,48 +58,48 @@ func checkNoLiveAttack(t *testing.T, what string, msgs []webextest.Message) int 
 }
 
 func TestUntrustedTextStaysText(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	// An organization whose name is the attack, with a 100 users, so that its admin is asked.
-	org, err := h.sim.AddOrg(webextest.Org{
+	org, err := h.Sim.AddOrg(webextest.Org{
 		Name: untrustedAttack, AdminEmail: "admin@attack.example", Users: 120, Readable: true, Managed: true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// No name=: the bot names the customer by the organization's name, as Webex gives it.
-	cmd := h.say(webextest.AnnID, webextest.PartnerSpaceID, fmt.Sprintf(
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, fmt.Sprintf(
 		`attach org=%s admin=admin@attack.example template=Standard packages=webex_meetings street="1 Main St" city=Oslo zip=0150 country=NO verified-domain=no claimed-domain=no trial=no`, org.ID))
 	card := h.approvalCard(org.AdminID)
 
 	// The admin declines with the attack as the comment, far longer than the card allows.
 	long := untrustedAttack + " " + strings.Repeat("x", 2*bot.MaxCommentRunes)
-	h.press(org.AdminID, card, "Decline", map[string]any{bot.InputComment: long})
+	h.Press(org.AdminID, card, "Decline", map[string]any{bot.InputComment: long})
 
-	thread := h.repliesTo(cmd)
+	thread := h.RepliesTo(cmd)
 	if n := checkNoLiveAttack(t, "the partner thread", thread); n == 0 {
-		t.Fatalf("the partner thread does not show the attack at all, so this test proves nothing:\n%s", joined(thread))
+		t.Fatalf("the partner thread does not show the attack at all, so this test proves nothing:\n%s", apptest.Joined(thread))
 	}
-	mustContain(t, "the partner thread", strings.ReplaceAll(joined(thread), "\u2060", ""),
+	apptest.MustContain(t, "the partner thread", strings.ReplaceAll(apptest.Joined(thread), "\u2060", ""),
 		"**declined**", `Their comment: “\<@all>`, `\[click\](https://evil.example)`)
 
 	// The server keeps at most MaxCommentRunes characters of the comment.
-	id := requestIDIn(t, thread[0])
+	id := apptest.RequestIDIn(t, thread[0])
 	if got := len([]rune(h.statusRequest(id).Comment)); got > bot.MaxCommentRunes {
 		t.Errorf("the stored comment has %d characters, want at most %d", got, bot.MaxCommentRunes)
 	}
 
 	// status, list and the customer admin's messages show the same text as text.
-	status := h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))
+	status := h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "status "+id))
 	if n := checkNoLiveAttack(t, "status "+id, status); n == 0 {
-		t.Errorf("status %s does not show the comment or the name:\n%s", id, joined(status))
+		t.Errorf("status %s does not show the comment or the name:\n%s", id, apptest.Joined(status))
 	}
-	checkNoLiveAttack(t, "list", h.repliesTo(h.say(webextest.AnnID, webextest.PartnerSpaceID, "list")))
-	checkNoLiveAttack(t, "the customer admin's messages", h.directFromBot(org.AdminID))
+	checkNoLiveAttack(t, "list", h.RepliesTo(h.Say(webextest.AnnID, webextest.PartnerSpaceID, "list")))
+	checkNoLiveAttack(t, "the customer admin's messages", h.DirectFromBot(org.AdminID))
 }
 
 func TestUntrustedWebexErrorStaysText(t *testing.T) {
-	h := newStatusHarness(t, harnessOptions{manualClock: true})
-	org, err := h.sim.AddOrg(webextest.Org{
+	h := newStatusHarness(t, apptest.Options{ManualClock: true})
+	org, err := h.Sim.AddOrg(webextest.Org{
 		Name: "Failing Co", AdminEmail: "admin@failing.example", Users: 3, Readable: true, Managed: true,
 		Outcome: webextest.Outcome{Status: webextest.StatusError, Errors: []webextest.ErrorDetail{{ErrorCode: 1, Description: untrustedAttack}}},
 	})
@@ -106,8 +107,8 @@ func TestUntrustedWebexErrorStaysText(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd, _ := h.statusAttach(org.ID, "admin@failing.example", "webex_meetings")
-	h.clock.Advance(statusFirstPoll)
-	h.statusMustSweep()
+	h.Clock.Advance(statusFirstPoll)
+	h.MustSweep()
 
 	n := h.statusOneNotice(cmd, "failed.")
 	if shown := checkNoLiveAttack(t, "the error notice", []webextest.Message{n}); shown == 0 {

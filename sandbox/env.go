@@ -97,6 +97,10 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	if err != nil {
 		return fail(fmt.Errorf("the sandbox's partner admins: %w", err))
 	}
+	templates, err := app.ParseTemplates(webextest.Templates)
+	if err != nil {
+		return fail(fmt.Errorf("the sandbox's templates: %w", err))
+	}
 	cfg := app.Config{
 		WebexAPIURL:   "http://" + simLn.Addr().String() + "/v1",
 		BotToken:      webextest.DefaultBotToken,
@@ -105,15 +109,12 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		PublicURL:     strings.TrimRight(opts.PublicURL, "/"),
 		DBPath:        opts.DBPath,
 		PartnerAdmins: admins,
-		Templates: []bot.Template{
-			{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"},
-			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtY2FsbGluZw"},
-		},
-		PollSchedule: sandboxPollSchedule,
-		FirstPoll:    sandboxFirstPoll,
-		ApprovalTTL:  7 * 24 * time.Hour,
-		StuckAfter:   sandboxStuckAfter,
-		PartnerName:  webextest.PartnerOrgName,
+		Templates:     templates,
+		PollSchedule:  sandboxPollSchedule,
+		FirstPoll:     sandboxFirstPoll,
+		ApprovalTTL:   7 * 24 * time.Hour,
+		StuckAfter:    sandboxStuckAfter,
+		PartnerName:   webextest.PartnerOrgName,
 	}
 	a, err := app.New(cfg, app.Wiring{MaxPoll: sandboxMaxPoll}, logger)
 	if err != nil {

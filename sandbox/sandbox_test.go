@@ -20,12 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+
 	"attachbot/bot"
 	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
-
-	"github.com/chromedp/chromedp"
-	"github.com/google/go-cmp/cmp"
 )
 
 // The sandbox's tests: its API through net/http/httptest, its command through run, and its

@@ -240,3 +240,7 @@ func (s *Sim) seedLocked() error {
 	}
 	return nil
 }
+
+// Templates are the simulated partner's onboarding templates, in attachbot's TEMPLATES form
+// (name=provisioningId, comma-separated): what the sandbox and the end-to-end tests configure.
+const Templates = "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ, Calling=cHJvdmlzaW9uaW5nSWQtY2FsbGluZw"

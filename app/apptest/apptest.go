@@ -1,0 +1,264 @@
+// Package apptest is attachbot's end-to-end harness: attachbot wired as serve wires it (the
+// real HTTP handler, the real store in t.TempDir(), the real Webex adapter) against the
+// simulated Webex of package webextest, which registers the bot's webhooks through
+// PUBLIC_URL and delivers signed events to them. Only Webex and the clock are fake.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"attachbot/app"
+	"attachbot/bot"
+	"attachbot/bot/bottest"
+	"attachbot/webex/webextest"
+)
+
+// Start is where the fake clock starts.
+var Start = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+// Harness is one attachbot against one simulated Webex.
+type Harness struct {
+	// T is the test the harness belongs to.
+	T *testing.T
+	// Sim is the simulated Webex.
+	Sim *webextest.Sim
+	// Clock is the fake clock of both attachbot and the simulated Webex.
+	Clock *bottest.Clock
+	// Cfg is attachbot's configuration; a change takes effect at the next StartApp.
+	Cfg app.Config
+	// BotURL is where attachbot is served (its PUBLIC_URL).
+	BotURL string
+
+	opts Options
+	mu   sync.Mutex
+	app  *app.App
+	// handler is the current app's, swapped by StartApp and CloseApp.
+	handler http.Handler
+}
+
+// Options change the defaults of a harness.
+type Options struct {
+	// ManualClock has the clock move only with Advance (default: waits take no time).
+	ManualClock bool
+	// Sim are the simulated Webex's options (its clock is the harness's).
+	Sim webextest.Options
+	// Configure changes the configuration before attachbot starts.
+	Configure func(*app.Config)
+	// HTTPClient is the Webex clients' (default: a default client).
+	HTTPClient *http.Client
+	// PollLoop runs the bot's poll loop, as serve does, instead of polling in the sweep only;
+	// only with ManualClock (with waits that take no time, the loop would race the clock ahead).
+	PollLoop bool
+}
+
+// New starts a simulated Webex and attachbot, with Ann as the only partner admin and the
+// simulated partner's templates.
+func New(t *testing.T, opts Options) *Harness {
+	t.Helper()
+	h := &Harness{T: t, opts: opts, Clock: bottest.NewClock(Start, !opts.ManualClock)}
+	opts.Sim.Now = h.Clock.Now
+	h.Sim = webextest.New(opts.Sim)
+	// Registered first, so it runs last: after attachbot has stopped, nothing it sent to Webex
+	// may have been refused for its shape.
+	t.Cleanup(func() { h.noShapeRefusals() })
+	webexSrv := httptest.NewServer(h.Sim)
+	t.Cleanup(webexSrv.Close)
+	botSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		handler := h.handler
+		h.mu.Unlock()
+		if handler == nil {
+			http.Error(w, "attachbot is not running", http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(botSrv.Close)
+	h.BotURL = botSrv.URL
+
+	admins, err := bot.ParseAllowlist(webextest.AnnEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := app.ParseTemplates(webextest.Templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Cfg = app.Config{
+		WebexAPIURL:   webexSrv.URL + "/v1",
+		BotToken:      webextest.DefaultBotToken,
+		PartnerToken:  webextest.DefaultPartnerToken,
+		WebhookSecret: "s3cret-for-tests",
+		PublicURL:     botSrv.URL,
+		DBPath:        filepath.Join(t.TempDir(), "attachbot.db"),
+		PartnerAdmins: admins,
+		Templates:     templates,
+		PollSchedule:  "@every 1m",
+		ApprovalTTL:   7 * 24 * time.Hour,
+		StuckAfter:    2 * time.Hour,
+	}
+	if opts.Configure != nil {
+		opts.Configure(&h.Cfg)
+	}
+	h.StartApp()
+	return h
+}
+
+// noShapeRefusals fails the test for every request the simulated Webex refused because its
+// query or body does not conform to the official spec.
+func (h *Harness) noShapeRefusals() {
+	h.T.Helper()
+	for _, r := range h.Sim.ShapeRefusals() {
+		h.T.Errorf("Webex refused %s %s (%s) for its shape: %s; body %s", r.Method, r.Path, r.Operation, strings.Join(r.Problems, " "), r.Body)
+	}
+}
+
+// App is the attachbot running now (the last one StartApp or BuildApp built).
+func (h *Harness) App() *app.App {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.app
+}
+
+// StartApp builds and starts attachbot on the harness's store, as after a restart; it is
+// closed at the end of the test unless CloseApp closed it before.
+func (h *Harness) StartApp() {
+	h.T.Helper()
+	a := h.BuildApp()
+	if err := a.Start(h.T.Context()); err != nil {
+		h.T.Fatalf("start attachbot: %v", err)
+	}
+	h.T.Cleanup(func() { h.CloseApp(a) })
+}
+
+// BuildApp builds attachbot and routes the webhook to it, without starting it.
+func (h *Harness) BuildApp() *app.App {
+	h.T.Helper()
+	logger := slog.New(slog.NewTextHandler(TestWriter{h.T}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := app.New(h.Cfg, app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}, logger)
+	if err != nil {
+		h.T.Fatalf("build attachbot: %v", err)
+	}
+	h.mu.Lock()
+	h.app, h.handler = a, a.Handler()
+	h.mu.Unlock()
+	return a
+}
+
+// CloseApp stops attachbot, as serve does after its HTTP server; the webhook answers 503
+// until the next StartApp.
+func (h *Harness) CloseApp(a *app.App) {
+	h.mu.Lock()
+	if h.app == a {
+		h.handler = nil
+	}
+	h.mu.Unlock()
+	if err := a.Close(context.Background()); err != nil && !strings.Contains(err.Error(), "database not open") {
+		h.T.Errorf("close attachbot: %v", err)
+	}
+}
+
+// Settle waits until the bot has processed every event and sent every message.
+func (h *Harness) Settle() {
+	h.T.Helper()
+	ctx, cancel := context.WithTimeout(h.T.Context(), 20*time.Second)
+	defer cancel()
+	if err := h.App().Bot().Settle(ctx); err != nil {
+		h.T.Fatalf("waiting for the bot to settle: %v", err)
+	}
+}
+
+// Say posts text as a person in a room (mentioning the bot in group rooms), delivers it, and
+// waits for the bot to finish with it.
+func (h *Harness) Say(personID, roomID, text string) webextest.Message {
+	h.T.Helper()
+	msg, err := h.Sim.Say(h.T.Context(), personID, roomID, text)
+	if err != nil {
+		h.T.Fatalf("say %q: %v", text, err)
+	}
+	h.Settle()
+	return msg
+}
+
+// Click submits a card as a person, and waits for the bot to finish with it.
+func (h *Harness) Click(personID, messageID string, inputs map[string]any) {
+	h.T.Helper()
+	if _, err := h.Sim.Click(h.T.Context(), personID, messageID, inputs); err != nil {
+		h.T.Fatalf("click card %s: %v", messageID, err)
+	}
+	h.Settle()
+}
+
+// Sweep runs the bot's periodic work once, every concern in order as the cron entries would,
+// and waits until the bot has sent what it enqueued. It returns the sweep's error.
+func (h *Harness) Sweep() error {
+	h.T.Helper()
+	err := h.App().Bot().Sweep(h.T.Context())
+	h.Settle()
+	return err
+}
+
+// MustSweep is Sweep for sweeps that must succeed.
+func (h *Harness) MustSweep() {
+	h.T.Helper()
+	if err := h.Sweep(); err != nil {
+		h.T.Fatalf("sweep: %v", err)
+	}
+}
+
+// Advance moves the fake clock d forward.
+func (h *Harness) Advance(d time.Duration) { h.Clock.Advance(d) }
+
+// BotMessages returns what the bot posted in a room, oldest first.
+func (h *Harness) BotMessages(roomID string) []webextest.Message {
+	var got []webextest.Message
+	for _, m := range h.Sim.Messages(roomID) {
+		if m.PersonID == webextest.BotID {
+			got = append(got, m)
+		}
+	}
+	return got
+}
+
+// DirectFromBot returns what the bot sent a person directly, oldest first.
+func (h *Harness) DirectFromBot(personID string) []webextest.Message {
+	var got []webextest.Message
+	for _, m := range h.Sim.DirectMessages(webextest.BotID, personID) {
+		if m.PersonID == webextest.BotID {
+			got = append(got, m)
+		}
+	}
+	return got
+}
+
+// RepliesTo returns the bot's messages in the thread of a root message.
+func (h *Harness) RepliesTo(root webextest.Message) []webextest.Message {
+	var got []webextest.Message
+	for _, m := range h.BotMessages(root.RoomID) {
+		if m.ParentID == root.ID {
+			got = append(got, m)
+		}
+	}
+	return got
+}
+
+// TestWriter sends logs to a test's log.
+type TestWriter struct{ T testing.TB }
+
+// Write logs p, without its final newline.
+func (w TestWriter) Write(p []byte) (int, error) {
+	w.T.Helper()
+	w.T.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var _ io.Writer = TestWriter{}
