@@ -81,7 +81,7 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	j, err := newJobs(cfg, b, logger.With("component", "jobs"))
+	j, err := newJobs(cfg, b.Jobs(), logger.With("component", "jobs"))
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -2,18 +2,14 @@ package app_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/handlers"
 	"attachbot/store"
@@ -311,75 +307,5 @@ func TestEventGivenUpTellsTheSpaceOnce(t *testing.T) {
 	}
 	if got := len(h.RepliesTo(cmd)); got != 1 {
 		t.Errorf("%d replies after the restart, want 1", got)
-	}
-}
-
-func TestServe(t *testing.T) {
-	sim := webextest.New(webextest.Options{})
-	webexSrv := httptest.NewServer(sim)
-	t.Cleanup(webexSrv.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"WEBEX_API_URL":       webexSrv.URL + "/v1",
-		"WEBEX_BOT_TOKEN":     webextest.DefaultBotToken,
-		"WEBEX_PARTNER_TOKEN": webextest.DefaultPartnerToken,
-		"WEBHOOK_SECRET":      "s3cret-for-tests",
-		"PUBLIC_URL":          "http://" + ln.Addr().String(),
-		"DB_PATH":             filepath.Join(t.TempDir(), "attachbot.db"),
-		"PARTNER_ADMINS":      webextest.AnnEmail,
-		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
-	}
-	cfg, err := app.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	var stderr syncBuffer
-	go func() {
-		done <- app.Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
-	}()
-
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		waitCtx, stop := context.WithTimeout(t.Context(), 20*time.Second)
-		defer stop()
-		if err := sim.WaitFor(waitCtx, cond); err != nil {
-			t.Fatalf("waiting for %s: %v\n%s", what, err, stderr.String())
-		}
-	}
-	wait("the webhooks", func() bool { return len(sim.Webhooks()) == 2 })
-	cmd, err := sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wait("the reply to help", func() bool {
-		for _, m := range sim.Messages(webextest.PartnerSpaceID) {
-			if m.PersonID == webextest.BotID && m.ParentID == cmd.ID && strings.Contains(m.Markdown, "`attach") {
-				return true
-			}
-		}
-		return false
-	})
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve = %v, want nil after the context ends", err)
-		}
-	case <-time.After(time.Minute): // a bound on a hang, not a wait for work
-		t.Fatalf("serve did not stop within a minute of its context ending\n%s", stderr.String())
-	}
-	for _, secret := range []string{webextest.DefaultBotToken, webextest.DefaultPartnerToken, "s3cret-for-tests"} {
-		if strings.Contains(stderr.String(), secret) {
-			t.Errorf("the log shows a secret %q", secret)
-		}
-	}
-	if !strings.Contains(stderr.String(), `"msg":"attachbot stopped"`) {
-		t.Errorf("the log does not say attachbot stopped:\n%s", stderr.String())
 	}
 }

@@ -16,7 +16,6 @@ import (
 // digests or the token refresh.
 type jobs struct {
 	cron *cron.Cron
-	bot  *bot.Bot
 	log  *slog.Logger
 	// runCtx is the jobs' own lifecycle context (cron's job functions take none): derived
 	// from the app's context at start, cancelled at stop.
@@ -25,15 +24,15 @@ type jobs struct {
 }
 
 // newJobs schedules the jobs; nothing runs before start.
-func newJobs(cfg Config, b *bot.Bot, logger *slog.Logger) (*jobs, error) {
+func newJobs(cfg Config, work []bot.Job, logger *slog.Logger) (*jobs, error) {
 	l := cronLogger{logger}
 	// SkipIfStillRunning must wrap Recover: in v3.0.1 a panic inside the other order loses
 	// the skip token and the job never runs again (fixed upstream in robfig/cron commit
 	// bc59245, unreleased; docs/dependencies.md).
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(l),
 		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)))
-	j := &jobs{cron: c, bot: b, log: logger}
-	for _, job := range b.Jobs() {
+	j := &jobs{cron: c, log: logger}
+	for _, job := range work {
 		if _, err := c.AddFunc(cfg.PollSchedule, j.entry(job)); err != nil {
 			return nil, fmt.Errorf("POLL_SCHEDULE=%q: %w", cfg.PollSchedule, err)
 		}
