@@ -67,7 +67,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 		PartnerAdmins: admins,
 		Templates:     []bot.Template{{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"}},
 		PollSchedule:  statusNeverSchedule,
-		ApprovalTTL:   7 * 24 * time.Hour,
+		ApprovalTTL:   bot.DefaultApprovalTTL,
 		StuckAfter:    100 * 365 * 24 * time.Hour,
 	}
 

@@ -112,7 +112,7 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		Templates:     templates,
 		PollSchedule:  sandboxPollSchedule,
 		FirstPoll:     sandboxFirstPoll,
-		ApprovalTTL:   7 * 24 * time.Hour,
+		ApprovalTTL:   bot.DefaultApprovalTTL,
 		StuckAfter:    sandboxStuckAfter,
 		PartnerName:   webextest.PartnerOrgName,
 	}

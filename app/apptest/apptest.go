@@ -103,8 +103,8 @@ func New(t *testing.T, opts Options) *Harness {
 		PartnerAdmins: admins,
 		Templates:     templates,
 		PollSchedule:  "@every 1m",
-		ApprovalTTL:   7 * 24 * time.Hour,
-		StuckAfter:    2 * time.Hour,
+		ApprovalTTL:   bot.DefaultApprovalTTL,
+		StuckAfter:    bot.DefaultStuckAfter,
 	}
 	if opts.Configure != nil {
 		opts.Configure(&h.Cfg)
