@@ -24,7 +24,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkSweep -benchtime 3x -benchmem ./app/
 //
-// and see README.md ("Status job benchmark") for the figures.
+// and see docs/benchmarks.md for the figures.
 
 // sweepBench is attachbot wired as serve wires it (the real store in a temporary directory,
 // the real Webex adapter over HTTP) against a simulated Webex, with n requests in
