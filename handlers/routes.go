@@ -1,6 +1,6 @@
-// Package handlers is attachbot's delivery layer: the HTTP routes (the signed Webex webhook
-// and the health check), and the parsing of chat commands and card submissions into calls on
-// the bot.
+// Package handlers is attachbot's HTTP layer: the routes (the signed Webex webhook and the
+// health check) and the webhook intake, which checks a delivery's signature and hands the
+// event to the bot's inbox. Commands and card submissions are dispatched by the bot itself.
 package handlers
 
 import (
