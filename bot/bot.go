@@ -104,7 +104,7 @@ type Bot struct {
 
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
-	inflight         int
+	inflight         int           // events being handled and poll runs under way
 	lastWebhookCheck time.Time
 
 	cancel context.CancelFunc
@@ -257,7 +257,7 @@ func (b *Bot) Accept(ctx context.Context, ev Event) error {
 }
 
 // Settle waits until the inbox and the outbox are empty, nothing is being processed and, when
-// the poll loop runs, no poll is due, or until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
+// the poll loop runs, no poll is due or under way, or until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
 func (b *Bot) Settle(ctx context.Context) error {
 	for {
 		b.mu.Lock()

@@ -25,6 +25,9 @@ type pollAnswer struct {
 	admins    []PartnerAdmin // read once the status is provisioned
 	adminsErr error          // why they could not be read, when that is final
 	err       error          // the poll failed: it is retried (see retryAfterFailure)
+	// at is when Webex answered (the last attempt, after the client's retries): the next poll
+	// is scheduled from it, not from when the answer happens to be recorded.
+	at time.Time
 }
 
 // pollDue polls every request in a polled state whose next poll is due: the sweep's polls
@@ -34,7 +37,9 @@ func (b *Bot) pollDue(ctx context.Context) error {
 }
 
 // pollRequests polls every request in a polled state whose next poll is due and that claims
-// lets it claim (nil: every one); a claim is released once the answer is recorded. At most
+// lets it claim (nil: every one); a claim is released once the answer is recorded. A claimed
+// request is read again before it is polled: an overlapping run may have polled it and
+// released it after this run listed the requests, and its next poll is then not due. At most
 // pollConcurrency calls are under way at once, across runs; the answers are recorded as they
 // come by one writer, each batch of the answers that arrived meanwhile in one store
 // transaction (a group commit), so that the pollers never wait for the disk. A status change
@@ -50,10 +55,22 @@ func (b *Bot) pollRequests(ctx context.Context, claims *pollClaims) error {
 	go func() { recorded <- b.recordPolls(ctx, answers, claims) }()
 
 	var wg sync.WaitGroup
+	var errs []error
 	cancelled := false
 	for _, r := range inFlight {
 		if r.NextPoll.After(now) || !claims.claim(r.ID) {
 			continue
+		}
+		if claims != nil {
+			fresh, due, err := b.stillDue(ctx, r.ID, now)
+			if err != nil || !due {
+				claims.release([]string{r.ID})
+				if err != nil {
+					errs = append(errs, err)
+				}
+				continue
+			}
+			r = fresh
 		}
 		select {
 		case b.pollSlots <- struct{}{}:
@@ -71,11 +88,21 @@ func (b *Bot) pollRequests(ctx context.Context, claims *pollClaims) error {
 	}
 	wg.Wait()
 	close(answers)
-	errs := <-recorded
+	errs = append(errs, <-recorded...)
 	if cancelled {
 		errs = append(errs, ctx.Err())
 	}
 	return summarize(errs, 3)
+}
+
+// stillDue reads a claimed request again and reports whether it is still polled and due at
+// now.
+func (b *Bot) stillDue(ctx context.Context, id string, now time.Time) (Request, bool, error) {
+	r, err := b.db.Request(ctx, id)
+	if err != nil {
+		return Request{}, false, fmt.Errorf("read request %s to poll: %w", id, err)
+	}
+	return r, r.State.Polled() && !r.NextPoll.After(now), nil
 }
 
 // summarize joins the first n errors and counts the others, so that an outage over
@@ -91,8 +118,9 @@ func summarize(errs []error, n int) error {
 // partner's role in the organization. A failure to read the status, or a temporary one to read
 // the role, is the answer's err, which schedules a retry; a final failure to read the
 // role (such as a 403) is recorded with the status and told in the notice.
-func (b *Bot) poll(ctx context.Context, r Request) pollAnswer {
-	a := pollAnswer{id: r.ID}
+func (b *Bot) poll(ctx context.Context, r Request) (a pollAnswer) {
+	a.id = r.ID
+	defer func() { a.at = b.clock.Now() }()
 	c, err := b.partner.Customer(ctx, r.CustomerID)
 	if err != nil {
 		a.err = fmt.Errorf("poll %s: %w", r.ID, err)
@@ -146,10 +174,10 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 				if !r.State.Polled() { // decided meanwhile by an overlapping run
 					return nil, nil
 				}
-				b.retryAfterFailure(r, b.clock.Now(), a.err)
-				return b.pollFailed(r, a.err), nil
+				b.retryAfterFailure(r, a.at, a.err)
+				return b.pollFailed(r, a.at, a.err), nil
 			}
-			return b.recordStatus(r, a.customer, a.admins, a.adminsErr)
+			return b.recordStatus(r, a.at, a.customer, a.admins, a.adminsErr)
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("record the status of %d requests: %w", len(ids), err))
@@ -163,15 +191,15 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 // pollFailed tells the partner's thread, once until a poll succeeds again, that Webex refuses
 // to show a request's status (a 403, or a 404 for a customer deleted in Partner Hub): such an
 // error does not go away by retrying, and polling goes on with the backoff in case it does.
-// Other failures are not told: temporary ones are retried, and the rest are logged.
-func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
+// Other failures are not told: temporary ones are retried, and the rest are logged. now is
+// when the poll failed.
+func (b *Bot) pollFailed(r *Request, now time.Time, err error) []Outgoing {
 	// Only what concerns this customer: a 401 (the partner token) or a 400 would be told in
 	// every request's thread at once, and is the operator's to fix (it is logged).
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || !unreadable(err) || r.PollFailureTold {
 		return nil
 	}
-	now := b.clock.Now()
 	r.PollFailureTold = true
 	r.audit(now, "attachbot", "status unreadable", fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Message), apiErr.TrackingID)
 	return []Outgoing{b.notice(*r, fmt.Sprintf("poll-failed/%d", len(r.Audit)), fmt.Sprintf(
@@ -180,12 +208,11 @@ func (b *Bot) pollFailed(r *Request, err error) []Outgoing {
 		r.ID, orgOf(*r), describeAPIError(apiErr), b.cfg.MaxPoll, r.ID))}
 }
 
-// recordStatus applies a status answer to a request, inside the store's transaction, and
-// returns the notices to send with it: one per change, keyed by the status and how many
-// changes came before it, so that a change is told once whatever runs overlap or restart, and
-// a status the request comes back to is told again.
-func (b *Bot) recordStatus(r *Request, c Customer, admins []PartnerAdmin, adminsErr error) ([]Outgoing, error) {
-	now := b.clock.Now()
+// recordStatus applies a status answer Webex gave at now to a request, inside the store's
+// transaction, and returns the notices to send with it: one per change, keyed by the status
+// and how many changes came before it, so that a change is told once whatever runs overlap or
+// restart, and a status the request comes back to is told again.
+func (b *Bot) recordStatus(r *Request, now time.Time, c Customer, admins []PartnerAdmin, adminsErr error) ([]Outgoing, error) {
 	status := State(c.Status)
 	if !r.State.Polled() {
 		return nil, nil // decided meanwhile (an overlapping run recorded it)

@@ -89,7 +89,8 @@ func pollWindowStart(r Request) time.Time {
 // not delay the others' polls, and a request is polled by one run at a time (pollClaims). The
 // loop also looks at the store at least every FirstPoll and when woken (a submission, a
 // finished run, Settle), so that a request whose first poll comes before the one it waits for
-// is not missed. It waits for its runs before it returns.
+// is not missed. It waits for its runs before it returns; a run under way counts as work in
+// flight for Settle.
 func (b *Bot) runPolls(ctx context.Context) {
 	claims := &pollClaims{}
 	var runs sync.WaitGroup
@@ -104,10 +105,13 @@ func (b *Bot) runPolls(ctx context.Context) {
 		}
 		now := b.clock.Now()
 		if found && !next.After(now) {
+			// Counted before it starts, so that Settle waits for a run that is about to poll.
+			b.addInflight(1)
 			runs.Go(func() {
 				if err := b.pollRequests(ctx, claims); err != nil && ctx.Err() == nil {
 					b.log.Error("poll", "err", err)
 				}
+				b.addInflight(-1)
 				b.progressed()
 				wake(b.wakePoll)
 			})
