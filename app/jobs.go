@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"attachbot/bot"
@@ -15,8 +16,9 @@ import (
 // bot's sweep (bot.Jobs), each on POLL_SCHEDULE, so that a slow poll does not hold up the
 // digests or the token refresh.
 type jobs struct {
-	cron *cron.Cron
-	log  *slog.Logger
+	cron    *cron.Cron
+	cronLog *cronLogger
+	log     *slog.Logger
 	// runCtx is the jobs' own lifecycle context (cron's job functions take none): derived
 	// from the app's context at start, cancelled at stop.
 	runCtx context.Context
@@ -25,13 +27,13 @@ type jobs struct {
 
 // newJobs schedules the jobs; nothing runs before start.
 func newJobs(cfg Config, work []bot.Job, logger *slog.Logger) (*jobs, error) {
-	l := cronLogger{logger}
+	l := &cronLogger{log: logger}
 	// SkipIfStillRunning must wrap Recover: in v3.0.1 a panic inside the other order loses
 	// the skip token and the job never runs again (fixed upstream in robfig/cron commit
 	// bc59245, unreleased; docs/dependencies.md).
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(l),
 		cron.WithChain(cron.SkipIfStillRunning(l), cron.Recover(l)))
-	j := &jobs{cron: c, log: logger}
+	j := &jobs{cron: c, cronLog: l, log: logger}
 	for _, job := range work {
 		if _, err := c.AddFunc(cfg.PollSchedule, j.entry(job)); err != nil {
 			return nil, fmt.Errorf("POLL_SCHEDULE=%q: %w", cfg.PollSchedule, err)
@@ -54,6 +56,9 @@ func (j *jobs) stop(ctx context.Context) error {
 	j.cancel()
 	select {
 	case <-j.cron.Stop().Done():
+		// cron's own goroutine may still log its "stop" after Stop returns: it must not
+		// reach a logger whose owner has moved on (a test's log, after the test).
+		j.cronLog.close()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for the running job: %w", ctx.Err())
@@ -70,15 +75,35 @@ func (j *jobs) entry(job bot.Job) func() {
 	}
 }
 
-// cronLogger adapts slog to cron.Logger.
-type cronLogger struct{ log *slog.Logger }
+// cronLogger adapts slog to cron.Logger. Once closed it drops cron's messages, so that
+// nothing cron logs after the jobs stopped outlives the app.
+type cronLogger struct {
+	log    *slog.Logger
+	mu     sync.Mutex
+	closed bool
+}
 
 // Info logs cron's routine messages at debug level.
-func (l cronLogger) Info(msg string, keysAndValues ...any) {
-	l.log.Debug(msg, keysAndValues...)
+func (l *cronLogger) Info(msg string, keysAndValues ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.log.Debug(msg, keysAndValues...)
+	}
 }
 
 // Error logs cron's errors, such as a recovered panic.
-func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
-	l.log.Error(msg, append(keysAndValues, "err", err)...)
+func (l *cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.log.Error(msg, append(keysAndValues, "err", err)...)
+	}
+}
+
+// close drops every later message; one being written finishes first.
+func (l *cronLogger) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,5 +66,21 @@ func TestJobsRunEachConcernOnItsOwn(t *testing.T) {
 	for range 2 {
 		receive("the digests job to run while the polls hang", ran)
 		receive("the panicking job to run again", panicked)
+	}
+}
+
+func TestCronLoggerDropsMessagesOnceClosed(t *testing.T) {
+	var buf bytes.Buffer
+	l := &cronLogger{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	l.Info("start")
+	l.close()
+	l.Info("stop")
+	l.Error(errors.New("boom"), "panic")
+	got := buf.String()
+	if !strings.Contains(got, "msg=start") {
+		t.Errorf("before close, cron's message was dropped: %q", got)
+	}
+	if strings.Contains(got, "msg=stop") || strings.Contains(got, "boom") {
+		t.Errorf("after close, cron's messages still reach the log: %q", got)
 	}
 }
