@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +21,41 @@ import (
 // apptest.Harness the helpers of this package's tests, such as attach and approvalCard.
 type harness struct{ *apptest.Harness }
 
-// newHarness is apptest.New for this package's tests.
+// transport is the transport of this run of the package's tests: TestMain runs them once
+// per transport, and newHarness uses it unless the options choose one.
+var transport = apptest.Webhook
+
+// TestMain runs every test of the package once per transport (apptest.Transports), so that
+// the whole end-to-end suite holds over webhooks and over the websocket alike. Tests that are
+// about webhooks alone skip the websocket run (webhookOnly).
+func TestMain(m *testing.M) {
+	code := 0
+	for _, tr := range apptest.Transports() {
+		transport = tr
+		fmt.Printf("=== transport %s\n", tr)
+		if c := m.Run(); c != 0 {
+			fmt.Printf("--- FAIL: the tests over %s\n", tr)
+			code = c
+		}
+	}
+	os.Exit(code)
+}
+
+// webhookOnly skips the test in the websocket run, saying why.
+func webhookOnly(t *testing.T, why string) {
+	t.Helper()
+	if transport != apptest.Webhook {
+		t.Skipf("webhook only: %s", why)
+	}
+}
+
+// newHarness is apptest.New for this package's tests, over this run's transport unless
+// opts choose one.
 func newHarness(t *testing.T, opts apptest.Options) *harness {
 	t.Helper()
+	if opts.Transport == "" {
+		opts.Transport = transport
+	}
 	return &harness{apptest.New(t, opts)}
 }
 
