@@ -118,11 +118,12 @@ func (h *harness) newCustomers() int {
 }
 
 // webexWrites returns the calls that would change something in Webex, other than the bot's
-// own messages and webhooks.
+// own messages, webhooks and websocket devices.
 func (h *harness) webexWrites() []string {
 	var got []string
 	for _, c := range h.Sim.Calls() {
-		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" || c.Path == "/v1/wholesale/customers/validate" {
+		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" ||
+			strings.HasPrefix(c.Path, "/wdm/") || c.Path == "/v1/wholesale/customers/validate" {
 			continue
 		}
 		got = append(got, c.Method+" "+c.Path)

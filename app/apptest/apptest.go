@@ -72,6 +72,14 @@ type Options struct {
 	// Websocket changes the websocket transport's options after the harness's (no proxy, a
 	// 10 ms backoff, an unreachable fallback device service).
 	Websocket func(*mercury.Options)
+	// Disconnected has StartApp not wait for the websocket to connect, for tests of a
+	// websocket that cannot.
+	Disconnected bool
+	// BeforeStart runs after the simulated Webex is up and before attachbot first starts,
+	// to inject faults that the start must meet.
+	BeforeStart func(*Harness)
+	// Logs gets attachbot's logs too (they always go to the test's log).
+	Logs io.Writer
 	// ManualClock has the clock move only with Advance (default: waits take no time).
 	ManualClock bool
 	// Sim are the simulated Webex's options (its clock is the harness's).
@@ -140,6 +148,9 @@ func New(t *testing.T, opts Options) *Harness {
 	if opts.Configure != nil {
 		opts.Configure(&h.Cfg)
 	}
+	if opts.BeforeStart != nil {
+		opts.BeforeStart(h)
+	}
 	h.StartApp()
 	return h
 }
@@ -169,7 +180,7 @@ func (h *Harness) StartApp() {
 		h.T.Fatalf("start attachbot: %v", err)
 	}
 	h.T.Cleanup(func() { h.CloseApp(a) })
-	if h.Cfg.Websocket() {
+	if h.Cfg.Websocket() && !h.opts.Disconnected {
 		h.WaitConnected()
 	}
 }
@@ -214,7 +225,11 @@ func (h *Harness) running() bool {
 // BuildApp builds attachbot and routes the webhook to it, without starting it.
 func (h *Harness) BuildApp() *app.App {
 	h.T.Helper()
-	logger := slog.New(slog.NewTextHandler(TestWriter{h.T}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs io.Writer = TestWriter{h.T}
+	if h.opts.Logs != nil {
+		logs = io.MultiWriter(logs, h.opts.Logs)
+	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}
 	if h.Cfg.Websocket() {
 		w.WebsocketClock = h.opts.WebsocketClock
