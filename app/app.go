@@ -14,6 +14,7 @@ import (
 	"attachbot/handlers"
 	"attachbot/store"
 	"attachbot/webex"
+	"attachbot/webex/mercury"
 )
 
 // App is attachbot wired together: the store, the two Webex clients, the bot, its jobs and
@@ -25,6 +26,8 @@ type App struct {
 	bot     *bot.Bot
 	jobs    *jobs
 	handler http.Handler
+	// websocket receives the events in EVENTS=websocket mode; nil in webhook mode.
+	websocket *websocket
 }
 
 // Wiring is what differs between production, the sandbox and the tests.
@@ -37,7 +40,17 @@ type Wiring struct {
 	// PollInSweepOnly leaves polling to the status job's sweep, with no poll loop: for tests
 	// that drive the sweep on a fake clock (see bot.Config).
 	PollInSweepOnly bool
+	// Websocket changes the websocket transport's options (EVENTS=websocket): for tests
+	// (backoff, proxy, device name). nil leaves mercury's defaults.
+	Websocket func(*mercury.Options)
+	// WebsocketClock times the websocket's backoff, pings and status (default: Clock). Tests
+	// whose Clock moves at every wait give the websocket one of its own.
+	WebsocketClock bot.Clock
 }
+
+// Websocket reports whether cfg receives the events over the websocket (EVENTS=websocket);
+// otherwise they come as webhooks.
+func (c Config) Websocket() bool { return c.Events == EventsWebsocket }
 
 // New opens the store and builds everything. It does no Webex call; Start does.
 func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
@@ -86,14 +99,19 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	return &App{
-		cfg: cfg, log: logger, db: db, bot: b, jobs: j,
-		handler: handlers.New(b, cfg.WebhookSecret, db, logger.With("component", "http")),
-	}, nil
+	a := &App{cfg: cfg, log: logger, db: db, bot: b, jobs: j}
+	if cfg.Websocket() {
+		a.websocket = newWebsocket(cfg, w, b, logger.With("component", "websocket"))
+		// No /webhook route: nothing may come in but through the websocket.
+		a.handler = handlers.New(b, "", db, a.websocket, logger.With("component", "http"))
+	} else {
+		a.handler = handlers.New(b, cfg.WebhookSecret, db, nil, logger.With("component", "http"))
+	}
+	return a, nil
 }
 
 // Start learns the bot's identity and starts its workers, registers the webhooks when
-// PUBLIC_URL is set, and starts the jobs. Run does the same with the HTTP server started
+// PUBLIC_URL is set or starts the websocket (EVENTS=websocket), and starts the jobs. Run does the same with the HTTP server started
 // between the first step and the second.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.startBot(ctx); err != nil {
@@ -108,10 +126,15 @@ func (a *App) startBot(ctx context.Context) error {
 	return a.bot.Start(ctx)
 }
 
-// startRest registers the webhooks when PUBLIC_URL is set, then starts the jobs; on an error
-// it stops the bot's workers.
+// startRest registers the webhooks when PUBLIC_URL is set, or starts the websocket, then
+// starts the jobs; on an error it stops the bot's workers.
 func (a *App) startRest(ctx context.Context) error {
-	if a.cfg.PublicURL != "" {
+	if a.websocket != nil {
+		if err := a.websocket.start(ctx); err != nil {
+			_ = a.bot.Stop(ctx)
+			return err
+		}
+	} else if a.cfg.PublicURL != "" {
 		if _, err := a.bot.EnsureWebhooks(ctx, a.cfg.PublicURL+"/webhook", a.cfg.WebhookSecret); err != nil {
 			_ = a.bot.Stop(ctx)
 			return fmt.Errorf("register the webhooks (PUBLIC_URL): %w", err)
@@ -121,10 +144,14 @@ func (a *App) startRest(ctx context.Context) error {
 	return nil
 }
 
-// Close stops what Start started, in order (jobs, then workers), then closes the store.
-// The HTTP server is shut down before by its owner.
+// Close stops what Start started, in order (the websocket, so that no event comes in after,
+// and its device deleted; the jobs; the workers), then closes the store. The HTTP server is
+// shut down before by its owner.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
+	if a.websocket != nil {
+		errs = append(errs, a.websocket.stop(ctx))
+	}
 	errs = append(errs, a.jobs.stop(ctx))
 	errs = append(errs, a.bot.Stop(ctx))
 	if err := a.db.Close(); err != nil {
@@ -133,7 +160,16 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Handler is the bot's HTTP handler: the webhook and the health routes.
+// WebsocketStatus is the websocket transport's state; a zero Status in webhook mode or
+// before Start.
+func (a *App) WebsocketStatus() mercury.Status {
+	if a.websocket == nil {
+		return mercury.Status{}
+	}
+	return a.websocket.Status()
+}
+
+// Handler is the bot's HTTP handler: the webhook (webhook mode) and the health routes.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Bot is the core, for the sandbox and the tests to drive (Settle, Sweep).
@@ -159,7 +195,11 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, logger *slog.Logger) 
 		return errors.Join(err, a.Close(closeCtx))
 	}
 	front := StartServer(ln, a.handler, logger, 30*time.Second)
-	logger.Info("attachbot listening", "addr", ln.Addr().String(), "webhook", cfg.PublicURL+"/webhook")
+	if cfg.Websocket() {
+		logger.Info("attachbot listening", "addr", ln.Addr().String(), "events", EventsWebsocket, "u2c", cfg.U2CURL)
+	} else {
+		logger.Info("attachbot listening", "addr", ln.Addr().String(), "events", EventsWebhook, "webhook", cfg.PublicURL+"/webhook")
+	}
 	if err := a.startRest(ctx); err != nil {
 		stopNow, cancel := context.WithCancel(ctx)
 		cancel()

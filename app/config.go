@@ -32,10 +32,33 @@ type Config struct {
 	PartnerName   string
 	// AdminSpaces are room ids where request commands may act on any space's requests.
 	AdminSpaces []string
+	// Events is how Webex's events reach the bot: EventsWebhook or EventsWebsocket.
+	Events string
+	// U2CURL is the base of Webex's service catalog, where the websocket transport finds the
+	// device service (WEBEX_U2C_URL; websocket mode only).
+	U2CURL string
+	// WebsocketUnhealthyAfter is how long the websocket may stay disconnected before /healthz
+	// answers 503 (WEBSOCKET_UNHEALTHY_AFTER; websocket mode only).
+	WebsocketUnhealthyAfter time.Duration
 	// OAuth is the partner integration's client and refresh token, for renewing the partner
 	// token; all three variables or none.
 	OAuth struct{ ClientID, ClientSecret, RefreshToken string }
 }
+
+// The values of EVENTS.
+const (
+	// EventsWebhook has Webex deliver events to PUBLIC_URL/webhook, signed with WEBHOOK_SECRET.
+	EventsWebhook = "webhook"
+	// EventsWebsocket has the bot receive events over Webex's websocket: no public address.
+	EventsWebsocket = "websocket"
+)
+
+// DefaultU2CURL is the default WEBEX_U2C_URL: Webex's service catalog.
+const DefaultU2CURL = "https://u2c.wbx2.com/u2c/api/v1"
+
+// DefaultWebsocketUnhealthyAfter is the default WEBSOCKET_UNHEALTHY_AFTER: longer than the
+// transport's longest backoff (4 min), so that one slow reconnection is not reported.
+const DefaultWebsocketUnhealthyAfter = 5 * time.Minute
 
 // minWebhookSecret is the shortest WEBHOOK_SECRET accepted, in bytes.
 const minWebhookSecret = 16
@@ -60,15 +83,13 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	for _, v := range []struct{ name, value string }{
-		{"WEBEX_BOT_TOKEN", c.BotToken}, {"WEBEX_PARTNER_TOKEN", c.PartnerToken}, {"WEBHOOK_SECRET", c.WebhookSecret},
+		{"WEBEX_BOT_TOKEN", c.BotToken}, {"WEBEX_PARTNER_TOKEN", c.PartnerToken},
 	} {
 		if v.value == "" {
 			errs = append(errs, fmt.Errorf("%s is required (see the README's configuration table)", v.name))
 		}
 	}
-	if c.WebhookSecret != "" && len(c.WebhookSecret) < minWebhookSecret {
-		errs = append(errs, fmt.Errorf("WEBHOOK_SECRET is %d bytes long; use at least %d random bytes (such as the output of `openssl rand -hex 16`): a short secret can be guessed, and with it anyone can forge Webex's deliveries", len(c.WebhookSecret), minWebhookSecret))
-	}
+	errs = append(errs, loadEvents(getenv, &c)...)
 	if c.PublicURL != "" {
 		if err := checkURL("PUBLIC_URL", c.PublicURL); err != nil {
 			errs = append(errs, err)
@@ -114,6 +135,53 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET and WEBEX_REFRESH_TOKEN go together: set all three to refresh the partner token, or none"))
 	}
 	return c, errors.Join(errs...)
+}
+
+// loadEvents reads EVENTS and the variables of its mode, and returns every problem. Without
+// EVENTS, the mode is webhook when PUBLIC_URL or WEBHOOK_SECRET is set (the configuration of
+// every attachbot before the websocket existed), and websocket otherwise.
+func loadEvents(getenv func(string) string, c *Config) []error {
+	var errs []error
+	c.Events = strings.ToLower(strings.TrimSpace(getenv("EVENTS")))
+	if c.Events == "" {
+		c.Events = EventsWebsocket
+		if c.PublicURL != "" || c.WebhookSecret != "" {
+			c.Events = EventsWebhook
+		}
+	}
+	u2c := strings.TrimSpace(getenv("WEBEX_U2C_URL"))
+	unhealthy := strings.TrimSpace(getenv("WEBSOCKET_UNHEALTHY_AFTER"))
+	switch c.Events {
+	case EventsWebhook:
+		if c.WebhookSecret == "" {
+			errs = append(errs, fmt.Errorf("WEBHOOK_SECRET is required with EVENTS=webhook (see the README's configuration table)"))
+		} else if len(c.WebhookSecret) < minWebhookSecret {
+			errs = append(errs, fmt.Errorf("WEBHOOK_SECRET is %d bytes long; use at least %d random bytes (such as the output of `openssl rand -hex 16`): a short secret can be guessed, and with it anyone can forge Webex's deliveries", len(c.WebhookSecret), minWebhookSecret))
+		}
+		for name, v := range map[string]string{"WEBEX_U2C_URL": u2c, "WEBSOCKET_UNHEALTHY_AFTER": unhealthy} {
+			if v != "" {
+				errs = append(errs, fmt.Errorf("%s is for EVENTS=websocket; unset it, or set EVENTS=websocket (and unset PUBLIC_URL and WEBHOOK_SECRET)", name))
+			}
+		}
+	case EventsWebsocket:
+		if c.PublicURL != "" {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL is for EVENTS=webhook: over the websocket Webex needs no address of the bot; unset PUBLIC_URL, or set EVENTS=webhook"))
+		}
+		if c.WebhookSecret != "" {
+			errs = append(errs, fmt.Errorf("WEBHOOK_SECRET is for EVENTS=webhook: over the websocket nothing is signed; unset WEBHOOK_SECRET, or set EVENTS=webhook"))
+		}
+		c.U2CURL = orDefault(u2c, DefaultU2CURL)
+		if err := checkURL("WEBEX_U2C_URL", c.U2CURL); err != nil {
+			errs = append(errs, err)
+		}
+		var err error
+		if c.WebsocketUnhealthyAfter, err = parseDuration(getenv, "WEBSOCKET_UNHEALTHY_AFTER", DefaultWebsocketUnhealthyAfter); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		errs = append(errs, fmt.Errorf("EVENTS=%q is neither webhook (Webex delivers events to PUBLIC_URL/webhook) nor websocket (the bot receives them over Webex's websocket, with no public address)", c.Events))
+	}
+	return errs
 }
 
 // ParseTemplates reads comma-separated name=provisioningId pairs, as TEMPLATES holds them.

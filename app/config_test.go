@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nLWNhbGxpbmc"},
 		},
 		FirstPoll: 5 * time.Second, ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
+		Events: EventsWebhook,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "PartnerAdmins")); diff != "" {
 		t.Errorf("loadConfig (-want +got):\n%s", diff)
@@ -69,7 +71,6 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		{"WEBEX_BOT_TOKEN", "", "WEBEX_BOT_TOKEN is required"},
 		{"WEBEX_PARTNER_TOKEN", " ", "WEBEX_PARTNER_TOKEN is required"},
-		{"WEBHOOK_SECRET", "", "WEBHOOK_SECRET is required"},
 		{"WEBHOOK_SECRET", "s3cret-of-15-by", "WEBHOOK_SECRET is 15 bytes long; use at least 16 random bytes"},
 		{"PARTNER_ADMINS", "", "PARTNER_ADMINS is required"},
 		{"PARTNER_ADMINS", "ann", `PARTNER_ADMINS: "ann" is neither`},
@@ -118,10 +119,73 @@ func TestLoadConfigAdminSpaces(t *testing.T) {
 	}
 }
 
+// TestLoadConfigEvents checks how EVENTS chooses the transport, the variables of each mode,
+// and that contradictory settings are refused with every problem named at once.
+func TestLoadConfigEvents(t *testing.T) {
+	const secret, public = "s3cret-of-16-byt", "https://attachbot.partner.example"
+	type want struct {
+		events, u2c string
+		unhealthy   time.Duration
+		errPrefixes []string
+	}
+	tests := []struct {
+		name string
+		set  map[string]string // changes to validEnv; "" unsets
+		want want
+	}{
+		{"secret alone is webhook, as before the websocket", nil, want{events: EventsWebhook}},
+		{"public URL is webhook", map[string]string{"PUBLIC_URL": public}, want{events: EventsWebhook}},
+		{"neither is websocket", map[string]string{"WEBHOOK_SECRET": ""},
+			want{events: EventsWebsocket, u2c: DefaultU2CURL, unhealthy: DefaultWebsocketUnhealthyAfter}},
+		{"websocket with its variables", map[string]string{"WEBHOOK_SECRET": "", "EVENTS": " WebSocket ",
+			"WEBEX_U2C_URL": "http://127.0.0.1:9/u2c/api/v1", "WEBSOCKET_UNHEALTHY_AFTER": "90s"},
+			want{events: EventsWebsocket, u2c: "http://127.0.0.1:9/u2c/api/v1", unhealthy: 90 * time.Second}},
+		{"webhook needs the secret", map[string]string{"EVENTS": "webhook", "WEBHOOK_SECRET": "", "PUBLIC_URL": public},
+			want{events: EventsWebhook, errPrefixes: []string{"WEBHOOK_SECRET is required with EVENTS=webhook"}}},
+		{"websocket refuses the webhook's variables", map[string]string{"EVENTS": "websocket", "PUBLIC_URL": public},
+			want{events: EventsWebsocket, errPrefixes: []string{"PUBLIC_URL is for EVENTS=webhook", "WEBHOOK_SECRET is for EVENTS=webhook"}}},
+		{"webhook refuses the websocket's variables", map[string]string{"WEBEX_U2C_URL": DefaultU2CURL, "WEBSOCKET_UNHEALTHY_AFTER": "5m"},
+			want{events: EventsWebhook, errPrefixes: []string{"WEBEX_U2C_URL is for EVENTS=websocket", "WEBSOCKET_UNHEALTHY_AFTER is for EVENTS=websocket"}}},
+		{"bad websocket values", map[string]string{"WEBHOOK_SECRET": "", "WEBEX_U2C_URL": "u2c.wbx2.com", "WEBSOCKET_UNHEALTHY_AFTER": "5"},
+			want{events: EventsWebsocket, errPrefixes: []string{`WEBEX_U2C_URL="u2c.wbx2.com" is not an http(s) URL`, `WEBSOCKET_UNHEALTHY_AFTER="5" is not a positive duration`}}},
+		{"unknown mode", map[string]string{"EVENTS": "polling"},
+			want{events: "polling", errPrefixes: []string{`EVENTS="polling" is neither webhook`}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := validEnv()
+			for k, v := range tt.set {
+				env[k] = v
+			}
+			got, err := Load(getenvFrom(env))
+			var lines []string
+			if err != nil {
+				lines = strings.Split(err.Error(), "\n")
+			}
+			if len(lines) != len(tt.want.errPrefixes) {
+				t.Fatalf("got %d problems, want %d:\n%v", len(lines), len(tt.want.errPrefixes), err)
+			}
+			slices.Sort(lines)
+			wantPrefixes := slices.Sorted(slices.Values(tt.want.errPrefixes))
+			for i, want := range wantPrefixes {
+				if !strings.HasPrefix(lines[i], want) {
+					t.Errorf("problem %q, want one starting with %q", lines[i], want)
+				}
+			}
+			if got.Events != tt.want.events {
+				t.Errorf("Events = %q, want %q", got.Events, tt.want.events)
+			}
+			if err == nil && (got.U2CURL != tt.want.u2c || got.WebsocketUnhealthyAfter != tt.want.unhealthy) {
+				t.Errorf("U2CURL, WebsocketUnhealthyAfter = %q, %s; want %q, %s", got.U2CURL, got.WebsocketUnhealthyAfter, tt.want.u2c, tt.want.unhealthy)
+			}
+		})
+	}
+}
+
 // TestLoadConfigListsEveryProblem checks that serve names every missing or bad variable at
 // once, one a line, instead of stopping at the first.
 func TestLoadConfigListsEveryProblem(t *testing.T) {
-	env := map[string]string{"LISTEN_ADDR": "8080", "APPROVAL_TTL": "7d", "WEBEX_CLIENT_ID": "id"}
+	env := map[string]string{"EVENTS": "webhook", "LISTEN_ADDR": "8080", "APPROVAL_TTL": "7d", "WEBEX_CLIENT_ID": "id"}
 	_, err := Load(getenvFrom(env))
 	if err == nil {
 		t.Fatal("loadConfig of an almost empty environment succeeded")

@@ -56,6 +56,7 @@ func TestReplyToAThreadGoesUnderItsRoot(t *testing.T) {
 }
 
 func TestWebhookSignature(t *testing.T) {
+	webhookOnly(t, "it checks the signature of webhook deliveries; over the websocket there is no /webhook route (TestWebsocketModeHasNoWebhookRoute)")
 	body := []byte(`{"resource":"messages","event":"created","actorId":"x","data":{"id":"m1","roomId":"r1"}}`)
 	tests := []struct {
 		name       string
@@ -104,6 +105,7 @@ func TestWebhookSignature(t *testing.T) {
 }
 
 func TestRedeliveryGetsOneReply(t *testing.T) {
+	webhookOnly(t, "it replays a webhook delivery; the websocket's redelivery after a reconnect is TestWebsocketDropMidFlowLosesNothing")
 	h := newHarness(t, apptest.Options{})
 	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
 	d, ok := h.Sim.LastDelivery()
@@ -180,6 +182,7 @@ func TestRateLimitedReplyArrivesOnce(t *testing.T) {
 }
 
 func TestUnprocessedEventIsProcessedOnceAfterRestart(t *testing.T) {
+	webhookOnly(t, "it reads the webhook delivery the restart follows; over the websocket an event stays unacknowledged until in the inbox (TestWebsocketDropMidFlowLosesNothing)")
 	h := newHarness(t, apptest.Options{})
 	// Stop the running bot, and take a delivery with a bot that has not started its workers
 	// (as if it crashed right after storing the event).
@@ -215,6 +218,7 @@ func TestUnprocessedEventIsProcessedOnceAfterRestart(t *testing.T) {
 }
 
 func TestWebhooksRegisteredOnceAcrossRestarts(t *testing.T) {
+	webhookOnly(t, "it is about webhook registration; the websocket's device is TestWebsocketStartStopLeavesOneDevice")
 	h := newHarness(t, apptest.Options{})
 	h.CloseApp(h.App())
 	h.StartApp()
@@ -258,7 +262,7 @@ func TestHealthz(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ro.Close() })
-	srv := httptest.NewServer(handlers.New(h.App().Bot(), h.Cfg.WebhookSecret, ro, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(handlers.New(h.App().Bot(), h.Cfg.WebhookSecret, ro, nil, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	resp, err = http.Get(srv.URL + "/healthz")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +21,41 @@ import (
 // apptest.Harness the helpers of this package's tests, such as attach and approvalCard.
 type harness struct{ *apptest.Harness }
 
-// newHarness is apptest.New for this package's tests.
+// transport is the transport of this run of the package's tests: TestMain runs them once
+// per transport, and newHarness uses it unless the options choose one.
+var transport = apptest.Webhook
+
+// TestMain runs every test of the package once per transport (apptest.Transports), so that
+// the whole end-to-end suite holds over webhooks and over the websocket alike. Tests that are
+// about webhooks alone skip the websocket run (webhookOnly).
+func TestMain(m *testing.M) {
+	code := 0
+	for _, tr := range apptest.Transports() {
+		transport = tr
+		fmt.Printf("=== transport %s\n", tr)
+		if c := m.Run(); c != 0 {
+			fmt.Printf("--- FAIL: the tests over %s\n", tr)
+			code = c
+		}
+	}
+	os.Exit(code)
+}
+
+// webhookOnly skips the test in the websocket run, saying why.
+func webhookOnly(t *testing.T, why string) {
+	t.Helper()
+	if transport != apptest.Webhook {
+		t.Skipf("webhook only: %s", why)
+	}
+}
+
+// newHarness is apptest.New for this package's tests, over this run's transport unless
+// opts choose one.
 func newHarness(t *testing.T, opts apptest.Options) *harness {
 	t.Helper()
+	if opts.Transport == "" {
+		opts.Transport = transport
+	}
 	return &harness{apptest.New(t, opts)}
 }
 
@@ -85,11 +118,12 @@ func (h *harness) newCustomers() int {
 }
 
 // webexWrites returns the calls that would change something in Webex, other than the bot's
-// own messages and webhooks.
+// own messages, webhooks and websocket devices.
 func (h *harness) webexWrites() []string {
 	var got []string
 	for _, c := range h.Sim.Calls() {
-		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" || c.Path == "/v1/wholesale/customers/validate" {
+		if c.Method == http.MethodGet || strings.HasPrefix(c.Path, "/v1/messages") || c.Path == "/v1/webhooks" ||
+			strings.HasPrefix(c.Path, "/wdm/") || c.Path == "/v1/wholesale/customers/validate" {
 			continue
 		}
 		got = append(got, c.Method+" "+c.Path)

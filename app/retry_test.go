@@ -251,6 +251,7 @@ func TestRetryRefusedInOtherStates(t *testing.T) {
 }
 
 func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
+	webhookOnly(t, "it replays a webhook delivery byte for byte")
 	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 	card, data := h.retryCard(cmd)
@@ -422,6 +423,7 @@ func TestRetryInHelp(t *testing.T) {
 }
 
 func TestRetryAfterStopDuringPutIsNotResent(t *testing.T) {
+	webhookOnly(t, "it reads the failed webhook delivery of a click made while attachbot is stopped")
 	for _, applied := range []bool{true, false} {
 		t.Run(map[bool]string{true: "Webex took the PUT", false: "the PUT never arrived"}[applied], func(t *testing.T) {
 			h := newStatusHarness(t, apptest.Options{ManualClock: true})

@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/webex/webextest"
 )
 
 // app.Run, the lifecycle serve uses: the bot learns its identity, the server serves, the
-// webhooks are registered, and everything stops in order when the context ends.
+// webhooks are registered (or the websocket connects), and everything stops in order when
+// the context ends.
 
 func TestServe(t *testing.T) {
 	sim := webextest.New(webextest.Options{})
@@ -37,6 +39,11 @@ func TestServe(t *testing.T) {
 		"DB_PATH":             filepath.Join(t.TempDir(), "attachbot.db"),
 		"PARTNER_ADMINS":      webextest.AnnEmail,
 		"TEMPLATES":           "Standard=cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ",
+	}
+	if transport == apptest.Websocket {
+		delete(env, "WEBHOOK_SECRET")
+		delete(env, "PUBLIC_URL")
+		env["EVENTS"], env["WEBEX_U2C_URL"] = "websocket", webexSrv.URL+"/u2c/api/v1"
 	}
 	cfg, err := app.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -57,7 +64,11 @@ func TestServe(t *testing.T) {
 			t.Fatalf("waiting for %s: %v\n%s", what, err, stderr.String())
 		}
 	}
-	wait("the webhooks", func() bool { return len(sim.Webhooks()) == 2 })
+	if transport == apptest.Websocket {
+		wait("the websocket", func() bool { return sim.Connections() == 1 && len(sim.Devices()) == 1 })
+	} else {
+		wait("the webhooks", func() bool { return len(sim.Webhooks()) == 2 })
+	}
 	cmd, err := sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +98,11 @@ func TestServe(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"attachbot stopped"`) {
 		t.Errorf("the log does not say attachbot stopped:\n%s", stderr.String())
+	}
+	if transport == apptest.Websocket {
+		if n, hooks := len(sim.Devices()), len(sim.Webhooks()); n != 0 || hooks != 0 {
+			t.Errorf("after serve stopped over the websocket: %d devices (want 0, deleted) and %d webhooks (want 0)", n, hooks)
+		}
 	}
 }
 

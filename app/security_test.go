@@ -137,6 +137,7 @@ func (h *harness) capturedClick() webextest.Delivery {
 }
 
 func TestStaleReplayOfAnApprovalClickProvisionsNothing(t *testing.T) {
+	webhookOnly(t, "it replays a captured, signed webhook delivery")
 	tests := []struct {
 		name string
 		// replay sends the captured delivery again; it returns the bot's HTTP status.

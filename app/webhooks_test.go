@@ -11,6 +11,7 @@ import (
 // The sweep keeps the bot's webhooks registered and active.
 
 func TestStatusWebhookReactivation(t *testing.T) {
+	webhookOnly(t, "it is about the webhooks the status job keeps active")
 	h := newStatusHarness(t, apptest.Options{ManualClock: true})
 	quiet := h.statusAddRoom("Quiet space")
 	h.Say(webextest.AnnID, webextest.PartnerSpaceID, "digest on")

@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 
@@ -23,24 +24,57 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// New returns attachbot's HTTP handler. Every route is here.
-func New(inbox Inbox, secret string, health Pinger, logger *slog.Logger) http.Handler {
+// Transport reports the state of the websocket transport, for /healthz.
+type Transport interface {
+	// Health returns the state to show (it is encoded as JSON) and whether it is healthy.
+	Health() (state any, healthy bool)
+}
+
+// New returns attachbot's HTTP handler. Every route is here. With an empty secret there is no
+// /webhook route (it answers 404): the events come over the websocket, reported by
+// transport; transport is nil when the events come as webhooks.
+func New(inbox Inbox, secret string, health Pinger, transport Transport, logger *slog.Logger) http.Handler {
 	r := mux.NewRouter()
-	r.Handle("/webhook", handleWebhook(inbox, []byte(secret), logger)).Methods(http.MethodPost)
-	r.Handle("/healthz", handleHealthz(health, logger)).Methods(http.MethodGet, http.MethodHead)
+	if secret != "" {
+		r.Handle("/webhook", handleWebhook(inbox, []byte(secret), logger)).Methods(http.MethodPost)
+	}
+	r.Handle("/healthz", handleHealthz(health, transport, logger)).Methods(http.MethodGet, http.MethodHead)
 	return r
 }
 
-// handleHealthz answers 200 while the server is up and the store can be written, 503 when
-// the store cannot.
-func handleHealthz(health Pinger, logger *slog.Logger) http.Handler {
+// healthReport is the body of /healthz.
+type healthReport struct {
+	// Store is "ok" when the store can be written, "unavailable" otherwise.
+	Store string `json:"store"`
+	// Websocket is the transport's state, in websocket mode.
+	Websocket any `json:"websocket,omitempty"`
+}
+
+// handleHealthz answers 200 while the server is up, the store can be written and the
+// websocket transport (when there is one) is healthy; 503 otherwise. The body is a
+// healthReport.
+func handleHealthz(health Pinger, transport Transport, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		report, status := healthReport{Store: "ok"}, http.StatusOK
 		if err := health.Ping(r.Context()); err != nil {
 			logger.Error("health check: store down", "err", err)
-			http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+			report.Store, status = "unavailable", http.StatusServiceUnavailable
+		}
+		if transport != nil {
+			state, healthy := transport.Health()
+			report.Websocket = state
+			if !healthy {
+				status = http.StatusServiceUnavailable
+			}
+		}
+		body, err := json.Marshal(report)
+		if err != nil {
+			logger.Error("health check: encode the report", "err", err)
+			http.Error(w, "cannot encode the health report", http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(append(body, '\n'))
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app"
 	"attachbot/bot"
 	"attachbot/bot/bottest"
 	"attachbot/webex/webextest"
@@ -93,57 +94,63 @@ func TestSandboxAPIRejectsBadRequests(t *testing.T) {
 	}
 }
 
+// TestSandboxAPIApproval holds over both transports (SANDBOX_EVENTS), so that a person sees
+// the same bot over either.
 func TestSandboxAPIApproval(t *testing.T) {
-	s := newTestSandbox(t)
-	s.post("/sandbox/api/outcome", outcomeRequest{OrgID: webextest.BigOrgID, Status: webextest.StatusProvisioned, DelaySeconds: 1}, nil)
+	for _, events := range []string{app.EventsWebhook, app.EventsWebsocket} {
+		t.Run(events, func(t *testing.T) {
+			s := newTestSandboxOver(t, events)
+			s.post("/sandbox/api/outcome", outcomeRequest{OrgID: webextest.BigOrgID, Status: webextest.StatusProvisioned, DelaySeconds: 1}, nil)
 
-	s.say(webextest.AnnID, webextest.PartnerSpaceID, scenarioLine(t, webextest.BigOrgID))
-	card, approve := s.approvalCard(webextest.BigAdminID)
-	requestID, _ := approve["requestId"].(string)
-	if requestID == "" || approve["action"] != "approve" {
-		t.Fatalf("Approve's data = %v, want action approve and a requestId", approve)
-	}
-
-	// The state shows the card in Bill Big's direct space, as the bot sent it.
-	st := s.state()
-	var shown *messageView
-	for i, sp := range st.Spaces {
-		for j, m := range sp.Messages {
-			if m.ID == card.ID {
-				if sp.With != webextest.BigAdminID || sp.Type != webextest.RoomTypeDirect {
-					t.Errorf("the approval card is in space %q (with %q), want Bill Big's direct space", sp.Title, sp.With)
-				}
-				shown = &st.Spaces[i].Messages[j]
+			s.say(webextest.AnnID, webextest.PartnerSpaceID, scenarioLine(t, webextest.BigOrgID))
+			card, approve := s.approvalCard(webextest.BigAdminID)
+			requestID, _ := approve["requestId"].(string)
+			if requestID == "" || approve["action"] != "approve" {
+				t.Fatalf("Approve's data = %v, want action approve and a requestId", approve)
 			}
-		}
-	}
-	if shown == nil {
-		t.Fatalf("the state lacks the approval card %s", card.ID)
-	}
-	if diff := cmp.Diff(string(card.Attachments[0].Content), string(shown.Card)); diff != "" {
-		t.Errorf("the state's card differs from the bot's (-bot +state):\n%s", diff)
-	}
 
-	inputs := map[string]any{"comment": ""}
-	for k, v := range approve {
-		inputs[k] = v
-	}
-	// The outsider presses Approve on Bill Big's card: the bot refuses and tells both.
-	s.post("/sandbox/api/click", clickRequest{PersonID: webextest.EveID, MessageID: card.ID, Inputs: inputs}, nil)
-	s.waitFor("the refusal", func() bool {
-		return s.botSaid(webextest.PartnerSpaceID, webextest.EveEmail+" tried to approve attach **"+requestID+"** and was refused")
-	})
-	s.waitFor("the outsider told why her click did nothing", func() bool {
-		eveSpace, ok := s.env.sim.DirectRoom(webextest.BotID, webextest.EveID)
-		return ok && s.botSaid(eveSpace, "you can't approve or decline request "+requestID)
-	})
+			// The state shows the card in Bill Big's direct space, as the bot sent it.
+			st := s.state()
+			var shown *messageView
+			for i, sp := range st.Spaces {
+				for j, m := range sp.Messages {
+					if m.ID == card.ID {
+						if sp.With != webextest.BigAdminID || sp.Type != webextest.RoomTypeDirect {
+							t.Errorf("the approval card is in space %q (with %q), want Bill Big's direct space", sp.Title, sp.With)
+						}
+						shown = &st.Spaces[i].Messages[j]
+					}
+				}
+			}
+			if shown == nil {
+				t.Fatalf("the state lacks the approval card %s", card.ID)
+			}
+			if diff := cmp.Diff(string(card.Attachments[0].Content), string(shown.Card)); diff != "" {
+				t.Errorf("the state's card differs from the bot's (-bot +state):\n%s", diff)
+			}
 
-	s.post("/sandbox/api/click", clickRequest{PersonID: webextest.BigAdminID, MessageID: card.ID, Inputs: inputs}, nil)
-	s.waitFor("the provisioned notice", func() bool {
-		return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is provisioned.")
-	})
-	if !s.botSaid(webextest.PartnerSpaceID, webextest.BigAdminEmail+" **approved** attach **"+requestID+"**") {
-		t.Errorf("the partner space was not told of the approval: %+v", s.env.sim.Messages(webextest.PartnerSpaceID))
+			inputs := map[string]any{"comment": ""}
+			for k, v := range approve {
+				inputs[k] = v
+			}
+			// The outsider presses Approve on Bill Big's card: the bot refuses and tells both.
+			s.post("/sandbox/api/click", clickRequest{PersonID: webextest.EveID, MessageID: card.ID, Inputs: inputs}, nil)
+			s.waitFor("the refusal", func() bool {
+				return s.botSaid(webextest.PartnerSpaceID, webextest.EveEmail+" tried to approve attach **"+requestID+"** and was refused")
+			})
+			s.waitFor("the outsider told why her click did nothing", func() bool {
+				eveSpace, ok := s.env.sim.DirectRoom(webextest.BotID, webextest.EveID)
+				return ok && s.botSaid(eveSpace, "you can't approve or decline request "+requestID)
+			})
+
+			s.post("/sandbox/api/click", clickRequest{PersonID: webextest.BigAdminID, MessageID: card.ID, Inputs: inputs}, nil)
+			s.waitFor("the provisioned notice", func() bool {
+				return s.botSaid(webextest.PartnerSpaceID, "Attach **"+requestID+"**", "is provisioned.")
+			})
+			if !s.botSaid(webextest.PartnerSpaceID, webextest.BigAdminEmail+" **approved** attach **"+requestID+"**") {
+				t.Errorf("the partner space was not told of the approval: %+v", s.env.sim.Messages(webextest.PartnerSpaceID))
+			}
+		})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"attachbot/app"
 	"attachbot/bot"
+	"attachbot/webex/mercury"
 	"attachbot/webex/webextest"
 )
 
@@ -27,6 +28,9 @@ type sandboxOptions struct {
 	// the sandbox's mark); any other is refused.
 	DBPath string
 	Logger *slog.Logger
+	// Events is how the simulated Webex's events reach the bot: app.EventsWebhook (the
+	// default, to PublicURL/webhook) or app.EventsWebsocket (over the simulated websocket).
+	Events string
 }
 
 // sandboxEnv is a simulated Webex on its own HTTP server, attachbot wired against it, and
@@ -48,7 +52,8 @@ type sandboxEnv struct {
 }
 
 // newSandboxEnv starts a simulated Webex on a loopback port and attachbot against it, with
-// the bot's webhooks registered at opts.PublicURL. The caller serves env.handler at that URL
+// the bot's webhooks registered at opts.PublicURL, or its websocket connected to the
+// simulated Webex (opts.Events). The caller serves env.handler at that URL
 // and calls close when done.
 func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error) {
 	logger := opts.Logger
@@ -116,7 +121,15 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		StuckAfter:    sandboxStuckAfter,
 		PartnerName:   webextest.PartnerOrgName,
 	}
-	a, err := app.New(cfg, app.Wiring{MaxPoll: sandboxMaxPoll}, logger)
+	wiring := app.Wiring{MaxPoll: sandboxMaxPoll}
+	if opts.Events == app.EventsWebsocket {
+		simURL := "http://" + simLn.Addr().String()
+		cfg.Events, cfg.PublicURL, cfg.WebhookSecret = app.EventsWebsocket, "", ""
+		cfg.U2CURL, cfg.WebsocketUnhealthyAfter = simURL+"/u2c/api/v1", app.DefaultWebsocketUnhealthyAfter
+		// Never the real Webex's device service, even when the catalog cannot be read.
+		wiring.Websocket = func(o *mercury.Options) { o.FallbackWDMURL = simURL + "/wdm/api/v1" }
+	}
+	a, err := app.New(cfg, wiring, logger)
 	if err != nil {
 		return fail(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app"
 	"attachbot/webex/webextest"
 )
 
@@ -26,6 +27,8 @@ type testSandbox struct {
 	t   *testing.T
 	env *sandboxEnv
 	url string
+	// websocket is set when the events come over the websocket.
+	websocket bool
 }
 
 // newTestSandbox starts a sandbox with its store in t.TempDir(), served by httptest.
@@ -37,12 +40,26 @@ func newTestSandbox(t *testing.T) *testSandbox {
 // newTestSandboxAt is newTestSandbox with its store at dbPath.
 func newTestSandboxAt(t *testing.T, dbPath string) *testSandbox {
 	t.Helper()
+	return newTestSandboxWith(t, dbPath, app.EventsWebhook)
+}
+
+// newTestSandboxOver is newTestSandbox with the events over a transport (app.EventsWebhook or
+// app.EventsWebsocket), as SANDBOX_EVENTS chooses.
+func newTestSandboxOver(t *testing.T, events string) *testSandbox {
+	t.Helper()
+	return newTestSandboxWith(t, filepath.Join(t.TempDir(), "attachbot.db"), events)
+}
+
+// newTestSandboxWith starts a sandbox with its store at dbPath and the events over events.
+func newTestSandboxWith(t *testing.T, dbPath, events string) *testSandbox {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	env, err := newSandboxEnv(t.Context(), sandboxOptions{
 		PublicURL: "http://" + srv.Listener.Addr().String(),
 		DBPath:    dbPath,
 		Logger:    logger,
+		Events:    events,
 	})
 	if err != nil {
 		srv.Close()
@@ -50,6 +67,7 @@ func newTestSandboxAt(t *testing.T, dbPath string) *testSandbox {
 	}
 	srv.Config.Handler = env.handler
 	srv.Start()
+	ts := &testSandbox{t: t, env: env, url: srv.URL, websocket: events == app.EventsWebsocket}
 	t.Cleanup(func() {
 		// In the sandbox's order: the HTTP server, then attachbot, then the simulated Webex.
 		env.stopWaiting()
@@ -63,7 +81,10 @@ func newTestSandboxAt(t *testing.T, dbPath string) *testSandbox {
 			t.Errorf("Webex refused %s %s for its shape: %s", r.Method, r.Path, strings.Join(r.Problems, " "))
 		}
 	})
-	return &testSandbox{t: t, env: env, url: srv.URL}
+	if ts.websocket {
+		ts.waitFor("the websocket to connect", func() bool { return env.sim.Connections() > 0 && env.app.WebsocketStatus().Connected })
+	}
+	return ts
 }
 
 // fetch is do for goroutines other than the test's: it returns the error.
@@ -130,14 +151,35 @@ func (s *testSandbox) say(personID, roomID, text string) {
 	s.settle()
 }
 
-// settle waits until the bot has processed every event and sent every message.
+// settle waits until the bot has processed every event and sent every message; over the
+// websocket, until it has acknowledged (stored) every activity pushed to it, too.
 func (s *testSandbox) settle() {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(s.t.Context(), 20*time.Second)
 	defer cancel()
-	if err := s.env.app.Bot().Settle(ctx); err != nil {
-		s.t.Fatalf("waiting for the bot to settle: %v", err)
+	for {
+		if s.websocket {
+			if err := s.env.sim.WaitFor(ctx, s.allAcked); err != nil {
+				s.t.Fatalf("waiting for the bot to acknowledge the websocket's activities: %v", err)
+			}
+		}
+		if err := s.env.app.Bot().Settle(ctx); err != nil {
+			s.t.Fatalf("waiting for the bot to settle: %v", err)
+		}
+		if !s.websocket || s.allAcked() {
+			return
+		}
 	}
+}
+
+// allAcked reports whether the bot acknowledged every activity pushed to it.
+func (s *testSandbox) allAcked() bool {
+	for _, a := range s.env.sim.Activities() {
+		if a.Recipient == webextest.BotID && !a.Acked {
+			return false
+		}
+	}
+	return true
 }
 
 // waitFor waits until cond holds in the simulated Webex, or fails after 20 seconds.

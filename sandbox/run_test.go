@@ -32,7 +32,7 @@ func TestRunSandbox(t *testing.T) {
 		{"GET", "", 200, "text/html", "<title>attachbot sandbox"},
 		{"GET", "sandbox/static/app.js", 200, "javascript", "window.attachbotCards"},
 		{"GET", "sandbox/static/style.css", 200, "text/css", ".ac-card"},
-		{"GET", "healthz", 200, "text/plain", "ok"},
+		{"GET", "healthz", 200, "application/json", `{"store":"ok"}`},
 		{"POST", "webhook", 401, "", ""}, // the bot's own handler: unsigned deliveries are refused
 		{"GET", "sandbox/api/scenarios", 200, "application/json", webextest.BigOrgID},
 		{"GET", "nothing-here", 404, "", ""},
@@ -68,6 +68,33 @@ func TestRunSandbox(t *testing.T) {
 	}
 }
 
+// TestRunSandboxOverWebsocket runs the sandbox with SANDBOX_EVENTS=websocket: the bot has no
+// /webhook route, and /healthz shows the websocket (TestSandboxAPIApproval/websocket has the
+// bot answer over it).
+func TestRunSandboxOverWebsocket(t *testing.T) {
+	url := runSandbox(t, map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "SANDBOX_DB": filepath.Join(t.TempDir(), "sandbox.db"), "SANDBOX_EVENTS": "websocket"})
+	resp, err := http.Post(url+"webhook", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /webhook over the websocket = %d, want 404", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"websocket":{"connected":`) {
+		t.Errorf("GET /healthz = %d %s, want 200 with the websocket's state", resp.StatusCode, body)
+	}
+}
+
 func TestRunSandboxRefusesABadListenAddr(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,12 +106,14 @@ func TestRunSandboxRefusesABadListenAddr(t *testing.T) {
 		want string
 	}{
 		{"nonsense", `LISTEN_ADDR="nonsense" is not a host:port address`},
+		{"127.0.0.1:0 with SANDBOX_EVENTS=polling", `SANDBOX_EVENTS="polling" is neither webhook nor websocket`},
 		{busy.Addr().String(), "listen on " + busy.Addr().String() + " (LISTEN_ADDR)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			env := map[string]string{"LISTEN_ADDR": tt.addr, "SANDBOX_DB": filepath.Join(t.TempDir(), "x.db")}
+			addr, events, _ := strings.Cut(tt.addr, " with SANDBOX_EVENTS=")
+			env := map[string]string{"LISTEN_ADDR": addr, "SANDBOX_EVENTS": events, "SANDBOX_DB": filepath.Join(t.TempDir(), "x.db")}
 			err := runCommand(t.Context(), func(k string) string { return env[k] }, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run = %v, want an error with %q", err, tt.want)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +17,8 @@ import (
 )
 
 // The sandbox runs attachbot exactly as serve wires it (the same handler on the same signed
-// /webhook path, the same store, the same status job), but against the in-process simulated
+// /webhook path, or the same websocket transport with SANDBOX_EVENTS=websocket, the same
+// store, the same status job), but against the in-process simulated
 // Webex of package webextest, and serves a page that looks like a Webex client: the partner
 // space, the customer admin's direct space with the bot, the seeded scenarios and the
 // simulated provisioning outcome. The page lives in static/ and is embedded in the binary.
@@ -55,21 +57,35 @@ type Config struct {
 	// IgnoredDBPath is set when DB_PATH, serve's store, was set: the sandbox never opens a
 	// store it did not create, so Run warns that it ignores it.
 	IgnoredDBPath bool
+	// Events is SANDBOX_EVENTS: how the simulated Webex's events reach the bot, webhook
+	// (the default) or websocket, so that either transport can be seen at work.
+	Events string
 }
 
-// Load reads the sandbox's configuration: LISTEN_ADDR, SANDBOX_DB, and DB_PATH only to warn
-// that it is ignored.
+// Load reads the sandbox's configuration: LISTEN_ADDR, SANDBOX_DB, SANDBOX_EVENTS, and
+// DB_PATH only to warn that it is ignored.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		ListenAddr:    strings.TrimSpace(getenv("LISTEN_ADDR")),
 		DBPath:        strings.TrimSpace(getenv("SANDBOX_DB")),
 		IgnoredDBPath: strings.TrimSpace(getenv("DB_PATH")) != "",
+		Events:        strings.ToLower(strings.TrimSpace(getenv("SANDBOX_EVENTS"))),
 	}
 	if c.ListenAddr == "" {
 		c.ListenAddr = sandboxDefaultListenAddr
 	}
+	if c.Events == "" {
+		c.Events = app.EventsWebhook
+	}
+	var errs []error
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		return Config{}, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as %s", c.ListenAddr, sandboxDefaultListenAddr)
+		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as %s", c.ListenAddr, sandboxDefaultListenAddr))
+	}
+	if c.Events != app.EventsWebhook && c.Events != app.EventsWebsocket {
+		errs = append(errs, fmt.Errorf("SANDBOX_EVENTS=%q is neither webhook nor websocket", c.Events))
+	}
+	if len(errs) != 0 {
+		return Config{}, errors.Join(errs...)
 	}
 	return c, nil
 }
@@ -99,14 +115,14 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer, logger *slog.Logger)
 		return fmt.Errorf("listen on %s (LISTEN_ADDR): %w", addr, err)
 	}
 	pageURL, publicURL := sandboxURLs(ln.Addr())
-	env, err := newSandboxEnv(ctx, sandboxOptions{PublicURL: publicURL, DBPath: dbPath, Logger: logger})
+	env, err := newSandboxEnv(ctx, sandboxOptions{PublicURL: publicURL, DBPath: dbPath, Logger: logger, Events: cfg.Events})
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	front := app.StartServer(ln, env.handler, logger, sandboxLongPoll+30*time.Second)
 	front.RegisterOnShutdown(env.stopWaiting)
-	logger.Info("attachbot sandbox listening", "addr", ln.Addr().String(), "db", dbPath)
+	logger.Info("attachbot sandbox listening", "addr", ln.Addr().String(), "db", dbPath, "events", cfg.Events)
 	fmt.Fprintf(stdout, "attachbot sandbox: open %s\n", pageURL)
 
 	httpErr := app.ShutdownAfter(ctx, front, env.close, logger)

@@ -1,7 +1,8 @@
 // Package apptest is attachbot's end-to-end harness: attachbot wired as serve wires it (the
 // real HTTP handler, the real store in t.TempDir(), the real Webex adapter) against the
-// simulated Webex of package webextest, which registers the bot's webhooks through
-// PUBLIC_URL and delivers signed events to them. Only Webex and the clock are fake.
+// simulated Webex of package webextest, which either registers the bot's webhooks through
+// PUBLIC_URL and delivers signed events to them (Webhook), or serves the device service and
+// pushes the events over the websocket (Websocket). Only Webex and the clock are fake.
 package apptest
 
 import (
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 	"attachbot/app"
 	"attachbot/bot"
 	"attachbot/bot/bottest"
+	"attachbot/webex/mercury"
 	"attachbot/webex/webextest"
 )
 
@@ -35,8 +38,10 @@ type Harness struct {
 	Clock *bottest.Clock
 	// Cfg is attachbot's configuration; a change takes effect at the next StartApp.
 	Cfg app.Config
-	// BotURL is where attachbot is served (its PUBLIC_URL).
+	// BotURL is where attachbot is served (its PUBLIC_URL with webhooks).
 	BotURL string
+	// WebexURL is where the simulated Webex is served.
+	WebexURL string
 
 	opts Options
 	mu   sync.Mutex
@@ -45,8 +50,36 @@ type Harness struct {
 	handler http.Handler
 }
 
+// Transport is how the simulated Webex's events reach attachbot (its EVENTS).
+type Transport string
+
+// The transports.
+const (
+	Webhook   Transport = "webhook"
+	Websocket Transport = "websocket"
+)
+
+// Transports are every transport, for a suite that runs once per transport.
+func Transports() []Transport { return []Transport{Webhook, Websocket} }
+
 // Options change the defaults of a harness.
 type Options struct {
+	// Transport is how the events reach attachbot (default Webhook).
+	Transport Transport
+	// WebsocketClock times the websocket transport (default: the real clock, since the
+	// harness's clock moves at every wait, which would time out every authorization).
+	WebsocketClock bot.Clock
+	// Websocket changes the websocket transport's options after the harness's (no proxy, a
+	// 10 ms backoff, an unreachable fallback device service).
+	Websocket func(*mercury.Options)
+	// Disconnected has StartApp not wait for the websocket to connect, for tests of a
+	// websocket that cannot.
+	Disconnected bool
+	// BeforeStart runs after the simulated Webex is up and before attachbot first starts,
+	// to inject faults that the start must meet.
+	BeforeStart func(*Harness)
+	// Logs gets attachbot's logs too (they always go to the test's log).
+	Logs io.Writer
 	// ManualClock has the clock move only with Advance (default: waits take no time).
 	ManualClock bool
 	// Sim are the simulated Webex's options (its clock is the harness's).
@@ -72,6 +105,7 @@ func New(t *testing.T, opts Options) *Harness {
 	t.Cleanup(func() { h.noShapeRefusals() })
 	webexSrv := httptest.NewServer(h.Sim)
 	t.Cleanup(webexSrv.Close)
+	h.WebexURL = webexSrv.URL
 	botSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		handler := h.handler
@@ -106,8 +140,16 @@ func New(t *testing.T, opts Options) *Harness {
 		ApprovalTTL:   bot.DefaultApprovalTTL,
 		StuckAfter:    bot.DefaultStuckAfter,
 	}
+	if opts.Transport == Websocket {
+		h.Cfg.Events, h.Cfg.PublicURL, h.Cfg.WebhookSecret = app.EventsWebsocket, "", ""
+		h.Cfg.U2CURL = webexSrv.URL + "/u2c/api/v1"
+		h.Cfg.WebsocketUnhealthyAfter = app.DefaultWebsocketUnhealthyAfter
+	}
 	if opts.Configure != nil {
 		opts.Configure(&h.Cfg)
+	}
+	if opts.BeforeStart != nil {
+		opts.BeforeStart(h)
 	}
 	h.StartApp()
 	return h
@@ -138,13 +180,72 @@ func (h *Harness) StartApp() {
 		h.T.Fatalf("start attachbot: %v", err)
 	}
 	h.T.Cleanup(func() { h.CloseApp(a) })
+	if h.Cfg.Websocket() && !h.opts.Disconnected {
+		h.WaitConnected()
+	}
+}
+
+// WaitConnected waits until the running attachbot's websocket is connected and authorized
+// (websocket mode).
+func (h *Harness) WaitConnected() {
+	h.T.Helper()
+	h.waitSim("the websocket to connect", func() bool {
+		return h.Sim.Connections() > 0 && h.App().WebsocketStatus().Connected
+	})
+}
+
+// waitSim waits until cond holds, re-checking it at every change of the simulated Webex.
+func (h *Harness) waitSim(what string, cond func() bool) {
+	h.T.Helper()
+	ctx, cancel := context.WithTimeout(h.T.Context(), 20*time.Second)
+	defer cancel()
+	if err := h.Sim.WaitFor(ctx, cond); err != nil {
+		h.T.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// allAcked reports whether the bot has acknowledged every activity pushed to it: with the
+// websocket, an event is in the bot's inbox once acknowledged.
+func (h *Harness) allAcked() bool {
+	for _, a := range h.Sim.Activities() {
+		if a.Recipient == webextest.BotID && !a.Acked {
+			return false
+		}
+	}
+	return true
+}
+
+// running reports whether an attachbot is running (between StartApp and CloseApp).
+func (h *Harness) running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.handler != nil
 }
 
 // BuildApp builds attachbot and routes the webhook to it, without starting it.
 func (h *Harness) BuildApp() *app.App {
 	h.T.Helper()
-	logger := slog.New(slog.NewTextHandler(TestWriter{h.T}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(h.Cfg, app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}, logger)
+	var logs io.Writer = TestWriter{h.T}
+	if h.opts.Logs != nil {
+		logs = io.MultiWriter(logs, h.opts.Logs)
+	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}
+	if h.Cfg.Websocket() {
+		w.WebsocketClock = h.opts.WebsocketClock
+		if w.WebsocketClock == nil {
+			w.WebsocketClock = bot.SystemClock{}
+		}
+		w.Websocket = func(o *mercury.Options) {
+			o.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+			o.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
+			o.FallbackWDMURL = h.WebexURL + "/unreachable-fallback"
+			if h.opts.Websocket != nil {
+				h.opts.Websocket(o)
+			}
+		}
+	}
+	a, err := app.New(h.Cfg, w, logger)
 	if err != nil {
 		h.T.Fatalf("build attachbot: %v", err)
 	}
@@ -167,13 +268,26 @@ func (h *Harness) CloseApp(a *app.App) {
 	}
 }
 
-// Settle waits until the bot has processed every event and sent every message.
+// Settle waits until the bot has processed every event and sent every message. With the
+// websocket, it first waits until every activity pushed to the running bot is acknowledged
+// (in its inbox), again after the bot settled, until both hold at once.
 func (h *Harness) Settle() {
 	h.T.Helper()
 	ctx, cancel := context.WithTimeout(h.T.Context(), 20*time.Second)
 	defer cancel()
-	if err := h.App().Bot().Settle(ctx); err != nil {
-		h.T.Fatalf("waiting for the bot to settle: %v", err)
+	for {
+		websocket := h.Cfg.Websocket() && h.running()
+		if websocket {
+			if err := h.Sim.WaitFor(ctx, func() bool { return h.allAcked() || !h.running() }); err != nil {
+				h.T.Fatalf("waiting for the bot to acknowledge the websocket's activities: %v", err)
+			}
+		}
+		if err := h.App().Bot().Settle(ctx); err != nil {
+			h.T.Fatalf("waiting for the bot to settle: %v", err)
+		}
+		if !websocket || h.allAcked() || !h.running() {
+			return
+		}
 	}
 }
 
