@@ -154,6 +154,13 @@ func TestRetryButtonAfterProvisionedWithErrors(t *testing.T) {
 	if last := h.retryLast(cmd); !strings.Contains(last.Markdown, retryAcceptedMark) {
 		t.Errorf("the thread's last message is %q, want the retry notice", last.Markdown)
 	}
+	// The used card can no longer act: it is deleted (Webex cannot edit a card).
+	if got := h.Sim.CountCalls(http.MethodDelete, "/v1/messages/"+card.ID); got != 1 {
+		t.Errorf("DELETE /messages/{the Retry card} %d times, want once", got)
+	}
+	if _, ok := h.Sim.Message(card.ID); ok {
+		t.Error("the used Retry card is still there")
+	}
 	h.Clock.Advance(statusFirstPoll)
 	h.MustSweep()
 	h.statusOneNotice(cmd, statusProvisionedMarker)
@@ -167,18 +174,21 @@ func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 	card, data := h.retryCard(cmd)
 
-	// Two clicks before the bot has handled either, then Webex delivers the last one again.
+	// Two clicks while attachbot is restarting (the webhook answers 503), so that both exist
+	// before the bot has handled either; Webex delivers both again, then the last a third time.
+	h.CloseApp(h.App())
 	for range 2 {
-		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err != nil {
-			t.Fatal(err)
+		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err == nil {
+			t.Fatal("a click was delivered while attachbot was stopped")
 		}
 	}
-	d, ok := h.Sim.LastDelivery()
-	if !ok {
-		t.Fatal("no delivery")
-	}
-	if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
-		t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+	h.StartApp()
+	ds := h.Sim.Deliveries()
+	clicks := []webextest.Delivery{ds[len(ds)-2], ds[len(ds)-1], ds[len(ds)-1]}
+	for _, d := range clicks {
+		if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
+			t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+		}
 	}
 	h.Settle()
 
@@ -207,7 +217,12 @@ func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
 	if got := len(h.statusNotices(cmd, retryErrorMarker)); got != 2 {
 		t.Fatalf("the thread has %d error notices, want 2 (before and after the retry)", got)
 	}
-	h.Click(webextest.AnnID, card.ID, data)
+	// The used card is gone; the new error notice brought a new one.
+	if _, ok := h.Sim.Message(card.ID); ok {
+		t.Error("the used Retry card is still there")
+	}
+	again, againData := h.retryCard(cmd)
+	h.Click(webextest.AnnID, again.ID, againData)
 	if got := len(h.retryPuts()); got != 2 {
 		t.Errorf("PUT %d times after a second failure and a click, want 2", got)
 	}
