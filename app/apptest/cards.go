@@ -21,12 +21,14 @@ type CardElement struct {
 	Type             string         `json:"type"`
 	ID               string         `json:"id"`
 	Title            string         `json:"title"`
+	Text             string         `json:"text"`
 	Value            any            `json:"value"`
 	Data             map[string]any `json:"data"`
 	AssociatedInputs string         `json:"associatedInputs"`
 	Body             []CardElement  `json:"body"`
 	Items            []CardElement  `json:"items"`
 	Columns          []CardElement  `json:"columns"`
+	Facts            []CardElement  `json:"facts"`
 	Actions          []CardElement  `json:"actions"`
 	Card             *CardElement   `json:"card"`
 }
@@ -35,7 +37,7 @@ type CardElement struct {
 // its button).
 func (e CardElement) Walk(fn func(CardElement)) {
 	fn(e)
-	for _, list := range [][]CardElement{e.Body, e.Items, e.Columns, e.Actions} {
+	for _, list := range [][]CardElement{e.Body, e.Items, e.Columns, e.Facts, e.Actions} {
 		for _, c := range list {
 			c.Walk(fn)
 		}
