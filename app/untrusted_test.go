@@ -180,7 +180,11 @@ func TestTypedAttackStaysText(t *testing.T) {
 		}
 		for _, a := range m.Attachments {
 			apptest.DecodeCard(t, a.Content).Walk(func(e apptest.CardElement) {
-				for _, text := range []string{e.Text, e.Title, fmt.Sprint(e.Value)} {
+				texts := []string{e.Text, e.Title, fmt.Sprint(e.Value)}
+				for _, f := range e.Facts {
+					texts = append(texts, f.Title, fmt.Sprint(f.Value))
+				}
+				for _, text := range texts {
 					checkNoLiveTyped(t, "the wizard's card", text)
 					if strings.Contains(text, `\*\*b\*\*`) {
 						shown++

@@ -28,16 +28,18 @@ type CardElement struct {
 	Body             []CardElement  `json:"body"`
 	Items            []CardElement  `json:"items"`
 	Columns          []CardElement  `json:"columns"`
-	Facts            []CardElement  `json:"facts"`
-	Actions          []CardElement  `json:"actions"`
-	Card             *CardElement   `json:"card"`
+	// Facts are a FactSet's facts (title and value); Walk does not visit them, they are
+	// not elements.
+	Facts   []CardElement `json:"facts"`
+	Actions []CardElement `json:"actions"`
+	Card    *CardElement  `json:"card"`
 }
 
 // Walk calls fn on e and everything inside it, in document order (a ShowCard's card after
 // its button).
 func (e CardElement) Walk(fn func(CardElement)) {
 	fn(e)
-	for _, list := range [][]CardElement{e.Body, e.Items, e.Columns, e.Facts, e.Actions} {
+	for _, list := range [][]CardElement{e.Body, e.Items, e.Columns, e.Actions} {
 		for _, c := range list {
 			c.Walk(fn)
 		}
