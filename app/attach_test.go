@@ -163,7 +163,7 @@ func TestAttachInvalidInput(t *testing.T) {
 		"org=not-an-org is not a Webex organization id",
 		"admin=nobody is not an email address",
 		"template=Gold is not one of Standard, Calling",
-		`unknown package "teleporting"`,
+		"unknown package “teleporting”",
 		"street is 51 characters long; Webex takes at most 50",
 		"city is missing",
 		"country=XX is not an ISO 3166 two-letter country code",

@@ -183,7 +183,7 @@ func TestCheckInvalidInput(t *testing.T) {
 		t.Fatalf("%d replies, want 1:\n%s", len(replies), apptest.Joined(replies))
 	}
 	text := replies[0].Markdown
-	apptest.MustContain(t, "the reply", text, `"nonsense" is not a Webex organization id`, "users=maybe: say yes or no", "admin=x@ is not an email address", "colour")
+	apptest.MustContain(t, "the reply", text, "“nonsense” is not a Webex organization id", "users=maybe: say yes or no", "admin=x@ is not an email address", "colour")
 	if n := strings.Count(text, "users=maybe"); n != 1 {
 		t.Errorf("the reply names users=maybe %d times, want once:\n%s", n, text)
 	}

@@ -154,99 +154,18 @@ func TestRetryButtonAfterProvisionedWithErrors(t *testing.T) {
 	if last := h.retryLast(cmd); !strings.Contains(last.Markdown, retryAcceptedMark) {
 		t.Errorf("the thread's last message is %q, want the retry notice", last.Markdown)
 	}
+	// The used card can no longer act: it is deleted (Webex cannot edit a card).
+	if got := h.Sim.CountCalls(http.MethodDelete, "/v1/messages/"+card.ID); got != 1 {
+		t.Errorf("DELETE /messages/{the Retry card} %d times, want once", got)
+	}
+	if _, ok := h.Sim.Message(card.ID); ok {
+		t.Error("the used Retry card is still there")
+	}
 	h.Clock.Advance(statusFirstPoll)
 	h.MustSweep()
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 	if got := h.statusRequest(r.ID).State; got != bot.StateProvisioned {
 		t.Errorf("state = %s, want %s", got, bot.StateProvisioned)
-	}
-}
-
-func TestRetryRefusedInOtherStates(t *testing.T) {
-	tests := []struct {
-		name string
-		// prepare brings a request to the state and returns its id.
-		prepare func(t *testing.T, h *harness) string
-		want    string
-	}{
-		{
-			name: "awaiting approval",
-			prepare: func(t *testing.T, h *harness) string {
-				_, r, _ := h.statusAwaitingApproval()
-				return r.ID
-			},
-			want: "still waiting for the customer admin's approval",
-		},
-		{
-			name: "withdrawn",
-			prepare: func(t *testing.T, h *harness) string {
-				_, r, _ := h.statusAwaitingApproval()
-				h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+r.ID)
-				return r.ID
-			},
-			want: "cannot be retried; run the attach again",
-		},
-		{
-			name: "provisioning",
-			prepare: func(t *testing.T, h *harness) string {
-				_, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
-				return r.ID
-			},
-			want: "can be retried only once it has failed or is provisioned with errors",
-		},
-		{
-			name: "pending_rpl_review",
-			prepare: func(t *testing.T, h *harness) string {
-				_, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusPendingReview)
-				return r.ID
-			},
-			want: "can be retried only once it has failed or is provisioned with errors",
-		},
-		{
-			name: "provisioned",
-			prepare: func(t *testing.T, h *harness) string {
-				_, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusProvisioned)
-				return r.ID
-			},
-			want: "there is nothing to retry",
-		},
-		{
-			name: "rejected by Webex",
-			prepare: func(t *testing.T, h *harness) string {
-				h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Times: 1, Status: http.StatusBadRequest, Message: "Simulated refusal."})
-				cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, statusAttachLine(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings"))
-				rs, err := h.App().Store().Requests(t.Context(), bot.RequestFilter{States: []bot.State{bot.StateRejected}})
-				if err != nil || len(rs) != 1 {
-					t.Fatalf("rejected requests: %v, %v; want one; the thread:\n%s", rs, err, apptest.Joined(h.RepliesTo(cmd)))
-				}
-				return rs[0].ID
-			},
-			want: "refused by Webex before any customer was created",
-		},
-		{
-			name:    "unknown",
-			prepare: func(t *testing.T, h *harness) string { return "ZZZZZZ" },
-			want:    "I don't know request ZZZZZZ",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newStatusHarness(t, apptest.Options{ManualClock: true})
-			id := tt.prepare(t, h)
-			before, _ := h.App().Store().Request(t.Context(), id)
-			writes := len(h.Sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.Sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
-
-			retry := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "retry "+id)
-
-			apptest.Says(t, "the answer", apptest.Joined(h.RepliesTo(retry)), []string{tt.want}, nil)
-			after := len(h.Sim.CallsTo(http.MethodPut, "/v1/*")) + len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/*")) + len(h.Sim.CallsTo(http.MethodDelete, "/v1/wholesale/*"))
-			if after != writes {
-				t.Errorf("the refused retry made %d Webex writes, want none", after-writes)
-			}
-			if got, _ := h.App().Store().Request(t.Context(), id); got.State != before.State || len(got.Audit) != len(before.Audit) {
-				t.Errorf("the request changed: state %s -> %s, %d -> %d audit entries", before.State, got.State, len(before.Audit), len(got.Audit))
-			}
-		})
 	}
 }
 
@@ -256,18 +175,21 @@ func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
 	cmd, r := h.retryFailed(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings", webextest.StatusError)
 	card, data := h.retryCard(cmd)
 
-	// Two clicks before the bot has handled either, then Webex delivers the last one again.
+	// Two clicks while attachbot is restarting (the webhook answers 503), so that both exist
+	// before the bot has handled either; Webex delivers both again, then the last a third time.
+	h.CloseApp(h.App())
 	for range 2 {
-		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err != nil {
-			t.Fatal(err)
+		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err == nil {
+			t.Fatal("a click was delivered while attachbot was stopped")
 		}
 	}
-	d, ok := h.Sim.LastDelivery()
-	if !ok {
-		t.Fatal("no delivery")
-	}
-	if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
-		t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+	h.StartApp()
+	ds := h.Sim.Deliveries()
+	clicks := []webextest.Delivery{ds[len(ds)-2], ds[len(ds)-1], ds[len(ds)-1]}
+	for _, d := range clicks {
+		if again, err := h.Sim.Redeliver(t.Context(), d); err != nil || again.Status != http.StatusOK {
+			t.Fatalf("redeliver: status %d, %v; want 200", again.Status, err)
+		}
 	}
 	h.Settle()
 
@@ -296,7 +218,12 @@ func TestRetryOnceForDoubleClickAndRedelivery(t *testing.T) {
 	if got := len(h.statusNotices(cmd, retryErrorMarker)); got != 2 {
 		t.Fatalf("the thread has %d error notices, want 2 (before and after the retry)", got)
 	}
-	h.Click(webextest.AnnID, card.ID, data)
+	// The used card is gone; the new error notice brought a new one.
+	if _, ok := h.Sim.Message(card.ID); ok {
+		t.Error("the used Retry card is still there")
+	}
+	again, againData := h.retryCard(cmd)
+	h.Click(webextest.AnnID, again.ID, againData)
 	if got := len(h.retryPuts()); got != 2 {
 		t.Errorf("PUT %d times after a second failure and a click, want 2", got)
 	}

@@ -115,3 +115,85 @@ func TestUntrustedWebexErrorStaysText(t *testing.T) {
 		t.Errorf("the error notice does not show Webex's description:\n%s", n.Markdown)
 	}
 }
+
+// typedAttack is what a person types into a command or a card: a mention of everyone and of
+// a real person, emphasis and a markdown link.
+var typedAttack = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"mention", regexp.MustCompile(`(?i)<@(all|personEmail|personId)`)},
+	{"markdown link", regexp.MustCompile(`(^|[^\\])\[click(\\)?\]\(`)},
+	{"URL", regexp.MustCompile(`https?://evil`)},
+	{"strong emphasis", regexp.MustCompile(`(^|[^\\])\*\*b(\\)?\*`)},
+}
+
+// checkNoLiveTyped fails the test for each live part of typedAttack in text.
+func checkNoLiveTyped(t *testing.T, what, text string) {
+	t.Helper()
+	for _, l := range typedAttack {
+		if l.re.MatchString(text) {
+			t.Errorf("%s shows a live %s:\n%s", what, l.name, text)
+		}
+	}
+}
+
+func TestTypedAttackStaysText(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+
+	// A command whose values and keys are the attack: the reply lists what is wrong with them
+	// and quotes them, as text.
+	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, `attach org=<@all> admin=x name="**b** [click](https://evil.example)" bogus<@personEmail:`+webextest.AnnEmail+`>=1`)
+	replies := h.RepliesTo(cmd)
+	if len(replies) != 1 {
+		t.Fatalf("%d replies to the attack, want one:\n%s", len(replies), apptest.Joined(replies))
+	}
+	reply := replies[0]
+	checkNoLiveTyped(t, "the reply to the attack", reply.Markdown)
+	if len(reply.MentionedPeople) > 0 || strings.Contains(reply.HTML, "spark-mention") {
+		t.Errorf("the reply mentions %v:\n%s", reply.MentionedPeople, reply.Markdown)
+	}
+	// The attack is shown, escaped: else this test would prove nothing.
+	apptest.MustContain(t, "the reply to the attack", strings.ReplaceAll(reply.Markdown, "\u2060", ""),
+		`org=\<@all> is not a Webex organization id`, `unknown key “bogus\<@personemail:`)
+
+	// The wizard, with the attack as the company name: the step's outcome line and the cards
+	// after it show it as text.
+	name := "**b** [click](https://evil.example) <@all> <@personEmail:" + webextest.AnnEmail + ">"
+	wizard := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "attach")
+	for _, step := range []map[string]any{
+		{bot.InputAdminEmail: webextest.SmallAdminEmail, bot.InputOrgID: webextest.SmallOrgID},
+		{bot.InputCustomerName: name, bot.InputTemplate: "Standard"},
+		{bot.InputStreet: "Storgata 1", bot.InputCity: "Oslo", bot.InputZip: "0155", bot.InputCountry: "NO", bot.InputLocationConfirmed: "true"},
+		{bot.InputPackages: "webex_meetings", bot.InputVerifiedDomain: "no", bot.InputClaimedDomain: "no", bot.InputTrial: "no"},
+	} {
+		h.Press(webextest.AnnID, h.lastCard(wizard), "Next", step)
+	}
+	shown := 0
+	for _, m := range h.RepliesTo(wizard) {
+		checkNoLiveTyped(t, "the wizard's message", m.Markdown)
+		if len(m.MentionedPeople) > 0 || strings.Contains(m.HTML, "spark-mention") {
+			t.Errorf("the wizard's message mentions %v:\n%s", m.MentionedPeople, m.Markdown)
+		}
+		if strings.Contains(m.Markdown, `\*\*b\*\*`) {
+			shown++
+		}
+		for _, a := range m.Attachments {
+			apptest.DecodeCard(t, a.Content).Walk(func(e apptest.CardElement) {
+				texts := []string{e.Text, e.Title, fmt.Sprint(e.Value)}
+				for _, f := range e.Facts {
+					texts = append(texts, f.Title, fmt.Sprint(f.Value))
+				}
+				for _, text := range texts {
+					checkNoLiveTyped(t, "the wizard's card", text)
+					if strings.Contains(text, `\*\*b\*\*`) {
+						shown++
+					}
+				}
+			})
+		}
+	}
+	if shown < 2 {
+		t.Errorf("the company name is shown %d times (the step's outcome and the review card, at least), want 2:\n%s", shown, apptest.Joined(h.RepliesTo(wizard)))
+	}
+}

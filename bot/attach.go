@@ -16,7 +16,7 @@ func (b *Bot) Check(ctx context.Context, t *Turn, orgID string, args map[string]
 	var problems []string
 	id, ok := NormalizeOrgID(orgID)
 	if !ok {
-		problems = append(problems, fmt.Sprintf("%q is not a Webex organization id: copy it from Control Hub > Account (a UUID, or the base64 id)", orgID))
+		problems = append(problems, fmt.Sprintf("%s is not a Webex organization id: copy it from Control Hub > Account (a UUID, or the base64 id)", quoteTyped(orgID)))
 	}
 	problems = append(problems, unknownKeys(args, checkKeys)...)
 	declared, declaredProblems := declaredFrom(args, t.Actor.Email())

@@ -17,6 +17,13 @@ func (e *InputError) Error() string {
 	return "invalid input: " + strings.Join(e.Problems, "; ")
 }
 
+// quoteTyped quotes what a person typed inside an input problem: “text”. A problem is plain
+// text, and what shows it escapes it, Explain with Literal and a card as card text, so the
+// typed text is never markup; Go's %q would show Go's escapes instead of the text.
+func quoteTyped(s string) string {
+	return "“" + s + "”"
+}
+
 // Explain says in a sentence or a short list what went wrong, for the person who asked. It
 // is the one place where errors become user messages: input problems are listed, Webex's
 // answers are quoted with their trackingId, and anything else is an internal error whose

@@ -97,8 +97,8 @@ func TestSpecFromArgs(t *testing.T) {
 	}
 	_, problems = b.SpecFromArgs(bad, "ann@partner.example")
 	wantFragments := []string{
-		`unknown key "colour"`, "users=maybe", "org=nope", "admin=it-at-shop", "template=Gold",
-		`unknown package "attendant_consol"`, "street is 51 characters", "city is missing", "country=XX", "timezone=Mars/Base",
+		"unknown key “colour”", "users=maybe", "org=nope", "admin=it-at-shop", "template=Gold",
+		"unknown package “attendant_consol”", "street is 51 characters", "city is missing", "country=XX", "timezone=Mars/Base",
 	}
 	for _, frag := range wantFragments {
 		found := false

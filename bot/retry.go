@@ -31,6 +31,11 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		return err
 	}
 	id := found.ID
+	if t.Event.Resource == "attachmentActions" && t.ThreadID == "" && t.RoomID == found.RoomID {
+		// A click on a Retry card deleted meanwhile (a double click): answered in the
+		// request's thread, where the card was.
+		t.ThreadID = found.ThreadID
+	}
 	// The submission's lock: a double click, the inbox's retry of the event and a submission
 	// never overlap, and the second finds the request retried.
 	unlock := b.locks.lock("submit/" + id)
@@ -47,10 +52,12 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		if r.RetrySending {
 			return b.retryUnknown(ctx, t, id, errors.New("attachbot stopped while the PUT was under way"))
 		}
+		retryCardUsed(t)
 		retryReply(t, r)
 		return nil
 	}
 	if !retryable(r.State) || r.CustomerID == "" {
+		retryCardUsed(t)
 		t.Reply(notRetryableText(r))
 		return nil
 	}
@@ -70,6 +77,7 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
 	}
 	if problem != "" {
+		retryCardUsed(t)
 		t.Reply(problem)
 		return nil
 	}
@@ -103,9 +111,9 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 		b.resubmitted(r, now, string(StateUpdating))
 		r.audit(now, actor, auditRetried, fmt.Sprintf("PUT /wholesale/customers/{customerId} answered 202 for %s; customer id %s",
 			strings.Join(r.Spec.Packages, ", "), r.CustomerID), done.TrackingID)
-		return []Outgoing{b.notice(*r, "retried/"+t.Event.Key, fmt.Sprintf(
+		return append([]Outgoing{b.notice(*r, "retried/"+t.Event.Key, fmt.Sprintf(
 			"%s asked Webex to provision attach **%s** for %s again, with the same packages (%s). Webex accepted it; I'll tell you here how it goes.",
-			Literal(cmp.Or(actor, "A partner admin")), r.ID, orgOf(*r), PackageLabels(r.Spec.Packages)))}, nil
+			Literal(cmp.Or(actor, "A partner admin")), r.ID, orgOf(*r), PackageLabels(r.Spec.Packages)))}, retryCardDeletion(t, now)...), nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
@@ -141,10 +149,10 @@ func (b *Bot) retryUnknown(ctx context.Context, t *Turn, id string, cause error)
 		now := b.clock.Now()
 		b.resubmitted(r, now, "")
 		r.audit(now, cmp.Or(t.Actor.Email(), "attachbot"), "retry outcome unknown", cause.Error(), trackingID(cause))
-		return []Outgoing{b.notice(*r, "retry-unknown/"+t.Event.Key, fmt.Sprintf(
+		return append([]Outgoing{b.notice(*r, "retry-unknown/"+t.Event.Key, fmt.Sprintf(
 			"I asked Webex to provision attach **%s** for %s again, but Webex did not say whether it took the request. "+
 				"I won't send it again blindly: I'm asking Webex for the customer's status and will tell you here how it stands. "+
-				"If it shows the failure again, `retry %s` sends it anew.", r.ID, orgOf(*r), r.ID))}, nil
+				"If it shows the failure again, `retry %s` sends it anew.", r.ID, orgOf(*r), r.ID))}, retryCardDeletion(t, now)...), nil
 	})
 	if err != nil {
 		return fmt.Errorf("record the unknown outcome of the retry of %s: %w", id, err)
@@ -179,6 +187,23 @@ func (b *Bot) retryRefused(ctx context.Context, t *Turn, id string, apiErr *APIE
 		t.Replyf("Webex refused to retry attach **%s**; its thread says why.", r.ID)
 	}
 	return nil
+}
+
+// retryCardDeletion deletes the clicked Retry card, if the turn is a click, in the same
+// transaction that records the retry: the card can no longer act (a failure after the retry
+// brings a new one), and Webex cannot edit a card. The thread's notice says what happened.
+func retryCardDeletion(t *Turn, now time.Time) []Outgoing {
+	if t.CardID == "" {
+		return nil
+	}
+	return []Outgoing{deleteCard(t.CardID, now)}
+}
+
+// retryCardUsed deletes the clicked Retry card, if the turn is a click, when the request can
+// no longer be retried from it (retried already, or no longer failed); the turn's reply says why.
+func retryCardUsed(t *Turn) {
+	t.LeaveCardThread()
+	t.out = append(t.out, retryCardDeletion(t, t.Now)...)
 }
 
 // retryReply answers a retry that was sent, where the command or click was not in the

@@ -98,7 +98,7 @@ func unknownKeys(args map[string]string, allowed []string) []string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !slices.Contains(allowed, k) {
-			problems = append(problems, fmt.Sprintf("unknown key %q; the keys are %s", k, strings.Join(allowed, ", ")))
+			problems = append(problems, fmt.Sprintf("unknown key %s; the keys are %s", quoteTyped(k), strings.Join(allowed, ", ")))
 		}
 	}
 	return problems
@@ -223,7 +223,7 @@ func checkPackages(packages []string) []string {
 			for i, p := range packageCatalogue {
 				names[i] = p.Name
 			}
-			problems = append(problems, fmt.Sprintf("unknown package %q; the packages are %s", name, strings.Join(names, ", ")))
+			problems = append(problems, fmt.Sprintf("unknown package %s; the packages are %s", quoteTyped(name), strings.Join(names, ", ")))
 			continue
 		}
 		if len(p.Requires) > 0 && !slices.ContainsFunc(p.Requires, func(r string) bool { return slices.Contains(packages, r) }) {

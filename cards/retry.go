@@ -28,7 +28,6 @@ func (*Builder) Retry(v bot.RetryView) (json.RawMessage, error) {
 	)...)
 	body = append(body,
 		para("Retry asks Webex to provision the same packages for this customer again. It helps when the cause was temporary or has been fixed; the errors are in the message above."),
-		note(fmt.Sprintf("The same as typing: retry %s", r.ID)),
 	)
 	actions := []action{submit("Retry", "positive", v.Retry())}
 	return render(adaptiveCard{Body: body, Actions: actions})

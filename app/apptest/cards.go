@@ -21,14 +21,18 @@ type CardElement struct {
 	Type             string         `json:"type"`
 	ID               string         `json:"id"`
 	Title            string         `json:"title"`
+	Text             string         `json:"text"`
 	Value            any            `json:"value"`
 	Data             map[string]any `json:"data"`
 	AssociatedInputs string         `json:"associatedInputs"`
 	Body             []CardElement  `json:"body"`
 	Items            []CardElement  `json:"items"`
 	Columns          []CardElement  `json:"columns"`
-	Actions          []CardElement  `json:"actions"`
-	Card             *CardElement   `json:"card"`
+	// Facts are a FactSet's facts (title and value); Walk does not visit them, they are
+	// not elements.
+	Facts   []CardElement `json:"facts"`
+	Actions []CardElement `json:"actions"`
+	Card    *CardElement  `json:"card"`
 }
 
 // Walk calls fn on e and everything inside it, in document order (a ShowCard's card after

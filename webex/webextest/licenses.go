@@ -14,7 +14,7 @@ type License struct {
 
 // GET /v1/licenses?orgId=
 func (s *Sim) handleLicenses(q *request) reply {
-	orgID := q.query.Get("orgId")
+	orgID := s.orgKeyLocked(q.query.Get("orgId"))
 	if orgID == "" {
 		orgID = s.callerOrgLocked(q.who)
 	}

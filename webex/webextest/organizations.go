@@ -291,9 +291,10 @@ func (s *Sim) handleListOrgs(q *request) reply {
 // GET /v1/organizations/{orgId}: 404 for an unknown org, 403 for one the partner does not
 // manage.
 func (s *Sim) handleGetOrg(q *request) reply {
-	if err := s.checkManagedLocked(q.who, q.params[0], q.now); err != nil {
+	orgID := s.orgKeyLocked(q.params[0])
+	if err := s.checkManagedLocked(q.who, orgID, q.now); err != nil {
 		return errReply(err)
 	}
-	o := s.orgs[q.params[0]]
+	o := s.orgs[orgID]
 	return jsonReply(organization{ID: o.ID, DisplayName: o.Name, Created: o.Created})
 }

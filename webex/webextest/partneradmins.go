@@ -31,7 +31,7 @@ type partnerAdmin struct {
 // organization, with the role the partner has in orgID. Only a managed (or provisioned) org
 // has partner admins; others answer 403.
 func (s *Sim) handlePartnerAdmins(q *request) reply {
-	orgID := q.params[0]
+	orgID := s.orgKeyLocked(q.params[0])
 	own := s.callerOrgLocked(q.who)
 	if orgID == own {
 		return errReply(failf(http.StatusBadRequest, "Organization %s is the partner's own organization.", orgID))

@@ -168,7 +168,7 @@ func (s *Sim) handleListPeople(q *request) reply {
 	if v := q.query.Get("id"); v != "" {
 		ids = strings.Split(v, ",")
 	}
-	orgID := q.query.Get("orgId")
+	orgID := s.orgKeyLocked(q.query.Get("orgId"))
 	switch {
 	case orgID != "" && !q.who.admin && orgID != s.callerOrgLocked(q.who):
 		return errReply(failf(http.StatusForbidden, msgForbidden))

@@ -56,8 +56,11 @@ type provisioningParams struct {
 // refuseLocked checks a provisioning against the state of Webex: an unknown org, a trial org,
 // an org that already is a customer, a taken externalId. status409 is the status of the last
 // two (409 for POST; the precheck answers 400 throughout). The codes are simulated.
+// UNCONFIRMED: whether a customer in error keeps its org or its externalId from a new POST;
+// the spec does not say, and the Sim lets the new one through.
 func (s *Sim) refuseLocked(b *provisionBody, status409 int, now time.Time) error {
 	if b.OrgID != "" {
+		b.OrgID = s.orgKeyLocked(b.OrgID) // any spelling of the organization's id
 		o, ok := s.orgs[b.OrgID]
 		switch {
 		case !ok:

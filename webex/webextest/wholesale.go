@@ -285,7 +285,7 @@ func (s *Sim) handleListCustomers(q *request) reply {
 			}
 		}
 	}
-	orgID, externalID := q.query.Get("orgId"), q.query.Get("externalId")
+	orgID, externalID := s.orgKeyLocked(q.query.Get("orgId")), q.query.Get("externalId")
 	var found []Customer
 	listed := s.listLag.listedLocked(len(s.customerOrder))
 	for _, id := range s.customerOrder[:listed] {
