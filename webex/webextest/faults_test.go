@@ -125,8 +125,22 @@ func TestFaultHangsUntilTheClientGivesUp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, webextest.Options{})
 			e.sim.Inject(tc.fault)
-			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			// The client gives up once the fault has taken effect: as soon as the message
+			// exists when Webex acts first, else after a second (the minute's latency means
+			// no answer comes before).
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
+			if tc.wantApplied {
+				created, cancelCreated := context.WithCancel(context.Background())
+				defer cancelCreated()
+				ctx = created
+				go func() {
+					defer cancelCreated()
+					wait, cancelWait := context.WithTimeout(created, 10*time.Second)
+					defer cancelWait()
+					_ = e.sim.WaitFor(wait, func() bool { return len(e.sim.Messages(webextest.PartnerSpaceID)) == 1 })
+				}()
+			}
 			raw, err := json.Marshal(body{"roomId": webextest.PartnerSpaceID, "text": "hi"})
 			if err != nil {
 				t.Fatal(err)
