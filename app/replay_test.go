@@ -44,6 +44,7 @@ func withoutCreated(t *testing.T, d webextest.Delivery) []byte {
 // bytes. Eight days later, when the bot has pruned the delivery's processed key, the capture
 // is replayed: the bot acknowledges it and does nothing (no Webex write, no reply).
 func TestStaleReplayOfACommandDoesNothing(t *testing.T) {
+	webhookOnly(t, "it replays a captured, signed webhook delivery")
 	tests := []struct {
 		name string
 		// replay sends the captured delivery again; it returns the bot's HTTP status.
