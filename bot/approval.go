@@ -127,7 +127,7 @@ func (b *Bot) Decide(ctx context.Context, t *Turn, requestID string, approve boo
 	if err != nil {
 		return fmt.Errorf("record the decision on %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	if already != "" {
 		if t.CardID != "" {
 			t.out = append(t.out, deleteCard(t.CardID, t.Now))
@@ -204,7 +204,7 @@ func (b *Bot) Remind(ctx context.Context, t *Turn, requestID string) error {
 	if ok, err := commandOutcome(t, "remind", id, err, problem); !ok {
 		return err
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	t.Replyf("I sent the approval card for **%s** to %s again. It expires on %s.", r.ID, Literal(r.Spec.AdminEmail), formatWhen(r.ApprovalSent.Add(b.cfg.ApprovalTTL)))
 	return nil
 }
@@ -237,7 +237,7 @@ func (b *Bot) Cancel(ctx context.Context, t *Turn, requestID string) error {
 	if ok, err := commandOutcome(t, "cancel", id, err, problem); !ok {
 		return err
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	t.Replyf("Request **%s** is withdrawn; I told %s.", r.ID, Literal(r.Spec.AdminEmail))
 	return nil
 }

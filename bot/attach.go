@@ -273,7 +273,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	if err := b.db.CreateRequest(ctx, r, out); err != nil {
 		return fmt.Errorf("save request %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	err = b.submit(ctx, id)
 	if err != nil && !report.Assessment.ApprovalRequired {
 		// Webex did not answer yet: the partner hears what is known now, and the outcome when
@@ -282,7 +282,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 		if qerr := b.db.Enqueue(ctx, []Outgoing{n}); qerr != nil {
 			return errors.Join(err, fmt.Errorf("tell the partner about %s: %w", id, qerr))
 		}
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
 	return err
 }
@@ -413,7 +413,7 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("record the submission of %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	wake(b.wakePoll) // its first poll may come before the one the loop waits for
 	return nil
 }
@@ -439,7 +439,7 @@ func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
 	if err != nil {
 		return fmt.Errorf("record the rejection of %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +22,13 @@ type Config struct {
 	// `remind <id>` and `retry <id>` may act on a request made in any space; elsewhere they act
 	// only on the requests made in the same space.
 	AdminSpaces []string
-	// Workers is how many events are processed at once (default 4).
+	// Workers is how many events are processed at once (default 4); the events of one
+	// space are processed one at a time, in arrival order.
 	Workers int
+	// SendConcurrency is how many messages are sent at once (default
+	// DefaultSendConcurrency); the messages to one space, or one person, are sent one at a
+	// time, in order.
+	SendConcurrency int
 	// ApprovalTTL is how long a customer admin has to approve (default DefaultApprovalTTL).
 	ApprovalTTL time.Duration
 	// StuckAfter is how long provisioning may take before the partner is warned (default
@@ -61,6 +67,8 @@ const (
 	DefaultApprovalTTL = 7 * 24 * time.Hour
 	// DefaultStuckAfter is how long provisioning may take before the partner is warned.
 	DefaultStuckAfter = 2 * time.Hour
+	// DefaultSendConcurrency is how many messages are sent at once.
+	DefaultSendConcurrency = 16
 )
 
 // Template is an onboarding template the partner offers: a name people type and the
@@ -102,6 +110,14 @@ type Bot struct {
 	polling   atomic.Bool   // the poll loop runs
 	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
+	owner    string           // who this bot is in the store's claims: random per process
+	intake   intake           // the group commit of accepted events
+	inbox    *lanes[Event]    // the inbox, as an index in memory: a lane per space
+	outbox   *lanes[Outgoing] // the outbox, as an index in memory: a lane per destination
+	outSeq   uint64           // the last outbox Seq read from the store (the outbox loop's)
+	outWakes atomic.Uint64    // how often messages were committed to the outbox (wakeOutbox)
+	outRead  atomic.Uint64    // the outWakes the outbox loop has read the store after
+
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
 	inflight         int           // events being handled and poll runs under way
@@ -131,6 +147,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.SendConcurrency <= 0 {
+		cfg.SendConcurrency = DefaultSendConcurrency
 	}
 	if cfg.ApprovalTTL <= 0 {
 		cfg.ApprovalTTL = DefaultApprovalTTL
@@ -170,6 +189,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		wakePoll:  make(chan struct{}, 1),
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
+		owner:     rand.Text(),
+		inbox:     newLanes[Event](),
+		outbox:    newLanes[Outgoing](),
 	}
 	b.table = b.routes()
 	return b, nil
@@ -198,6 +220,9 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.useStoredToken(ctx); err != nil {
 		return err
 	}
+	if err := b.recover(ctx); err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	b.wg.Add(2)
@@ -208,8 +233,50 @@ func (b *Bot) Start(ctx context.Context) error {
 		b.wg.Add(1)
 		go func() { defer b.wg.Done(); defer b.polling.Store(false); b.runPolls(runCtx) }()
 	}
-	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers)
+	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers, "send_concurrency", b.cfg.SendConcurrency)
 	return nil
+}
+
+// recover loads the store's inbox and outbox into memory, once: the events and messages
+// left over from an earlier run. After it, the store is not read whole again.
+func (b *Bot) recover(ctx context.Context) error {
+	events, err := b.db.Events(ctx)
+	if err != nil {
+		return fmt.Errorf("load the inbox: %w", err)
+	}
+	for _, ev := range events {
+		b.inbox.push(eventLane(ev), ev.Key, ev, ev.NotBefore, ev.Received)
+	}
+	out, err := b.db.OutboxAfter(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("load the outbox: %w", err)
+	}
+	b.queueOutgoing(out)
+	if len(events) > 0 || len(out) > 0 {
+		b.log.Info("work left from an earlier run", "events", len(events), "messages", len(out))
+	}
+	return nil
+}
+
+// QueueStats is what waits in the bot's queues, read from memory (no I/O).
+type QueueStats struct {
+	// InboxDepth is how many events wait in the inbox, those in work included.
+	InboxDepth int
+	// InboxOldest is when the oldest of them was received (zero when none waits).
+	InboxOldest time.Time
+	// OutboxDepth is how many messages wait in the outbox, those being sent included.
+	OutboxDepth int
+	// OutboxOldest is when the oldest of them was enqueued (zero when none waits).
+	OutboxOldest time.Time
+}
+
+// QueueStats returns the depths of the inbox and the outbox and the age of their oldest
+// entries. It is cheap (a look at memory, under a lock), for metrics.
+func (b *Bot) QueueStats() QueueStats {
+	var s QueueStats
+	s.InboxDepth, s.InboxOldest = b.inbox.stats()
+	s.OutboxDepth, s.OutboxOldest = b.outbox.stats()
+	return s
 }
 
 // Stop ends the workers, the sender and the poll loop and waits for them, or for ctx. Work cut short stays
@@ -230,7 +297,8 @@ func (b *Bot) Stop(ctx context.Context) error {
 }
 
 // Accept stores a verified webhook event in the durable inbox and wakes the workers. It
-// returns once the event is stored; a redelivered event is acknowledged and ignored, and so
+// returns once the event is stored: concurrent calls share one transaction (group commit,
+// see intake); a redelivered event is acknowledged and ignored, and so
 // are an event the bot caused itself and one about a change older than MaxEventAge.
 func (b *Bot) Accept(ctx context.Context, ev Event) error {
 	if me := b.Me(); me.ID != "" && ev.ActorID == me.ID {
@@ -244,20 +312,20 @@ func (b *Bot) Accept(ctx context.Context, ev Event) error {
 		b.log.Warn("stale webhook delivery acknowledged and ignored: a replay, or delivered days late", "event", ev.Key, "created", ev.Created, "received", ev.Received)
 		return nil
 	}
-	added, err := b.db.AddEvent(ctx, ev)
+	added, err := b.addEvent(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("store event %s: %w", ev.Key, err)
 	}
 	if !added {
 		b.log.Info("redelivered event acknowledged", "event", ev.Key)
-		return nil
 	}
-	wake(b.wakeInbox)
 	return nil
 }
 
-// Settle waits until the inbox and the outbox are empty, nothing is being processed and, when
-// the poll loop runs, no poll is due or under way, or until ctx ends. Tests and the sandbox use it to wait for the bot instead of sleeping.
+// Settle waits until the inbox and the outbox are empty (as the bot's memory of them says:
+// it reads neither from the store), nothing is being processed and, when the poll loop runs,
+// no poll is due or under way, or until ctx ends. Tests and the sandbox use it to wait for
+// the bot instead of sleeping.
 func (b *Bot) Settle(ctx context.Context) error {
 	for {
 		b.mu.Lock()
@@ -269,16 +337,8 @@ func (b *Bot) Settle(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if inflight == 0 && !pollDue {
-			events, err := b.db.Events(ctx)
-			if err != nil {
-				return err
-			}
-			out, err := b.db.Outbox(ctx)
-			if err != nil {
-				return err
-			}
-			if len(events) == 0 && len(out) == 0 {
+		if inflight == 0 && !pollDue && b.outWakes.Load() == b.outRead.Load() {
+			if s := b.QueueStats(); s.InboxDepth == 0 && s.OutboxDepth == 0 {
 				return nil
 			}
 		}

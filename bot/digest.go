@@ -122,7 +122,7 @@ func (b *Bot) sendDigests(ctx context.Context) error {
 			continue
 		}
 		if recorded {
-			wake(b.wakeOut)
+			b.wakeOutbox()
 		}
 	}
 	return errors.Join(errs...)
@@ -217,6 +217,6 @@ func (b *Bot) checkWebhooks(ctx context.Context) error {
 	if err := b.db.Enqueue(ctx, out); err != nil {
 		return fmt.Errorf("enqueue the webhook notes: %w", err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	return nil
 }

@@ -10,6 +10,10 @@ import (
 // ErrNotFound is returned by a Store when what was asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrLeaseLost is returned by a Store when a claim on work is not held by the one who acts
+// on it: its lease ran out and another took the work, or the work is done.
+var ErrLeaseLost = errors.New("the claim on the work is not held any more")
+
 // ErrOutcomeUnknown marks a non-idempotent Webex call (a POST) whose outcome is unknown: it
 // timed out or failed after the request may have been acted on. It is never retried blindly.
 var ErrOutcomeUnknown = errors.New("the outcome of the Webex request is unknown")

@@ -9,19 +9,26 @@ import (
 	"time"
 )
 
-// runInbox feeds due inbox events to a bounded pool of workers until ctx ends. The store is
-// the queue: the loop re-reads it whenever an event arrives, a worker finishes, or a delayed
-// retry comes due, so nothing waits in memory alone.
+// eventLease is how long a claim on an event lives; the dispatcher renews the claims of the
+// events in work when half of it has passed.
+const eventLease = 5 * time.Minute
+
+// runInbox feeds the in-memory inbox to a bounded pool of workers until ctx ends: the head
+// of each space's lane, claimed in the store first (a batch of heads in one transaction).
+// The store is not read whole again: events enter the in-memory inbox after their commit
+// (Accept) and leave it after their outcome's.
 func (b *Bot) runInbox(ctx context.Context) {
-	jobs := make(chan Event)
+	jobs := make(chan claimedEvent, b.cfg.Workers)
 	results := make(chan handled, b.cfg.Workers)
 	var workers sync.WaitGroup
 	for range b.cfg.Workers {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for ev := range jobs {
-				results <- handled{key: ev.Key, holdUntil: b.handle(ctx, ev)}
+			for job := range jobs {
+				r := b.handle(ctx, job.ev)
+				r.lane = job.lane
+				results <- r
 			}
 		}()
 	}
@@ -30,55 +37,106 @@ func (b *Bot) runInbox(ctx context.Context) {
 		workers.Wait()
 	}()
 
-	inflight := map[string]bool{}
-	held := map[string]time.Time{} // events whose outcome the store could not record
+	inWork := map[string]time.Time{} // the keys of the events in work, and when last claimed
 	for {
-		var next time.Time
-		events, err := b.db.Events(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			b.log.Error("read the inbox", "err", err)
-			next = b.clock.Now().Add(b.cfg.RetryBase)
-		}
-		now := b.clock.Now()
-		for _, ev := range events {
-			if inflight[ev.Key] {
-				continue
-			}
-			notBefore := ev.NotBefore
-			if until, ok := held[ev.Key]; ok {
-				if !until.After(now) {
-					delete(held, ev.Key)
-				}
-				notBefore = until
-			}
-			if notBefore.After(now) {
-				if next.IsZero() || notBefore.Before(next) {
-					next = notBefore
-				}
-				continue
-			}
-			if len(inflight) == b.cfg.Workers {
-				break
-			}
-			inflight[ev.Key] = true
-			b.addInflight(1)
-			jobs <- ev
-		}
+		b.renewClaims(ctx, inWork)
+		b.dispatchEvents(ctx, jobs, inWork)
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.wakeInbox:
 		case r := <-results:
-			delete(inflight, r.key)
-			if !r.holdUntil.IsZero() {
-				held[r.key] = r.holdUntil
+			b.settleEvent(r, inWork)
+			for drained := false; !drained; {
+				select {
+				case r := <-results:
+					b.settleEvent(r, inWork)
+				default:
+					drained = true
+				}
 			}
-		case <-b.timerFor(next):
+		case <-b.timerFor(b.inbox.nextDue()):
 		}
 	}
+}
+
+// claimedEvent is an event claimed for a worker, and its lane.
+type claimedEvent struct {
+	lane string
+	ev   Event
+}
+
+// dispatchEvents claims the heads of the ready lanes, as many as there are idle workers, in
+// one transaction, and hands them to the workers. A head the store does not hand out (not
+// due, or claimed by another) waits RetryBase.
+func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork map[string]time.Time) {
+	now := b.clock.Now()
+	var keys []string
+	taken := map[string]claimedEvent{}
+	for len(inWork)+len(keys) < b.cfg.Workers {
+		lane, it, ok := b.inbox.take(now)
+		if !ok {
+			break
+		}
+		keys = append(keys, it.key)
+		taken[it.key] = claimedEvent{lane: lane, ev: it.work}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	claimed, err := b.db.ClaimEvents(ctx, keys, b.owner, now, now.Add(eventLease))
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("claim events", "events", len(keys), "err", err)
+		}
+		claimed = nil
+	}
+	for _, ev := range claimed {
+		inWork[ev.Key] = now
+		b.addInflight(1)
+		jobs <- claimedEvent{lane: taken[ev.Key].lane, ev: ev}
+		delete(taken, ev.Key)
+	}
+	for key, c := range taken {
+		if err == nil {
+			b.log.Warn("event not handed out by the store; will look again", "event", key)
+		}
+		b.inbox.retry(c.lane, c.ev, now.Add(b.cfg.RetryBase))
+	}
+}
+
+// renewClaims extends the claims on the events in work whose lease is half gone.
+func (b *Bot) renewClaims(ctx context.Context, inWork map[string]time.Time) {
+	now := b.clock.Now()
+	var keys []string
+	for key, claimed := range inWork {
+		if now.Sub(claimed) >= eventLease/2 {
+			keys = append(keys, key)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	if err := b.db.RenewEvents(ctx, keys, b.owner, now.Add(eventLease)); err != nil {
+		b.log.Error("renew the claims on events in work", "events", len(keys), "err", err)
+		return
+	}
+	for _, key := range keys {
+		inWork[key] = now
+	}
+}
+
+// settleEvent takes a worker's report into the in-memory inbox.
+func (b *Bot) settleEvent(r handled, inWork map[string]time.Time) {
+	delete(inWork, r.ev.Key)
+	switch {
+	case r.left:
+		b.inbox.done(r.lane)
+	default:
+		b.inbox.retry(r.lane, r.ev, r.retryAt)
+	}
+	b.addInflight(-1)
+	b.progressed()
 }
 
 func (b *Bot) addInflight(n int) {
@@ -91,50 +149,48 @@ func (b *Bot) addInflight(n int) {
 // bot is stopping (the store closes only after the workers have returned).
 const recordTimeout = 5 * time.Second
 
-// handled is a worker's report on one event: holdUntil is set when the store could not
-// record the outcome, so that the event is not taken up again at once.
+// handled is a worker's report on one event: it left the inbox (processed or given up), or
+// it stays, as ev now is, to be tried again at retryAt.
 type handled struct {
-	key       string
-	holdUntil time.Time
+	lane    string
+	ev      Event
+	left    bool
+	retryAt time.Time
 }
 
 // handle processes one event and records the outcome: finished with its replies, retried
 // later, or given up with a notice to the space. When the store fails to record it, the
-// event stays in the inbox and handle returns when to try it again.
-func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
-	defer func() {
-		b.addInflight(-1)
-		b.progressed()
-	}()
+// event stays in the inbox and is tried again after RetryBase.
+func (b *Bot) handle(ctx context.Context, ev Event) handled {
 	t, err := b.process(ctx, ev)
 	now := b.clock.Now()
+	stay := handled{ev: ev, retryAt: now.Add(b.cfg.RetryBase)}
 	if err == nil {
 		// Recorded even when the bot is stopping: the work is done.
 		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		defer cancel()
 		if err := b.db.FinishEvent(recordCtx, ev.Key, now, t.out); err != nil {
 			b.log.Error("finish event; it will be processed again", "event", ev.Key, "err", err)
-			return now.Add(b.cfg.RetryBase)
+			return stay
 		}
 		if len(t.out) > 0 {
-			wake(b.wakeOut)
+			b.wakeOutbox()
 		}
-		return time.Time{}
+		return handled{ev: ev, left: true}
 	}
 	if ctx.Err() != nil {
 		b.log.Info("event left in the inbox for the next start", "event", ev.Key)
-		return time.Time{}
+		return stay
 	}
 	ev.Attempts++
 	ev.LastError = err.Error()
 	if isTemporary(err) && ev.Attempts < b.cfg.MaxAttempts {
 		ev.NotBefore = now.Add(b.backoff(ev.Attempts))
 		b.log.Warn("event failed; will retry", "event", ev.Key, "attempt", ev.Attempts, "retry_at", ev.NotBefore, "err", err)
-		if err := b.db.SaveEvent(ctx, ev); err != nil {
+		if err := b.db.ReleaseEvent(ctx, ev, b.owner); err != nil {
 			b.log.Error("save event for retry", "event", ev.Key, "err", err)
-			return ev.NotBefore
 		}
-		return time.Time{}
+		return handled{ev: ev, retryAt: ev.NotBefore}
 	}
 	b.log.Error("event given up", "event", ev.Key, "attempts", ev.Attempts, "err", err)
 	var out []Outgoing
@@ -145,12 +201,12 @@ func (b *Bot) handle(ctx context.Context, ev Event) (holdUntil time.Time) {
 	}
 	if err := b.db.DeadLetterEvent(ctx, ev, now, out); err != nil {
 		b.log.Error("dead-letter event", "event", ev.Key, "err", err)
-		return now.Add(b.cfg.RetryBase)
+		return stay
 	}
 	if len(out) > 0 {
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
-	return time.Time{}
+	return handled{ev: ev, left: true}
 }
 
 // process reads what an event refers to, attributes it, and dispatches it.

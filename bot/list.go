@@ -101,7 +101,7 @@ func (b *Bot) AskFullAdmin(ctx context.Context, t *Turn, requestID string) error
 		t.Reply(problem)
 		return nil
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	t.Replyf("I asked %s to make the partner a Full Admin of %s.", Literal(r.Spec.AdminEmail), orgOf(r))
 	return nil
 }

@@ -5,60 +5,122 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
-// runOutbox sends what waits in the durable outbox, in order, until ctx ends. A message that
-// fails for a while holds back the later messages of the same space, so replies never
-// arrive out of order.
+// runOutbox sends what waits in the outbox until ctx ends: up to SendConcurrency messages at
+// once, one at a time per destination (a space, or a person for a direct message), in the
+// order they were enqueued. A message that fails for a while holds back the later messages
+// of its destination only. New messages are read from the store after the last one known
+// (OutboxAfter), never the whole outbox again.
 func (b *Bot) runOutbox(ctx context.Context) {
+	jobs := make(chan queuedMessage, b.cfg.SendConcurrency)
+	results := make(chan sentResult, b.cfg.SendConcurrency)
+	var senders sync.WaitGroup
+	for range b.cfg.SendConcurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for job := range jobs {
+				o, left := b.send(ctx, job.o)
+				results <- sentResult{lane: job.lane, o: o, left: left}
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		senders.Wait()
+	}()
+
+	sending := 0
 	for {
-		var next time.Time
-		out, err := b.db.Outbox(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			b.log.Error("read the outbox", "err", err)
-			next = b.clock.Now().Add(b.cfg.RetryBase)
+		if wakes := b.outWakes.Load(); wakes != b.outRead.Load() {
+			b.readNewOutgoing(ctx)
+			b.outRead.Store(wakes)
+			b.progressed()
 		}
-		held := map[string]bool{}
-		for _, o := range out {
-			if ctx.Err() != nil {
-				return
+		now := b.clock.Now()
+		for sending < b.cfg.SendConcurrency {
+			lane, it, ok := b.outbox.take(now)
+			if !ok {
+				break
 			}
-			dest := o.Message.RoomID + "|" + o.Message.ToPersonEmail
-			if o.DeleteMessageID != "" {
-				dest = "delete|" + o.DeleteMessageID
-			}
-			if held[dest] {
-				continue
-			}
-			if now := b.clock.Now(); o.NotBefore.After(now) {
-				held[dest] = true
-				if next.IsZero() || o.NotBefore.Before(next) {
-					next = o.NotBefore
-				}
-				continue
-			}
-			if !b.send(ctx, o) {
-				held[dest] = true
-				next = b.clock.Now() // look again: its retry time is in the store now
-			}
+			sending++
+			jobs <- queuedMessage{lane: lane, o: it.work}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.wakeOut:
-		case <-b.timerFor(next):
+		case r := <-results:
+			sending--
+			if r.left {
+				b.outbox.done(r.lane)
+			} else {
+				b.outbox.retry(r.lane, r.o, r.o.NotBefore)
+			}
+			b.progressed()
+		case <-b.timerFor(b.outbox.nextDue()):
 		}
 	}
 }
 
+// queuedMessage is a message handed to a sender, and its lane.
+type queuedMessage struct {
+	lane string
+	o    Outgoing
+}
+
+// sentResult is a sender's report: the message left the outbox (sent or given up), or stays
+// as o now is, until o.NotBefore.
+type sentResult struct {
+	lane string
+	o    Outgoing
+	left bool
+}
+
+// readNewOutgoing puts the messages enqueued since the last one known in the in-memory
+// outbox. When the store cannot be read, the next wake tries again.
+func (b *Bot) readNewOutgoing(ctx context.Context) {
+	out, err := b.db.OutboxAfter(ctx, b.outSeq)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("read the new messages of the outbox", "after_seq", b.outSeq, "err", err)
+		}
+		return
+	}
+	b.queueOutgoing(out)
+}
+
+// queueOutgoing puts messages read from the store in the in-memory outbox.
+func (b *Bot) queueOutgoing(out []Outgoing) {
+	for _, o := range out {
+		b.outbox.push(destination(o), o.Key, o, o.NotBefore, o.Created)
+		b.outSeq = max(b.outSeq, o.Seq)
+	}
+}
+
+// destination returns the outbox lane of a message: where it goes (a space, or a person),
+// or, for a deletion, the message it deletes.
+func destination(o Outgoing) string {
+	if o.DeleteMessageID != "" {
+		return "delete|" + o.DeleteMessageID
+	}
+	return o.Message.RoomID + "|" + o.Message.ToPersonEmail
+}
+
+// wakeOutbox tells the outbox loop that messages were committed to the store: it reads
+// them, and Settle waits until it has.
+func (b *Bot) wakeOutbox() {
+	b.outWakes.Add(1)
+	wake(b.wakeOut)
+}
+
 // send sends one message, or deletes one (Outgoing.DeleteMessageID), and records the
-// outcome. It reports whether the entry left the outbox (done or given up).
-func (b *Bot) send(ctx context.Context, o Outgoing) bool {
-	defer b.progressed()
+// outcome. It reports whether the entry left the outbox (done or given up), and the entry as
+// it now is (its attempts, when to try again).
+func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 	var err error
 	var sent Message
 	if o.DeleteMessageID != "" {
@@ -80,10 +142,10 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 		if err := b.db.MarkSent(recordCtx, o.Key, now); err != nil {
 			b.log.Error("mark message sent; it may be sent again", "key", o.Key, "err", err)
 		}
-		return true
+		return o, true
 	}
 	if ctx.Err() != nil {
-		return false
+		return o, false
 	}
 	o.Attempts++
 	o.LastError = err.Error()
@@ -95,7 +157,7 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 		if err := b.db.SaveOutgoing(ctx, o); err != nil {
 			b.log.Error("save message for retry", "key", o.Key, "err", err)
 		}
-		return false
+		return o, false
 	}
 	b.log.Error("message given up", "key", o.Key, "room_id", o.Message.RoomID, "to", o.Message.ToPersonEmail, "attempts", o.Attempts, "err", err)
 	notice := b.undelivered(ctx, o, err)
@@ -103,9 +165,9 @@ func (b *Bot) send(ctx context.Context, o Outgoing) bool {
 		b.log.Error("dead-letter message", "key", o.Key, "err", err)
 	}
 	if len(notice) > 0 {
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
-	return true
+	return o, true
 }
 
 // approvalCardRequest returns the id of the request whose approval card o carries (the
@@ -136,7 +198,7 @@ func (b *Bot) recordApprovalCard(ctx context.Context, requestID, messageID strin
 		b.log.Error("record an approval card; it will not be deleted when the request ends", "request", requestID, "message_id", messageID, "err", err)
 	}
 	if decided {
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
 }
 

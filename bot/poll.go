@@ -183,7 +183,7 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 			errs = append(errs, fmt.Errorf("record the status of %d requests: %w", len(ids), err))
 		}
 		claims.release(ids)
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
 	return errs
 }

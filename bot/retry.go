@@ -118,7 +118,7 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 	if err != nil {
 		return fmt.Errorf("record the retry of %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	wake(b.wakePoll) // polled again from now on
 	retryReply(t, r)
 	return nil
@@ -157,7 +157,7 @@ func (b *Bot) retryUnknown(ctx context.Context, t *Turn, id string, cause error)
 	if err != nil {
 		return fmt.Errorf("record the unknown outcome of the retry of %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	wake(b.wakePoll) // polled again from now on
 	retryReply(t, r)
 	return nil
@@ -182,7 +182,7 @@ func (b *Bot) retryRefused(ctx context.Context, t *Turn, id string, apiErr *APIE
 	if err != nil {
 		return fmt.Errorf("record the refused retry of %s: %w", id, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	if t.RoomID != r.RoomID || t.ThreadID != r.ThreadID {
 		t.Replyf("Webex refused to retry attach **%s**; its thread says why.", r.ID)
 	}

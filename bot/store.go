@@ -10,17 +10,34 @@ import (
 var ErrExists = errors.New("already exists")
 
 // Store is the bot's durable state: the event inbox, the outbox, attach requests, digest
-// subscriptions and OAuth tokens. Every method is one transaction.
+// subscriptions and OAuth tokens. Every method is one transaction. The bot reads the inbox
+// and the outbox whole once, when it starts, and keeps an index of them in memory after;
+// the store stays the truth. The contract is tested for every implementation by package
+// store/storetest.
 type Store interface {
 	// AddEvent puts a verified event in the inbox. It reports false, and changes nothing,
 	// when an event with the same key is already in the inbox or was processed.
 	AddEvent(ctx context.Context, ev Event) (bool, error)
+	// AddEvents is AddEvent for many events in one transaction: it reports for each
+	// whether it was added. Of two events with one key in evs, the first is added.
+	AddEvents(ctx context.Context, evs []Event) ([]bool, error)
 	// Events returns the inbox, oldest first.
 	Events(ctx context.Context) ([]Event, error)
 	// SaveEvent updates an event in the inbox (its attempts, when to try again, why).
 	SaveEvent(ctx context.Context, ev Event) error
-	// FinishEvent removes an event from the inbox, records its key as processed and
-	// enqueues out, all at once.
+	// ClaimEvents claims, for owner until until, those of the events with keys that are in
+	// the inbox, due at now and not claimed by another owner under a lease that lives at
+	// now (owner's own claims are extended), and returns them as stored. A claimed event is
+	// handed to no other owner until its lease runs out.
+	ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]Event, error)
+	// RenewEvents extends owner's claims until until; ErrLeaseLost, changing nothing, if
+	// owner does not hold one of them.
+	RenewEvents(ctx context.Context, keys []string, owner string, until time.Time) error
+	// ReleaseEvent saves ev (its attempts, when to try again, why) and gives up owner's
+	// claim on it, at once; ErrLeaseLost, changing nothing, if owner does not hold it.
+	ReleaseEvent(ctx context.Context, ev Event, owner string) error
+	// FinishEvent removes an event from the inbox, drops any claim on it, records its key
+	// as processed and enqueues out, all at once.
 	FinishEvent(ctx context.Context, key string, processed time.Time, out []Outgoing) error
 	// DeadLetterEvent removes an event that cannot be processed from the inbox, keeps it
 	// for the operator, records its key as processed and enqueues out (a notice), at once.
@@ -33,6 +50,9 @@ type Store interface {
 	Enqueue(ctx context.Context, out []Outgoing) error
 	// Outbox returns the messages waiting to be sent, in the order they were enqueued.
 	Outbox(ctx context.Context) ([]Outgoing, error)
+	// OutboxAfter returns the waiting messages with a Seq greater than seq, in order: what
+	// was enqueued after the last message the caller knows of. Seq follows commit order.
+	OutboxAfter(ctx context.Context, seq uint64) ([]Outgoing, error)
 	// SaveOutgoing updates a waiting message (its attempts, when to try again, why).
 	SaveOutgoing(ctx context.Context, o Outgoing) error
 	// MarkSent removes a message from the outbox and remembers its key as sent.

@@ -94,7 +94,7 @@ func (b *Bot) expireApprovals(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("expire %s: %w", w.ID, err))
 			continue
 		}
-		wake(b.wakeOut)
+		b.wakeOutbox()
 	}
 	return errors.Join(errs...)
 }
@@ -151,6 +151,6 @@ func (b *Bot) remindHalfway(ctx context.Context, w Request) error {
 	if err != nil {
 		return fmt.Errorf("remind the admin of %s: %w", w.ID, err)
 	}
-	wake(b.wakeOut)
+	b.wakeOutbox()
 	return nil
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,24 +22,41 @@ type deadEvent struct {
 // AddEvent puts a verified event in the inbox. It reports false, and changes nothing, when
 // an event with the same key is in the inbox or was processed (and not pruned since).
 func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
-	if ev.Key == "" {
-		return false, errors.New("add event: the event has no key")
+	added, err := db.AddEvents(ctx, []bot.Event{ev})
+	if err != nil {
+		return false, err
 	}
-	added := false
-	err := db.update(ctx, fmt.Sprintf("add event %s", ev.Key), func(tx *bolt.Tx) error {
-		key := []byte(ev.Key)
-		events := tx.Bucket(bucketEvents)
-		if events.Get(key) != nil || tx.Bucket(bucketProcessed).Get(key) != nil {
-			return nil
+	return added[0], nil
+}
+
+// AddEvents puts verified events in the inbox in one transaction (one fsync for them all),
+// and reports for each whether it was added: an event whose key is in the inbox, was
+// processed (and not pruned since), or came earlier in evs is not. An event without a key
+// fails the whole batch.
+func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
+	for _, ev := range evs {
+		if ev.Key == "" {
+			return nil, errors.New("add events: an event has no key")
 		}
-		if err := putJSON(events, key, ev); err != nil {
-			return err
+	}
+	added := make([]bool, len(evs))
+	err := db.update(ctx, fmt.Sprintf("add %d events", len(evs)), func(tx *bolt.Tx) error {
+		clear(added) // a retried transaction starts again
+		events, processed := tx.Bucket(bucketEvents), tx.Bucket(bucketProcessed)
+		for i, ev := range evs {
+			key := []byte(ev.Key)
+			if events.Get(key) != nil || processed.Get(key) != nil {
+				continue
+			}
+			if err := putJSON(events, key, ev); err != nil {
+				return err
+			}
+			added[i] = true
 		}
-		added = true
 		return nil
 	})
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	return added, nil
 }
@@ -86,8 +102,11 @@ func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, 
 		if err := events.Delete(k); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
 		}
-		if err := tx.Bucket(bucketProcessed).Put(k, formatTime(processed)); err != nil {
-			return fmt.Errorf("record as processed: %w", err)
+		if err := tx.Bucket(bucketEventLeases).Delete(k); err != nil {
+			return fmt.Errorf("drop the claim: %w", err)
+		}
+		if err := recordProcessed(tx, k, processed); err != nil {
+			return err
 		}
 		return enqueue(tx, out)
 	})
@@ -108,67 +127,24 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, o
 		if err := putDeadLetter(tx.Bucket(bucketEventDeadLetters), deadEvent{Event: ev, At: at}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketProcessed).Put(key, formatTime(at)); err != nil {
-			return fmt.Errorf("record as processed: %w", err)
+		if err := tx.Bucket(bucketEventLeases).Delete(key); err != nil {
+			return fmt.Errorf("drop the claim: %w", err)
+		}
+		if err := recordProcessed(tx, key, at); err != nil {
+			return err
 		}
 		return enqueue(tx, out)
 	})
 }
 
-// PruneProcessed forgets the keys of events processed before before, and the keys of
-// outbox messages sent (or given up on) before before. A forgotten key is no longer
-// deduplicated. It returns how many keys it forgot.
-func (db *DB) PruneProcessed(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	err := db.update(ctx, "prune processed keys", func(tx *bolt.Tx) error {
-		// Deleting while a cursor iterates can skip keys, so collect them first.
-		var old [][]byte
-		processed := tx.Bucket(bucketProcessed)
-		err := processed.ForEach(func(k, v []byte) error {
-			t, err := parseTime(k, v)
-			if err != nil {
-				return err
-			}
-			if t.Before(before) {
-				old = append(old, bytes.Clone(k))
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("scan processed events: %w", err)
-		}
-		for _, k := range old {
-			if err := processed.Delete(k); err != nil {
-				return fmt.Errorf("delete processed event %q: %w", k, err)
-			}
-		}
-		n += len(old)
-
-		old = old[:0]
-		keys := tx.Bucket(bucketOutboxKeys)
-		err = keys.ForEach(func(k, v []byte) error {
-			var m outboxMark
-			if err := decodeJSON(k, v, &m); err != nil {
-				return err
-			}
-			if !m.pending() && m.Done.Before(before) {
-				old = append(old, bytes.Clone(k))
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("scan outbox keys: %w", err)
-		}
-		for _, k := range old {
-			if err := keys.Delete(k); err != nil {
-				return fmt.Errorf("delete outbox key %q: %w", k, err)
-			}
-		}
-		n += len(old)
-		return nil
-	})
-	if err != nil {
-		return 0, err
+// recordProcessed remembers key as processed at at, and indexes it by that time for
+// PruneProcessed.
+func recordProcessed(tx *bolt.Tx, key []byte, at time.Time) error {
+	if err := tx.Bucket(bucketProcessed).Put(key, formatTime(at)); err != nil {
+		return fmt.Errorf("record as processed: %w", err)
 	}
-	return n, nil
+	if err := tx.Bucket(bucketProcessedByTime).Put(timeKey(at, key), nil); err != nil {
+		return fmt.Errorf("index as processed: %w", err)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 // read-write transaction.
 var migrations = map[int]func(tx *bolt.Tx) error{
 	1: migrateOutgoingRequestIDs,
+	2: migrateTimeIndexes,
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.
@@ -36,6 +37,38 @@ func migrateOutgoingRequestIDs(tx *bolt.Tx) error {
 	}
 	if err := rewriteAll(tx.Bucket(bucketOutboxDeadLetters), func(d *deadOutgoing) { fillRequestID(&d.Outgoing) }); err != nil {
 		return fmt.Errorf("outbox dead letters: %w", err)
+	}
+	return nil
+}
+
+// migrateTimeIndexes is version 2 to 3: the processed event keys and the outbox keys that
+// left the outbox get their entries in the time-ordered indexes that PruneProcessed reads
+// (the buckets, and the empty claims bucket, are created by Open before).
+func migrateTimeIndexes(tx *bolt.Tx) error {
+	byTime := tx.Bucket(bucketProcessedByTime)
+	err := tx.Bucket(bucketProcessed).ForEach(func(k, v []byte) error {
+		at, err := parseTime(k, v)
+		if err != nil {
+			return err
+		}
+		return byTime.Put(timeKey(at, k), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("index processed events: %w", err)
+	}
+	doneByTime := tx.Bucket(bucketOutboxDoneByTime)
+	err = tx.Bucket(bucketOutboxKeys).ForEach(func(k, v []byte) error {
+		var m outboxMark
+		if err := decodeJSON(k, v, &m); err != nil {
+			return err
+		}
+		if m.pending() {
+			return nil
+		}
+		return doneByTime.Put(timeKey(m.Done, k), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("index outbox keys: %w", err)
 	}
 	return nil
 }

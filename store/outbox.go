@@ -69,6 +69,29 @@ func (db *DB) Outbox(ctx context.Context) ([]bot.Outgoing, error) {
 	return readAll[bot.Outgoing](ctx, db, bucketOutbox, "the outbox")
 }
 
+// OutboxAfter returns the messages waiting to be sent whose Seq is greater than seq, in the
+// order they were enqueued. It reads only those: the bot loads the outbox with seq 0 once,
+// then asks for what was enqueued after the last message it knows of. Sequence numbers
+// are assigned in commit order (bbolt commits one writer at a time).
+func (db *DB) OutboxAfter(ctx context.Context, seq uint64) ([]bot.Outgoing, error) {
+	var out []bot.Outgoing
+	err := db.view(ctx, "read the outbox", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(seqKey(seq + 1)); k != nil; k, v = c.Next() {
+			var o bot.Outgoing
+			if err := decodeJSON(k, v, &o); err != nil {
+				return err
+			}
+			out = append(out, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SaveOutgoing replaces a waiting message, found by its key (to record its attempts, when to
 // try again and why); its Seq stays what Enqueue assigned. It returns bot.ErrNotFound if no
 // message with that key is waiting.
@@ -152,6 +175,9 @@ func waitingMark(tx *bolt.Tx, key string) (outboxMark, error) {
 func leaveOutbox(tx *bolt.Tx, key string, seq uint64, done outboxMark) error {
 	if err := tx.Bucket(bucketOutbox).Delete(seqKey(seq)); err != nil {
 		return fmt.Errorf("delete from the outbox: %w", err)
+	}
+	if err := tx.Bucket(bucketOutboxDoneByTime).Put(timeKey(done.Done, []byte(key)), nil); err != nil {
+		return fmt.Errorf("index the outbox key as done: %w", err)
 	}
 	return putJSON(tx.Bucket(bucketOutboxKeys), []byte(key), done)
 }

@@ -6,7 +6,9 @@ package store
 // changes; the golden records in testdata fail when an encoding changes.
 //
 // Version 2 added Outgoing.RequestID ("requestId") to the outbox and its dead letters.
-const SchemaVersion = 2
+// Version 3 added the time-ordered indexes bucketProcessedByTime and bucketOutboxDoneByTime
+// (so that pruning reads only what it forgets) and bucketEventLeases.
+const SchemaVersion = 3
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -26,6 +28,12 @@ var (
 	bucketEvents = []byte("events")
 	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
 	bucketProcessed = []byte("processed")
+	// bucketProcessedByTime indexes bucketProcessed by time: timeKey(when, Event.Key) → empty.
+	bucketProcessedByTime = []byte("processed_by_time")
+	// bucketEventLeases holds the claims on inbox events: Event.Key → eventLease. A bbolt
+	// file has one process at a time (Open locks it), so Open forgets the claims of the
+	// process before.
+	bucketEventLeases = []byte("event_leases")
 	// bucketEventDeadLetters keeps the events given up on: sequence → deadEvent.
 	bucketEventDeadLetters = []byte("event_deadletters")
 
@@ -34,6 +42,9 @@ var (
 	// bucketOutboxKeys makes Enqueue idempotent: Outgoing.Key → outboxMark, which holds the
 	// message's Seq while it waits and when it left the outbox after.
 	bucketOutboxKeys = []byte("outbox_keys")
+	// bucketOutboxDoneByTime indexes the outbox keys that left the outbox by when they left:
+	// timeKey(outboxMark.Done, Outgoing.Key) → empty.
+	bucketOutboxDoneByTime = []byte("outbox_done_by_time")
 	// bucketOutboxDeadLetters keeps the messages given up on: sequence → deadOutgoing.
 	bucketOutboxDeadLetters = []byte("outbox_deadletters")
 
@@ -52,8 +63,8 @@ var (
 func buckets() [][]byte {
 	return [][]byte{
 		bucketMeta,
-		bucketEvents, bucketProcessed, bucketEventDeadLetters,
-		bucketOutbox, bucketOutboxKeys, bucketOutboxDeadLetters,
+		bucketEvents, bucketProcessed, bucketProcessedByTime, bucketEventLeases, bucketEventDeadLetters,
+		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketRequests, bucketRequestsByState,
 		bucketSubscriptions, bucketTokens,
 	}

@@ -95,6 +95,9 @@ func initSchema(tx *bolt.Tx, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := forgetLeases(tx); err != nil {
+		return err
+	}
 	for _, name := range buckets() {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

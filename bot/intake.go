@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"context"
+	"sync"
+)
+
+// intake writes accepted events to the store by group commit: the events that arrive while
+// a commit (and its fsync) runs are gathered, and written together in the next transaction
+// as soon as it ends. An event that arrives when no commit runs is written at once: there is
+// no delay to wait for company. Each caller returns only after the commit of its own event.
+type intake struct {
+	mu         sync.Mutex
+	gathering  *intakeBatch // the events waiting for the next commit, or nil
+	committing bool         // a caller (or the goroutine it handed over to) commits
+}
+
+// intakeBatch is the events of one commit and its outcome, known once done is closed.
+type intakeBatch struct {
+	events []Event
+	done   chan struct{}
+	added  []bool
+	err    error
+}
+
+// addEvent stores ev in the inbox, in the next group commit, and reports whether it was
+// added (false: its key was in the inbox or processed already, or came earlier in the same
+// commit). When the commit added it, ev is in the in-memory inbox before addEvent returns.
+func (b *Bot) addEvent(ctx context.Context, ev Event) (bool, error) {
+	in := &b.intake
+	in.mu.Lock()
+	if in.gathering == nil {
+		in.gathering = &intakeBatch{done: make(chan struct{})}
+	}
+	batch, i := in.gathering, len(in.gathering.events)
+	batch.events = append(batch.events, ev)
+	lead := !in.committing
+	in.committing = true
+	in.mu.Unlock()
+
+	if lead {
+		// This caller commits what gathered, its own event among it, then hands what
+		// gathered meanwhile to a goroutine, so that it is not kept for others' commits.
+		b.commitGathered(context.WithoutCancel(ctx), false)
+	}
+	select {
+	case <-batch.done:
+		if batch.err != nil {
+			return false, batch.err
+		}
+		return batch.added[i], nil
+	case <-ctx.Done():
+		// The event may still be committed; the sender, unanswered, delivers it again, and
+		// the redelivery is recognised.
+		return false, ctx.Err()
+	}
+}
+
+// commitGathered commits the gathered events, then, when more gathered meanwhile, goes on
+// in a goroutine of its own (or in this one, when handedOver); it stops when none gathered.
+func (b *Bot) commitGathered(ctx context.Context, handedOver bool) {
+	for {
+		in := &b.intake
+		in.mu.Lock()
+		batch := in.gathering
+		in.gathering = nil
+		if batch == nil {
+			in.committing = false
+			in.mu.Unlock()
+			return
+		}
+		in.mu.Unlock()
+
+		batch.added, batch.err = b.db.AddEvents(ctx, batch.events)
+		if batch.err == nil {
+			b.queueAdded(batch.events, batch.added)
+		}
+		close(batch.done)
+		if !handedOver {
+			go b.commitGathered(ctx, true)
+			return
+		}
+	}
+}
+
+// queueAdded puts the events a commit added in the in-memory inbox and wakes the workers.
+func (b *Bot) queueAdded(events []Event, added []bool) {
+	woke := false
+	for i, ev := range events {
+		if added[i] {
+			b.inbox.push(eventLane(ev), ev.Key, ev, ev.NotBefore, ev.Received)
+			woke = true
+		}
+	}
+	if woke {
+		wake(b.wakeInbox)
+	}
+}
+
+// eventLane returns the inbox lane of an event: its space, so that the events of one space
+// are processed one at a time in arrival order. An event that names no space has a lane of
+// its own.
+func eventLane(ev Event) string {
+	if ev.RoomID == "" {
+		return "event|" + ev.Key
+	}
+	return "room|" + ev.RoomID
+}

@@ -1,0 +1,168 @@
+package bot
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// lanes is an in-memory queue of work split into lanes: the work of one lane is done one
+// item at a time, in the order it was pushed, and lanes go on independently. The inbox has
+// a lane per space (a second command waits for the first); the outbox a lane per
+// destination (replies keep their order). It is an index of what the store holds: an item
+// is pushed only after its commit and removed only after its outcome's commit.
+//
+// Each lane that holds items is in exactly one of three states: busy (its head is being
+// worked on), ready (its head may start now) or delayed (its head may start at a time).
+type lanes[T any] struct {
+	mu      sync.Mutex
+	keys    map[string]bool // the keys of every item, for idempotent pushes
+	byID    map[string]*lane[T]
+	ready   []string // lanes whose head may start, in the order they became ready
+	delayed dueHeap  // lanes whose head may start at a time
+}
+
+// lane is one lane's items, oldest first.
+type lane[T any] struct {
+	items []laneItem[T]
+	busy  bool
+}
+
+// laneItem is one piece of work: its key, the work, when it may start (zero: at once) and
+// since when it waits (for QueueStats).
+type laneItem[T any] struct {
+	key   string
+	work  T
+	due   time.Time
+	since time.Time
+}
+
+func newLanes[T any]() *lanes[T] {
+	return &lanes[T]{keys: map[string]bool{}, byID: map[string]*lane[T]{}}
+}
+
+// push appends work to lane id. It reports false, and changes nothing, when an item with the
+// key is queued already.
+func (q *lanes[T]) push(id, key string, work T, due, since time.Time) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.keys[key] {
+		return false
+	}
+	q.keys[key] = true
+	l := q.byID[id]
+	if l == nil {
+		l = &lane[T]{}
+		q.byID[id] = l
+	}
+	l.items = append(l.items, laneItem[T]{key: key, work: work, due: due, since: since})
+	if len(l.items) == 1 && !l.busy {
+		q.schedule(id, l)
+	}
+	return true
+}
+
+// schedule puts a lane that is neither busy nor queued among the ready or the delayed ones,
+// or forgets it when it is empty.
+func (q *lanes[T]) schedule(id string, l *lane[T]) {
+	if len(l.items) == 0 {
+		delete(q.byID, id)
+		return
+	}
+	if due := l.items[0].due; !due.IsZero() {
+		heap.Push(&q.delayed, dueLane{due: due, id: id})
+		return
+	}
+	q.ready = append(q.ready, id)
+}
+
+// take returns the head of a lane that may start at now and marks the lane busy, or false
+// when there is none.
+func (q *lanes[T]) take(now time.Time) (id string, it laneItem[T], ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.delayed.Len() > 0 && !q.delayed[0].due.After(now) {
+		q.ready = append(q.ready, heap.Pop(&q.delayed).(dueLane).id)
+	}
+	if len(q.ready) == 0 {
+		return "", it, false
+	}
+	id = q.ready[0]
+	q.ready[0] = ""
+	q.ready = q.ready[1:]
+	l := q.byID[id]
+	l.busy = true
+	return id, l.items[0], true
+}
+
+// done removes the head of busy lane id: its work is finished (or given up).
+func (q *lanes[T]) done(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.byID[id]
+	delete(q.keys, l.items[0].key)
+	var zero laneItem[T]
+	l.items[0] = zero
+	l.items = l.items[1:]
+	l.busy = false
+	q.schedule(id, l)
+}
+
+// retry puts the head of busy lane id back with work as it now is, to start again at due
+// (zero: at once); the lane waits for it.
+func (q *lanes[T]) retry(id string, work T, due time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.byID[id]
+	l.items[0].work, l.items[0].due = work, due
+	l.busy = false
+	q.schedule(id, l)
+}
+
+// nextDue returns when the earliest delayed lane may start, or the zero time if none waits.
+func (q *lanes[T]) nextDue() time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.delayed.Len() == 0 {
+		return time.Time{}
+	}
+	return q.delayed[0].due
+}
+
+// stats returns how many items are queued (busy ones included) and since when the oldest
+// waits (zero when none does). It looks at each lane's head only.
+func (q *lanes[T]) stats() (depth int, oldest time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	depth = len(q.keys)
+	for _, l := range q.byID {
+		if s := l.items[0].since; oldest.IsZero() || s.Before(oldest) {
+			oldest = s
+		}
+	}
+	return depth, oldest
+}
+
+// dueLane is a delayed lane and when its head may start.
+type dueLane struct {
+	due time.Time
+	id  string
+}
+
+// dueHeap orders delayed lanes by when they may start; it implements heap.Interface.
+type dueHeap []dueLane
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+
+// Push implements heap.Interface.
+func (h *dueHeap) Push(x any) { *h = append(*h, x.(dueLane)) }
+
+// Pop implements heap.Interface.
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
