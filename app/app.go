@@ -83,7 +83,7 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	}
 	b, err := bot.New(bot.Config{
 		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
-		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
+		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, SendConcurrency: cfg.SendConcurrency, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
 		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly,
 	}, bot.Deps{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type Config struct {
 	ApprovalTTL   time.Duration
 	StuckAfter    time.Duration
 	PartnerName   string
+	// SendConcurrency is SEND_CONCURRENCY: how many messages are sent at once (see
+	// bot.Config.SendConcurrency).
+	SendConcurrency int
 	// AdminSpaces are room ids where request commands may act on any space's requests.
 	AdminSpaces []string
 	// Events is how Webex's events reach the bot: EventsWebhook or EventsWebsocket.
@@ -117,6 +121,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if c.StuckAfter, err = parseDuration(getenv, "STUCK_AFTER", bot.DefaultStuckAfter); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SendConcurrency, err = parseSendConcurrency(getenv("SEND_CONCURRENCY")); err != nil {
 		errs = append(errs, err)
 	}
 	if c.AdminSpaces, err = parseRoomIDs(getenv("ADMIN_SPACES")); err != nil {
@@ -268,6 +275,23 @@ func parseFirstPoll(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("FIRST_POLL=%q is not a duration from %s to %s, such as 5s or 30s", v, minFirstPoll, maxFirstPoll)
 	}
 	return d, nil
+}
+
+// maxSendConcurrency bounds SEND_CONCURRENCY: more messages at once than this only earns
+// 429s, which hold every message of the bot's client.
+const maxSendConcurrency = 256
+
+// parseSendConcurrency reads SEND_CONCURRENCY, bot.DefaultSendConcurrency when empty.
+func parseSendConcurrency(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return bot.DefaultSendConcurrency, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxSendConcurrency {
+		return 0, fmt.Errorf("SEND_CONCURRENCY=%q is not a whole number from 1 to %d, such as 16", v, maxSendConcurrency)
+	}
+	return n, nil
 }
 
 func checkURL(name, value string) error {

@@ -43,7 +43,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 			{Name: "Calling", ProvisioningID: "cHJvdmlzaW9uaW5nLWNhbGxpbmc"},
 		},
 		FirstPoll: 5 * time.Second, ApprovalTTL: 7 * 24 * time.Hour, StuckAfter: 2 * time.Hour,
-		Events: EventsWebhook,
+		Events: EventsWebhook, SendConcurrency: 16,
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Config{}, "PartnerAdmins")); diff != "" {
 		t.Errorf("loadConfig (-want +got):\n%s", diff)
@@ -60,6 +60,17 @@ func TestLoadConfigFirstPoll(t *testing.T) {
 		got, err := Load(getenvFrom(env))
 		if err != nil || got.FirstPoll != want {
 			t.Errorf("FIRST_POLL=%q: %s, %v; want %s", value, got.FirstPoll, err, want)
+		}
+	}
+}
+
+func TestLoadConfigSendConcurrency(t *testing.T) {
+	for value, want := range map[string]int{"": 16, "1": 1, " 64 ": 64, "256": 256} {
+		env := validEnv()
+		env["SEND_CONCURRENCY"] = value
+		got, err := Load(getenvFrom(env))
+		if err != nil || got.SendConcurrency != want {
+			t.Errorf("SEND_CONCURRENCY=%q: %d, %v; want %d", value, got.SendConcurrency, err, want)
 		}
 	}
 }
@@ -88,6 +99,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"FIRST_POLL", "-5s", `FIRST_POLL="-5s" is not a duration from 1s to 15m0s`},
 		{"FIRST_POLL", "500ms", `FIRST_POLL="500ms" is not a duration from 1s to 15m0s`},
 		{"FIRST_POLL", "16m", `FIRST_POLL="16m" is not a duration from 1s to 15m0s`},
+		{"SEND_CONCURRENCY", "0", `SEND_CONCURRENCY="0" is not a whole number from 1 to 256, such as 16`},
+		{"SEND_CONCURRENCY", "many", `SEND_CONCURRENCY="many" is not a whole number from 1 to 256`},
+		{"SEND_CONCURRENCY", "257", `SEND_CONCURRENCY="257" is not a whole number from 1 to 256`},
 		{"APPROVAL_TTL", "7d", `APPROVAL_TTL="7d" is not a positive duration`},
 		{"STUCK_AFTER", "-1h", `STUCK_AFTER="-1h" is not a positive duration`},
 		{"ADMIN_SPACES", "ops-space", `ADMIN_SPACES: "ops-space" is not a Webex room id`},
