@@ -72,3 +72,17 @@ func PutRaw(path, bucket string, key, value []byte) error {
 	}
 	return err
 }
+
+// DropBucket deletes a bucket of the closed file at path, as a version that had no such
+// bucket left the file.
+func DropBucket(path, name string) error {
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte(name)) })
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
