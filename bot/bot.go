@@ -111,7 +111,7 @@ type Bot struct {
 	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
 	owner    string           // who this bot is in the store's claims: random per process
-	intake   intake           // the group commit of accepted events
+	intake   *groupCommit     // the group commit of accepted events
 	inbox    *lanes[Event]    // the inbox, as an index in memory: a lane per space
 	outbox   *lanes[Outgoing] // the outbox, as an index in memory: a lane per destination
 	outSeq   uint64           // the last outbox Seq read from the store (the outbox loop's)
@@ -193,6 +193,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		inbox:     newLanes[Event](),
 		outbox:    newLanes[Outgoing](),
 	}
+	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded}
 	b.table = b.routes()
 	return b, nil
 }
@@ -312,7 +313,7 @@ func (b *Bot) Accept(ctx context.Context, ev Event) error {
 		b.log.Warn("stale webhook delivery acknowledged and ignored: a replay, or delivered days late", "event", ev.Key, "created", ev.Created, "received", ev.Received)
 		return nil
 	}
-	added, err := b.addEvent(ctx, ev)
+	added, err := b.intake.add(ctx, ev)
 	if err != nil {
 		return fmt.Errorf("store event %s: %w", ev.Key, err)
 	}

@@ -5,11 +5,17 @@ import (
 	"sync"
 )
 
-// intake writes accepted events to the store by group commit: the events that arrive while
-// a commit (and its fsync) runs are gathered, and written together in the next transaction
-// as soon as it ends. An event that arrives when no commit runs is written at once: there is
-// no delay to wait for company. Each caller returns only after the commit of its own event.
-type intake struct {
+// groupCommit writes accepted events to the store by group commit: the events that arrive
+// while a commit (and its fsync) runs are gathered, and written together in the next
+// transaction as soon as it ends. An event that arrives when no commit runs is written at
+// once: there is no delay to wait for company. Each caller returns only after the commit of
+// its own event.
+type groupCommit struct {
+	// commit writes events in one transaction and reports which were added.
+	commit func(ctx context.Context, events []Event) ([]bool, error)
+	// committed is told, before any caller returns, what a commit added.
+	committed func(events []Event, added []bool)
+
 	mu         sync.Mutex
 	gathering  *intakeBatch // the events waiting for the next commit, or nil
 	committing bool         // a caller (or the goroutine it handed over to) commits
@@ -23,25 +29,23 @@ type intakeBatch struct {
 	err    error
 }
 
-// addEvent stores ev in the inbox, in the next group commit, and reports whether it was
-// added (false: its key was in the inbox or processed already, or came earlier in the same
-// commit). When the commit added it, ev is in the in-memory inbox before addEvent returns.
-func (b *Bot) addEvent(ctx context.Context, ev Event) (bool, error) {
-	in := &b.intake
-	in.mu.Lock()
-	if in.gathering == nil {
-		in.gathering = &intakeBatch{done: make(chan struct{})}
+// add stores ev in the next group commit and reports whether it was added (false: its key
+// was in the inbox or processed already, or came earlier in the same commit).
+func (g *groupCommit) add(ctx context.Context, ev Event) (bool, error) {
+	g.mu.Lock()
+	if g.gathering == nil {
+		g.gathering = &intakeBatch{done: make(chan struct{})}
 	}
-	batch, i := in.gathering, len(in.gathering.events)
+	batch, i := g.gathering, len(g.gathering.events)
 	batch.events = append(batch.events, ev)
-	lead := !in.committing
-	in.committing = true
-	in.mu.Unlock()
+	lead := !g.committing
+	g.committing = true
+	g.mu.Unlock()
 
 	if lead {
 		// This caller commits what gathered, its own event among it, then hands what
 		// gathered meanwhile to a goroutine, so that it is not kept for others' commits.
-		b.commitGathered(context.WithoutCancel(ctx), false)
+		g.commitGathered(context.WithoutCancel(ctx), false)
 	}
 	select {
 	case <-batch.done:
@@ -56,28 +60,37 @@ func (b *Bot) addEvent(ctx context.Context, ev Event) (bool, error) {
 	}
 }
 
+// gathered returns how many events wait for the next commit.
+func (g *groupCommit) gathered() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gathering == nil {
+		return 0
+	}
+	return len(g.gathering.events)
+}
+
 // commitGathered commits the gathered events, then, when more gathered meanwhile, goes on
 // in a goroutine of its own (or in this one, when handedOver); it stops when none gathered.
-func (b *Bot) commitGathered(ctx context.Context, handedOver bool) {
+func (g *groupCommit) commitGathered(ctx context.Context, handedOver bool) {
 	for {
-		in := &b.intake
-		in.mu.Lock()
-		batch := in.gathering
-		in.gathering = nil
+		g.mu.Lock()
+		batch := g.gathering
+		g.gathering = nil
 		if batch == nil {
-			in.committing = false
-			in.mu.Unlock()
+			g.committing = false
+			g.mu.Unlock()
 			return
 		}
-		in.mu.Unlock()
+		g.mu.Unlock()
 
-		batch.added, batch.err = b.db.AddEvents(ctx, batch.events)
+		batch.added, batch.err = g.commit(ctx, batch.events)
 		if batch.err == nil {
-			b.queueAdded(batch.events, batch.added)
+			g.committed(batch.events, batch.added)
 		}
 		close(batch.done)
 		if !handedOver {
-			go b.commitGathered(ctx, true)
+			go g.commitGathered(ctx, true)
 			return
 		}
 	}

@@ -258,7 +258,10 @@ func testCrash(t *testing.T, h Harness) {
 		do   func(s bot.Store) error
 	}{
 		{"store", func(s bot.Store) error { _, err := s.AddEvents(ctx, []bot.Event{event("a", t0)}); return err }},
-		{"claim", func(s bot.Store) error { _, err := s.ClaimEvents(ctx, []string{"a"}, "A", t0, t0.Add(lease)); return err }},
+		{"claim", func(s bot.Store) error {
+			_, err := s.ClaimEvents(ctx, []string{"a"}, "A", t0, t0.Add(lease))
+			return err
+		}},
 		{"release", func(s bot.Store) error {
 			ev := event("a", t0)
 			ev.Attempts, ev.NotBefore = 1, t0.Add(time.Second)

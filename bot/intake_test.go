@@ -1,0 +1,159 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// recordingCommit is a commit function for groupCommit that deduplicates keys as the store
+// does, records each batch, and holds its first commit until release is closed.
+type recordingCommit struct {
+	started chan struct{} // closed when the first commit begins
+	release chan struct{}
+	mu      sync.Mutex
+	seen    map[string]bool
+	batches [][]string
+	fail    error
+}
+
+func newRecordingCommit() *recordingCommit {
+	return &recordingCommit{started: make(chan struct{}), release: make(chan struct{}), seen: map[string]bool{}}
+}
+
+func (r *recordingCommit) commit(_ context.Context, events []Event) ([]bool, error) {
+	r.mu.Lock()
+	first := len(r.batches) == 0
+	var keys []string
+	for _, ev := range events {
+		keys = append(keys, ev.Key)
+	}
+	r.batches = append(r.batches, keys)
+	r.mu.Unlock()
+	if first {
+		close(r.started)
+		<-r.release
+	}
+	if r.fail != nil {
+		return nil, r.fail
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	added := make([]bool, len(events))
+	for i, ev := range events {
+		added[i] = !r.seen[ev.Key]
+		r.seen[ev.Key] = true
+	}
+	return added, nil
+}
+
+// waitGathered spins (no sleep) until n events wait for the next commit.
+func waitGathered(g *groupCommit, n int) {
+	for g.gathered() < n {
+		runtime.Gosched()
+	}
+}
+
+// TestGroupCommitGathersWhileACommitRuns: the events that arrive while a commit runs go
+// into the next commit together, each caller gets its own answer, and of two deliveries of
+// one key in a batch only the first is added.
+func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
+	rec := newRecordingCommit()
+	var committed []string
+	g := &groupCommit{commit: rec.commit, committed: func(events []Event, added []bool) {
+		for i, ev := range events {
+			if added[i] {
+				committed = append(committed, ev.Key)
+			}
+		}
+	}}
+	ctx := context.Background()
+	type answer struct {
+		key   string
+		added bool
+		err   error
+	}
+	answers := make(chan answer, 10)
+	add := func(key string) {
+		added, err := g.add(ctx, Event{Key: key})
+		answers <- answer{key, added, err}
+	}
+	go add("first")
+	<-rec.started
+	later := []string{"k1", "k2", "k1", "first", "k3"}
+	for _, k := range later {
+		go add(k)
+	}
+	waitGathered(g, len(later))
+	close(rec.release)
+
+	got := map[string][]bool{}
+	for range 1 + len(later) {
+		a := <-answers
+		if a.err != nil {
+			t.Fatalf("add(%s) = %v", a.key, a.err)
+		}
+		got[a.key] = append(got[a.key], a.added)
+	}
+	for k := range got {
+		if len(got[k]) == 2 && got[k][0] { // put the two answers of one key in a fixed order
+			got[k][0], got[k][1] = got[k][1], got[k][0]
+		}
+	}
+	want := map[string][]bool{"first": {false, true}, "k1": {false, true}, "k2": {true}, "k3": {true}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got, want := len(rec.batches), 2; got != want {
+		t.Fatalf("%d commits %v, want %d: the first alone, then all that gathered meanwhile", got, rec.batches, want)
+	}
+	if got, want := len(rec.batches[1]), len(later); got != want {
+		t.Errorf("second commit holds %d events, want %d", got, want)
+	}
+	if got, want := len(committed), 4; got != want {
+		t.Errorf("told of %d added events %v, want %d", got, committed, want)
+	}
+}
+
+// TestGroupCommitIdleCommitsAtOnce: with nothing else arriving, each add is its own commit,
+// made before add returns.
+func TestGroupCommitIdleCommitsAtOnce(t *testing.T) {
+	rec := newRecordingCommit()
+	close(rec.release)
+	g := &groupCommit{commit: rec.commit, committed: func([]Event, []bool) {}}
+	for i := range 3 {
+		added, err := g.add(context.Background(), Event{Key: fmt.Sprint(i)})
+		if err != nil || !added {
+			t.Fatalf("add(%d) = %t, %v; want true, nil", i, added, err)
+		}
+		rec.mu.Lock()
+		n := len(rec.batches)
+		rec.mu.Unlock()
+		if n != i+1 {
+			t.Fatalf("after add(%d): %d commits, want %d", i, n, i+1)
+		}
+	}
+}
+
+// TestGroupCommitFailureAnswersTheWholeBatch: when a commit fails, every caller of its batch
+// gets the error, and nothing is reported as added.
+func TestGroupCommitFailureAnswersTheWholeBatch(t *testing.T) {
+	rec := newRecordingCommit()
+	rec.fail = errors.New("disk full")
+	close(rec.release)
+	told := false
+	g := &groupCommit{commit: rec.commit, committed: func([]Event, []bool) { told = true }}
+	if _, err := g.add(context.Background(), Event{Key: "a"}); !errors.Is(err, rec.fail) {
+		t.Errorf("add = %v, want the commit's error", err)
+	}
+	if told {
+		t.Error("a failed commit was reported as committed")
+	}
+}
