@@ -6,7 +6,10 @@ import "time"
 // processed. Key identifies the underlying change (resource, event and data id), so that a
 // redelivery of the same change is recognised.
 type Event struct {
-	Key      string `json:"key"`
+	Key string `json:"key"`
+	// Seq is the event's place in the inbox, assigned by the store when it is added: the
+	// order of arrival (zero for an event kept by a version before it).
+	Seq      uint64 `json:"seq,omitempty"`
 	Resource string `json:"resource"`
 	Event    string `json:"event"`
 	DataID   string `json:"dataId"`

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,11 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 			if events.Get(key) != nil || processed.Get(key) != nil {
 				continue
 			}
+			seq, err := events.NextSequence()
+			if err != nil {
+				return fmt.Errorf("next inbox sequence: %w", err)
+			}
+			ev.Seq = seq
 			if err := putJSON(events, key, ev); err != nil {
 				return err
 			}
@@ -61,13 +67,17 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 	return added, nil
 }
 
-// Events returns the inbox, oldest first: by Received, then by key.
+// Events returns the inbox in the order it arrived: by Seq (the events kept by a version
+// before it, Seq 0, first), then by Received, then by key.
 func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	evs, err := readAll[bot.Event](ctx, db, bucketEvents, "the inbox")
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(evs, func(a, b bot.Event) int {
+		if c := cmp.Compare(a.Seq, b.Seq); c != 0 {
+			return c
+		}
 		if c := a.Received.Compare(b.Received); c != 0 {
 			return c
 		}
@@ -77,16 +87,27 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 }
 
 // SaveEvent replaces an event in the inbox (to record its attempts, when to try again and
-// why). It returns bot.ErrNotFound if the event is no longer in the inbox.
+// why); its Seq stays what AddEvents assigned. It returns bot.ErrNotFound if the event is no
+// longer in the inbox.
 func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
 	return db.update(ctx, fmt.Sprintf("save event %s", ev.Key), func(tx *bolt.Tx) error {
-		events := tx.Bucket(bucketEvents)
-		key := []byte(ev.Key)
-		if ev.Key == "" || events.Get(key) == nil {
-			return bot.ErrNotFound
-		}
-		return putJSON(events, key, ev)
+		return replaceEvent(tx.Bucket(bucketEvents), ev)
 	})
+}
+
+// replaceEvent replaces an event in the inbox, keeping its Seq; bot.ErrNotFound if it is not
+// there.
+func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
+	var stored bot.Event
+	found, err := getJSON(events, []byte(ev.Key), &stored)
+	if err != nil {
+		return err
+	}
+	if ev.Key == "" || !found {
+		return bot.ErrNotFound
+	}
+	ev.Seq = stored.Seq
+	return putJSON(events, []byte(ev.Key), ev)
 }
 
 // FinishEvent removes an event from the inbox, records its key as processed at processed,

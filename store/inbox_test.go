@@ -48,9 +48,11 @@ func TestAddEventDedupe(t *testing.T) {
 	}
 }
 
+// TestEventsOrder: the inbox comes in the order the events arrived, whatever their times
+// and keys say.
 func TestEventsOrder(t *testing.T) {
 	db := mustOpen(t)
-	// Added in a scrambled order; keys sort differently from times.
+	// Keys and times sort differently from the order of arrival.
 	b := event("b", t0.Add(2*time.Second))
 	a := event("a", t0.Add(3*time.Second))
 	d := event("d", t0)
@@ -58,7 +60,7 @@ func TestEventsOrder(t *testing.T) {
 	for _, ev := range []bot.Event{b, a, d, c} {
 		mustAddEvent(t, db, ev)
 	}
-	want := []bot.Event{c, d, b, a}
+	want := []bot.Event{b, a, d, c}
 	if diff := cmp.Diff(want, mustEvents(t, db)); diff != "" {
 		t.Errorf("Events() mismatch (-want +got):\n%s", diff)
 	}

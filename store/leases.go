@@ -83,7 +83,7 @@ func (db *DB) RenewEvents(ctx context.Context, keys []string, owner string, unti
 }
 
 // ReleaseEvent gives up owner's claim on an event after a failure, and saves ev (its
-// attempts, when to try again, why) with it, at once: the event is due again at
+// attempts, when to try again, why; its Seq stays) with it, at once: the event is due again at
 // ev.NotBefore, for any owner. It returns bot.ErrLeaseLost, and changes nothing, when owner
 // does not hold the claim.
 func (db *DB) ReleaseEvent(ctx context.Context, ev bot.Event, owner string) error {
@@ -92,11 +92,11 @@ func (db *DB) ReleaseEvent(ctx context.Context, ev bot.Event, owner string) erro
 		if _, err := ownLease(leases, ev.Key, owner); err != nil {
 			return err
 		}
-		events := tx.Bucket(bucketEvents)
-		if events.Get([]byte(ev.Key)) == nil {
+		err := replaceEvent(tx.Bucket(bucketEvents), ev)
+		if errors.Is(err, bot.ErrNotFound) {
 			return fmt.Errorf("event %s left the inbox: %w", ev.Key, bot.ErrLeaseLost)
 		}
-		if err := putJSON(events, []byte(ev.Key), ev); err != nil {
+		if err != nil {
 			return err
 		}
 		return leases.Delete([]byte(ev.Key))

@@ -7,7 +7,8 @@ package store
 //
 // Version 2 added Outgoing.RequestID ("requestId") to the outbox and its dead letters.
 // Version 3 added the time-ordered indexes bucketProcessedByTime and bucketOutboxDoneByTime
-// (so that pruning reads only what it forgets) and bucketEventLeases.
+// (so that pruning reads only what it forgets), bucketEventLeases, and Event.Seq ("seq"),
+// the inbox's order of arrival, assigned by the events bucket's sequence.
 const SchemaVersion = 3
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
@@ -24,7 +25,8 @@ var (
 	// opens no file without it, so that it never touches a real attachbot store.
 	keySandbox = []byte("sandbox")
 
-	// bucketEvents is the inbox: Event.Key → bot.Event.
+	// bucketEvents is the inbox: Event.Key → bot.Event. Its sequence numbers events in the
+	// order they arrived (Event.Seq).
 	bucketEvents = []byte("events")
 	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
 	bucketProcessed = []byte("processed")

@@ -321,11 +321,21 @@ func mustAddEvent(t *testing.T, db *store.DB, ev bot.Event) {
 	}
 }
 
+// mustEvents returns the inbox, after checking that its Seqs rise in its order, with their
+// Seqs cleared, to compare with the events as the test added them.
 func mustEvents(t *testing.T, db *store.DB) []bot.Event {
 	t.Helper()
 	evs, err := db.Events(t.Context())
 	if err != nil {
 		t.Fatalf("Events() = %v", err)
+	}
+	for i := range evs {
+		if evs[i].Seq == 0 || (i > 0 && evs[i].Seq <= evs[i-1].Seq) {
+			t.Errorf("event %s has Seq %d, after %d", evs[i].Key, evs[i].Seq, evs[max(i-1, 0)].Seq)
+		}
+	}
+	for i := range evs {
+		evs[i].Seq = 0
 	}
 	return evs
 }

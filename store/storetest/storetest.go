@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"attachbot/bot"
 )
@@ -126,10 +127,13 @@ func testAddEvents(t *testing.T, h Harness) {
 	}
 	diff(t, "second batch added", []bool{false, false, true}, mustAdd(t, s, event("a", t0), event("b", t0), event("c", t0)))
 	diff(t, "inbox", []string{"a", "c"}, inbox(t, s))
+	// The inbox is in the order of arrival, whatever the times and keys say.
+	mustAdd(t, s, event("0-late-key", t0.Add(-time.Hour)))
+	diff(t, "inbox in the order of arrival", []string{"a", "c", "0-late-key"}, inbox(t, s))
 	if _, err := s.AddEvents(context.Background(), []bot.Event{event("d", t0), {}}); err == nil {
 		t.Error("AddEvents with an event without a key = nil error")
 	}
-	diff(t, "inbox after a refused batch", []string{"a", "c"}, inbox(t, s))
+	diff(t, "inbox after a refused batch", []string{"a", "c", "0-late-key"}, inbox(t, s))
 }
 
 func testClaimExclusive(t *testing.T, h Harness) {
@@ -194,7 +198,12 @@ func testRelease(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff(t, "B's claim once due (well within A's old lease)", []bot.Event{ev}, got)
+	if len(got) == 1 && got[0].Seq == 0 {
+		t.Error("the released event lost its Seq")
+	}
+	if d := cmp.Diff([]bot.Event{ev}, got, cmpopts.IgnoreFields(bot.Event{}, "Seq")); d != "" {
+		t.Errorf("B's claim once due, well within A's old lease (-want +got):\n%s", d)
+	}
 }
 
 func testCompletionAtomic(t *testing.T, h Harness) {

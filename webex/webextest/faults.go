@@ -4,6 +4,7 @@
 package webextest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ type Fault struct {
 	// Method is the request method to match; "" matches any.
 	Method string
 	Path   string
+	// RoomID, when set, matches only a request whose JSON body names this roomId (such as
+	// POST /v1/messages to one space): a space whose messages fail while others' do not.
+	RoomID string
 	// Status is the status to answer instead of handling the request (e.g. 429, 500, 503).
 	// 0 with Latency only delays the request.
 	Status int
@@ -73,9 +77,12 @@ func (s *Sim) ClearFaults() {
 }
 
 // takeFaultLocked returns the fault that applies to a request, using it up once.
-func (s *Sim) takeFaultLocked(method, path string) *Fault {
+func (s *Sim) takeFaultLocked(method, path string, body []byte) *Fault {
 	for _, f := range s.faults {
 		if f.left == 0 || (f.Method != "" && !strings.EqualFold(f.Method, method)) || !matchPath(f.Path, path) {
+			continue
+		}
+		if f.RoomID != "" && bodyRoomID(body) != f.RoomID {
 			continue
 		}
 		if f.left > 0 {
@@ -85,6 +92,17 @@ func (s *Sim) takeFaultLocked(method, path string) *Fault {
 		return &out
 	}
 	return nil
+}
+
+// bodyRoomID returns the roomId a JSON request body names, or "".
+func bodyRoomID(body []byte) string {
+	var named struct {
+		RoomID string `json:"roomId"`
+	}
+	if json.Unmarshal(body, &named) != nil {
+		return ""
+	}
+	return named.RoomID
 }
 
 // matchPath matches a path against a pattern (see Fault).

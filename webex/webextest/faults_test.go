@@ -42,6 +42,16 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			name:  "a room's fault fails that room's messages",
+			fault: webextest.Fault{Method: "POST", Path: "/v1/messages", RoomID: webextest.PartnerSpaceID, Status: 503},
+			steps: []step{{"POST", "/v1/messages", 503}, {"GET", "/v1/people/me", 200}},
+		},
+		{
+			name:  "another room's fault spares this room",
+			fault: webextest.Fault{Method: "POST", Path: "/v1/messages", RoomID: "another-room", Status: 503},
+			steps: []step{{"POST", "/v1/messages", 200}},
+		},
+		{
 			name:  "short latency only delays",
 			fault: webextest.Fault{Path: "/v1/people/me", Latency: 10 * time.Millisecond},
 			steps: []step{{"GET", "/v1/people/me", 200}},

@@ -254,7 +254,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.trackingID = tid
 	q.now = s.nowLocked()
 	who := s.authenticateLocked(r.Header, q.now)
-	fault := s.takeFaultLocked(r.Method, path)
+	fault := s.takeFaultLocked(r.Method, path, body)
 	s.mu.Unlock()
 
 	call := Call{

@@ -97,7 +97,7 @@ func (s *Sim) serveMercury(w http.ResponseWriter, r *http.Request) {
 	path := normalizePath(r.URL.Path)
 	s.mu.Lock()
 	call := s.openCallLocked(r, path)
-	fault := s.takeFaultLocked(r.Method, path)
+	fault := s.takeFaultLocked(r.Method, path, nil)
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	var dev *Device
 	if len(segs) == 8 && segs[1] == "api" && segs[5] == "registrations" && segs[7] == "messages" {
