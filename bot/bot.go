@@ -246,7 +246,7 @@ func (b *Bot) recover(ctx context.Context) error {
 		return fmt.Errorf("load the inbox: %w", err)
 	}
 	for _, ev := range events {
-		b.inbox.push(eventLane(ev), ev.Key, ev, ev.NotBefore, ev.Received)
+		b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
 	}
 	out, err := b.db.OutboxAfter(ctx, 0)
 	if err != nil {

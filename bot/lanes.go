@@ -2,6 +2,7 @@ package bot
 
 import (
 	"container/heap"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,10 +29,12 @@ type lane[T any] struct {
 	busy  bool
 }
 
-// laneItem is one piece of work: its key, the work, when it may start (zero: at once) and
-// since when it waits (for QueueStats).
+// laneItem is one piece of work: its key, its place in the store's order (Event.Seq,
+// Outgoing.Seq), the work, when it may start (zero: at once) and since when it waits (for
+// QueueStats).
 type laneItem[T any] struct {
 	key   string
+	order uint64
 	work  T
 	due   time.Time
 	since time.Time
@@ -41,9 +44,11 @@ func newLanes[T any]() *lanes[T] {
 	return &lanes[T]{keys: map[string]bool{}, byID: map[string]*lane[T]{}}
 }
 
-// push appends work to lane id. It reports false, and changes nothing, when an item with the
-// key is queued already.
-func (q *lanes[T]) push(id, key string, work T, due, since time.Time) bool {
+// push adds work to lane id, in its place by order (after the items of the same order or
+// lower; never before a head in work): at the end when pushed in the store's order, as it
+// is, except for an event accepted while the start loads the inbox. It reports false, and
+// changes nothing, when an item with the key is queued already.
+func (q *lanes[T]) push(id, key string, order uint64, work T, due, since time.Time) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.keys[key] {
@@ -55,9 +60,17 @@ func (q *lanes[T]) push(id, key string, work T, due, since time.Time) bool {
 		l = &lane[T]{}
 		q.byID[id] = l
 	}
-	l.items = append(l.items, laneItem[T]{key: key, work: work, due: due, since: since})
-	if len(l.items) == 1 && !l.busy {
+	at := len(l.items)
+	for at > 0 && l.items[at-1].order > order && !(at == 1 && l.busy) {
+		at--
+	}
+	l.items = slices.Insert(l.items, at, laneItem[T]{key: key, order: order, work: work, due: due, since: since})
+	switch {
+	case len(l.items) == 1 && !l.busy:
 		q.schedule(id, l)
+	case at == 0:
+		// A new head of a lane that waits: the lane is queued with its old head's time.
+		q.reschedule(id, l)
 	}
 	return true
 }
@@ -74,6 +87,18 @@ func (q *lanes[T]) schedule(id string, l *lane[T]) {
 		return
 	}
 	q.ready = append(q.ready, id)
+}
+
+// reschedule queues a waiting (ready or delayed) lane again for its new head.
+func (q *lanes[T]) reschedule(id string, l *lane[T]) {
+	q.ready = slices.DeleteFunc(q.ready, func(r string) bool { return r == id })
+	for i := range q.delayed {
+		if q.delayed[i].id == id {
+			heap.Remove(&q.delayed, i)
+			break
+		}
+	}
+	q.schedule(id, l)
 }
 
 // take returns the head of a lane that may start at now and marks the lane busy, or false

@@ -96,7 +96,7 @@ func (b *Bot) readNewOutgoing(ctx context.Context) {
 // queueOutgoing puts messages read from the store in the in-memory outbox.
 func (b *Bot) queueOutgoing(out []Outgoing) {
 	for _, o := range out {
-		b.outbox.push(destination(o), o.Key, o, o.NotBefore, o.Created)
+		b.outbox.push(destination(o), o.Key, o.Seq, o, o.NotBefore, o.Created)
 		b.outSeq = max(b.outSeq, o.Seq)
 	}
 }

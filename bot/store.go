@@ -19,7 +19,8 @@ type Store interface {
 	// when an event with the same key is already in the inbox or was processed.
 	AddEvent(ctx context.Context, ev Event) (bool, error)
 	// AddEvents is AddEvent for many events in one transaction: it reports for each
-	// whether it was added. Of two events with one key in evs, the first is added.
+	// whether it was added, and sets the Seq of those added (their order of arrival). Of two
+	// events with one key in evs, the first is added.
 	AddEvents(ctx context.Context, evs []Event) ([]bool, error)
 	// Events returns the inbox, oldest first.
 	Events(ctx context.Context) ([]Event, error)

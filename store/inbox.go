@@ -31,7 +31,7 @@ func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
 }
 
 // AddEvents puts verified events in the inbox in one transaction (one fsync for them all),
-// and reports for each whether it was added: an event whose key is in the inbox, was
+// sets the Seq of each event added, and reports for each whether it was added: an event whose key is in the inbox, was
 // processed (and not pruned since), or came earlier in evs is not. An event without a key
 // fails the whole batch.
 func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
@@ -57,6 +57,7 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 			if err := putJSON(events, key, ev); err != nil {
 				return err
 			}
+			evs[i].Seq = seq
 			added[i] = true
 		}
 		return nil
