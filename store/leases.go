@@ -126,3 +126,19 @@ func forgetLeases(tx *bolt.Tx) error {
 	}
 	return nil
 }
+
+// checkLeases verifies that every claim is on an event in the inbox.
+func checkLeases(tx *bolt.Tx) error {
+	events := tx.Bucket(bucketEvents)
+	var errs []error
+	err := tx.Bucket(bucketEventLeases).ForEach(func(k, _ []byte) error {
+		if events.Get(k) == nil {
+			errs = append(errs, fmt.Errorf("a claim on event %s, which is not in the inbox", k))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check the claims: %w", err)
+	}
+	return errors.Join(errs...)
+}

@@ -190,7 +190,7 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		errs = append(errs, checkOutbox(tx), checkRequests(tx))
+		errs = append(errs, checkOutbox(tx), checkRequests(tx), checkLeases(tx))
 		return errors.Join(errs...)
 	})
 }
