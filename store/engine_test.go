@@ -13,8 +13,7 @@ import (
 )
 
 // TestOpenForgetsTheClaimsOfTheProcessBefore: a bbolt file has one process at a time, so
-// the claims of the process before are void once the next one opens the file, however long
-// their leases were.
+// the claims of the process before end with it, however long their leases were.
 func TestOpenForgetsTheClaimsOfTheProcessBefore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "attachbot.db")
@@ -66,7 +65,7 @@ func TestMigrateFromVersion2(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, bucket := range []string{"processed_by_time", "outbox_done_by_time", "event_leases"} {
+	for _, bucket := range []string{"processed_by_time", "outbox_done_by_time"} {
 		if err := store.DropBucket(path, bucket); err != nil {
 			t.Fatal(err)
 		}

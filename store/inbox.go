@@ -112,10 +112,10 @@ func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
 }
 
 // FinishEvent removes an event from the inbox, records its key as processed at processed,
-// and enqueues out (see Enqueue), in one transaction. It returns bot.ErrNotFound, and changes
-// nothing, if the event is not in the inbox.
+// and enqueues out (see Enqueue), in one transaction; then it drops the claim on the event.
+// It returns bot.ErrNotFound, and changes nothing, if the event is not in the inbox.
 func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, out []bot.Outgoing) error {
-	return db.update(ctx, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
 		events := tx.Bucket(bucketEvents)
 		k := []byte(key)
 		if key == "" || events.Get(k) == nil {
@@ -124,24 +124,26 @@ func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, 
 		if err := events.Delete(k); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
 		}
-		if err := tx.Bucket(bucketEventLeases).Delete(k); err != nil {
-			return fmt.Errorf("drop the claim: %w", err)
-		}
 		if err := recordProcessed(tx, k, processed); err != nil {
 			return err
 		}
 		return enqueue(tx, out)
 	})
+	if err == nil {
+		db.claims.drop(key)
+	}
+	return err
 }
 
 // DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator in a
 // dead-letter bucket, records its key as processed at at, and enqueues out (the notice to
-// the space), all at once. The event need not be in the inbox any more.
+// the space), all at once; then it drops the claim on the event. The event need not be in
+// the inbox any more.
 func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
 	if ev.Key == "" {
 		return errors.New("dead-letter event: the event has no key")
 	}
-	return db.update(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
+	err := db.update(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
 		key := []byte(ev.Key)
 		if err := tx.Bucket(bucketEvents).Delete(key); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
@@ -149,14 +151,15 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, o
 		if err := putDeadLetter(tx.Bucket(bucketEventDeadLetters), deadEvent{Event: ev, At: at}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketEventLeases).Delete(key); err != nil {
-			return fmt.Errorf("drop the claim: %w", err)
-		}
 		if err := recordProcessed(tx, key, at); err != nil {
 			return err
 		}
 		return enqueue(tx, out)
 	})
+	if err == nil {
+		db.claims.drop(ev.Key)
+	}
+	return err
 }
 
 // recordProcessed remembers key as processed at at, and indexes it by that time for

@@ -43,7 +43,7 @@ func migrateOutgoingRequestIDs(tx *bolt.Tx) error {
 
 // migrateTimeIndexes is version 2 to 3: the processed event keys and the outbox keys that
 // left the outbox get their entries in the time-ordered indexes that PruneProcessed reads
-// (the buckets, and the empty claims bucket, are created by Open before).
+// (the buckets are created by Open before).
 func migrateTimeIndexes(tx *bolt.Tx) error {
 	byTime := tx.Bucket(bucketProcessedByTime)
 	err := tx.Bucket(bucketProcessed).ForEach(func(k, v []byte) error {

@@ -7,7 +7,7 @@ package store
 //
 // Version 2 added Outgoing.RequestID ("requestId") to the outbox and its dead letters.
 // Version 3 added the time-ordered indexes bucketProcessedByTime and bucketOutboxDoneByTime
-// (so that pruning reads only what it forgets), bucketEventLeases, and Event.Seq ("seq"),
+// (so that pruning reads only what it forgets), and Event.Seq ("seq"),
 // the inbox's order of arrival, assigned by the events bucket's sequence.
 const SchemaVersion = 3
 
@@ -32,10 +32,6 @@ var (
 	bucketProcessed = []byte("processed")
 	// bucketProcessedByTime indexes bucketProcessed by time: timeKey(when, Event.Key) → empty.
 	bucketProcessedByTime = []byte("processed_by_time")
-	// bucketEventLeases holds the claims on inbox events: Event.Key → eventLease. A bbolt
-	// file has one process at a time (Open locks it), so Open forgets the claims of the
-	// process before.
-	bucketEventLeases = []byte("event_leases")
 	// bucketEventDeadLetters keeps the events given up on: sequence → deadEvent.
 	bucketEventDeadLetters = []byte("event_deadletters")
 
@@ -65,7 +61,7 @@ var (
 func buckets() [][]byte {
 	return [][]byte{
 		bucketMeta,
-		bucketEvents, bucketProcessed, bucketProcessedByTime, bucketEventLeases, bucketEventDeadLetters,
+		bucketEvents, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketRequests, bucketRequestsByState,
 		bucketSubscriptions, bucketTokens,

@@ -40,8 +40,9 @@ type Options struct {
 // DB is attachbot's state in a bbolt file. It is safe for concurrent use. Open one with Open
 // and release it with Close.
 type DB struct {
-	bdb  *bolt.DB
-	path string
+	bdb    *bolt.DB
+	path   string
+	claims claims // the claims on inbox events, this process's (leases.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -72,7 +73,7 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &DB{bdb: bdb, path: path}, nil
+	return &DB{bdb: bdb, path: path, claims: claims{leases: map[string]eventLease{}}}, nil
 }
 
 // initSchema checks the file's schema version, creates the buckets that are missing and
@@ -93,9 +94,6 @@ func initSchema(tx *bolt.Tx, path string) error {
 	}
 	found, err := checkSchemaVersion(meta, path)
 	if err != nil {
-		return err
-	}
-	if err := forgetLeases(tx); err != nil {
 		return err
 	}
 	for _, name := range buckets() {
@@ -190,7 +188,7 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		errs = append(errs, checkOutbox(tx), checkRequests(tx), checkLeases(tx))
+		errs = append(errs, checkOutbox(tx), checkRequests(tx))
 		return errors.Join(errs...)
 	})
 }
