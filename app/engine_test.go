@@ -57,6 +57,7 @@ func parentsOf(h *harness, roomID string) []string {
 // spaces, every tenth delivered again while the others come in: each is answered exactly
 // once.
 func TestThousandConcurrentDeliveriesAnsweredOnce(t *testing.T) {
+	webhookOnly(t, "it delivers webhook deliveries again")
 	h := newHarness(t, apptest.Options{})
 	rooms := addRooms(t, h, 20)
 	const n = 1000
@@ -213,6 +214,7 @@ func TestFailingSpaceHoldsBackOnlyItself(t *testing.T) {
 // attachbot whose workers never started (as if it crashed once they were stored); the next
 // start answers every one exactly once, in order per space.
 func TestRestartWithFullBacklogFinishesIt(t *testing.T) {
+	webhookOnly(t, "an attachbot that was not started takes deliveries on its webhook only")
 	h := newHarness(t, apptest.Options{})
 	rooms := addRooms(t, h, 10)
 	h.CloseApp(h.App())
