@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 )
@@ -20,6 +21,13 @@ type Messenger interface {
 	AttachmentAction(ctx context.Context, actionID string) (AttachmentAction, error)
 	// Send posts a message and returns it as Webex created it.
 	Send(ctx context.Context, msg OutMessage) (Message, error)
+	// EditMessage replaces the markdown of one of the bot's own messages in roomID
+	// (PUT /messages/{id}). Webex refuses to edit a message with a file or a card, and more
+	// than 10 edits of one message.
+	EditMessage(ctx context.Context, messageID, roomID, markdown string) (Message, error)
+	// Download reads the file of a message's content URL with the bot's token. A file of
+	// more than maxBytes is not read to its end: the error wraps ErrFileTooLarge.
+	Download(ctx context.Context, contentURL string, maxBytes int64) (File, error)
 	// DeleteMessage deletes one of the bot's own messages; a message that is gone already is
 	// an *APIError with status 404.
 	DeleteMessage(ctx context.Context, messageID string) error
@@ -81,16 +89,18 @@ func (p Person) Email() string {
 
 // Message is a Webex message as read with GET /messages/{id}.
 type Message struct {
-	ID              string    `json:"id"`
-	RoomID          string    `json:"roomId"`
-	RoomType        string    `json:"roomType"` // direct or group
-	ParentID        string    `json:"parentId,omitempty"`
-	PersonID        string    `json:"personId"`
-	PersonEmail     string    `json:"personEmail"`
-	Text            string    `json:"text"`
-	HTML            string    `json:"html,omitempty"`
-	MentionedPeople []string  `json:"mentionedPeople,omitempty"`
-	Created         time.Time `json:"created"`
+	ID              string   `json:"id"`
+	RoomID          string   `json:"roomId"`
+	RoomType        string   `json:"roomType"` // direct or group
+	ParentID        string   `json:"parentId,omitempty"`
+	PersonID        string   `json:"personId"`
+	PersonEmail     string   `json:"personEmail"`
+	Text            string   `json:"text"`
+	HTML            string   `json:"html,omitempty"`
+	MentionedPeople []string `json:"mentionedPeople,omitempty"`
+	// Files are the content URLs of the message's files (Webex allows one).
+	Files   []string  `json:"files,omitempty"`
+	Created time.Time `json:"created"`
 }
 
 // ThreadRoot returns the id a reply to m must name as its parent: Webex wants a root message
@@ -110,7 +120,23 @@ type OutMessage struct {
 	ParentID      string          `json:"parentId,omitempty"`
 	Markdown      string          `json:"markdown"`
 	Card          json.RawMessage `json:"card,omitempty"`
+	// File is a file sent with the message (never with a card). It is kept in the outbox
+	// with the message, bytes and all, so a message sent after a crash carries the same file.
+	File File `json:"file,omitzero"`
 }
+
+// File is a file on a message: its name, its content type and its bytes.
+type File struct {
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Data        []byte `json:"data"`
+}
+
+// IsZero reports whether f is no file.
+func (f File) IsZero() bool { return f.Name == "" && f.ContentType == "" && len(f.Data) == 0 }
+
+// ErrFileTooLarge is wrapped by Download's error for a file over its limit.
+var ErrFileTooLarge = errors.New("the file is too large")
 
 // MaxMessageBytes is the most text or markdown Webex accepts in one message.
 const MaxMessageBytes = 7439

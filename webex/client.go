@@ -21,6 +21,7 @@
 package webex
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -196,7 +197,14 @@ type request struct {
 	url    string     // an absolute URL (a Link next page); replaces path and query
 	body   json.RawMessage
 	form   url.Values // a form-encoded POST outside the SDK's JSON core (the token refresh)
-	noAuth bool       // send no Authorization header (form requests only)
+	// raw is a body built by hand (a multipart message), sent with rawType as its
+	// Content-Type outside the SDK's JSON core.
+	raw     []byte
+	rawType string
+	// limit bounds the answer's body (0: maxResponseBytes); a longer one is cut at limit+1
+	// bytes, so the caller sees that it was longer.
+	limit  int64
+	noAuth bool // send no Authorization header (form requests only)
 	// safe marks a POST that may be retried like a GET because it changes nothing.
 	safe bool
 	// once marks a PUT or DELETE that starts work at Webex (the wholesale customer update):
@@ -337,7 +345,9 @@ func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool
 	}
 	switch {
 	case r.form != nil:
-		hr, err = c.doForm(ctx, sdk, r)
+		hr, err = c.doHand(ctx, sdk, r, strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded")
+	case r.raw != nil:
+		hr, err = c.doHand(ctx, sdk, r, bytes.NewReader(r.raw), r.rawType)
 	case r.url != "":
 		// MaxRetries is 0, so this is exactly one request.
 		hr, err = sdk.RequestURLWithRetry(ctx, r.method, r.url, body)
@@ -348,26 +358,31 @@ func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool
 		return nil, wrote.Load(), err
 	}
 	defer hr.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(hr.Body, maxResponseBytes))
+	limit := int64(maxResponseBytes)
+	if r.limit > 0 {
+		limit = r.limit + 1
+	}
+	b, err := io.ReadAll(io.LimitReader(hr.Body, limit))
 	if err != nil {
 		return nil, true, fmt.Errorf("read the response (status %d): %w", hr.StatusCode, err)
 	}
 	return &response{status: hr.StatusCode, header: hr.Header, body: b, trackingID: id}, true, nil
 }
 
-// doForm sends a form-encoded POST. The SDK's request core sends JSON only, so this one request
-// is built by hand and sent with the SDK client's *http.Client (GetHTTPClient), which is the
-// same client, transport and TrackingID header every other request uses.
-func (c *Client) doForm(ctx context.Context, sdk *webexsdk.Client, r request) (*http.Response, error) {
+// doHand sends a request whose body is not JSON (a form, a multipart message). The SDK's
+// request core sends JSON only, so this one request is built by hand and sent with the SDK
+// client's *http.Client (GetHTTPClient), which is the same client, transport and TrackingID
+// header every other request uses.
+func (c *Client) doHand(ctx context.Context, sdk *webexsdk.Client, r request, body io.Reader, contentType string) (*http.Response, error) {
 	target := r.url
 	if target == "" {
 		target = c.baseURL.String() + "/" + r.path
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, strings.NewReader(r.form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	if !r.noAuth {
 		req.Header.Set("Authorization", "Bearer "+sdk.GetAccessToken())

@@ -107,6 +107,7 @@ type wireMessage struct {
 	Text            string    `json:"text"`
 	HTML            string    `json:"html"`
 	MentionedPeople []string  `json:"mentionedPeople"`
+	Files           []string  `json:"files"`
 	Created         time.Time `json:"created"`
 }
 
@@ -121,6 +122,7 @@ func (m wireMessage) message() bot.Message {
 		Text:            m.Text,
 		HTML:            m.HTML,
 		MentionedPeople: m.MentionedPeople,
+		Files:           m.Files,
 		Created:         m.Created,
 	}
 }
@@ -214,7 +216,13 @@ func (c *Client) Send(ctx context.Context, msg bot.OutMessage) (bot.Message, err
 		dest = msg.ToPersonEmail
 	}
 	var m wireMessage
-	if _, err := c.withBody(ctx, http.MethodPost, "messages", false, body, &m); err != nil {
+	var err error
+	if !msg.File.IsZero() {
+		m, err = c.sendFile(ctx, body, msg.File)
+	} else {
+		_, err = c.withBody(ctx, http.MethodPost, "messages", false, body, &m)
+	}
+	if err != nil {
 		return bot.Message{}, fmt.Errorf("send message to %s: %w", dest, err)
 	}
 	return m.message(), nil

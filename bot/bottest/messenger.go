@@ -20,6 +20,7 @@ type Messenger struct {
 	actions  map[string]bot.AttachmentAction
 	sent     []bot.OutMessage
 	deleted  []string
+	files    map[string]bot.File
 	webhooks []bot.Webhook
 }
 
@@ -28,7 +29,7 @@ var _ bot.Messenger = (*Messenger)(nil)
 // NewMessenger returns a fake Messenger whose bot is me.
 func NewMessenger(me bot.Person) *Messenger {
 	return &Messenger{me: me, people: map[string]bot.Person{me.ID: me},
-		messages: map[string]bot.Message{}, actions: map[string]bot.AttachmentAction{}}
+		messages: map[string]bot.Message{}, actions: map[string]bot.AttachmentAction{}, files: map[string]bot.File{}}
 }
 
 // AddPerson makes p known to Person.
@@ -94,6 +95,46 @@ func (m *Messenger) Send(_ context.Context, msg bot.OutMessage) (bot.Message, er
 		PersonID: m.me.ID, PersonEmail: m.me.Email(), Text: msg.Markdown}
 	m.messages[sent.ID] = sent
 	return sent, nil
+}
+
+// EditMessage replaces the text of a message the bot sent (a file or card message cannot be
+// edited, as in Webex).
+func (m *Messenger) EditMessage(_ context.Context, id, roomID, markdown string) (bot.Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	msg, ok := m.messages[id]
+	if !ok || msg.RoomID != roomID {
+		return bot.Message{}, notFound("PUT", "messages/"+id)
+	}
+	if len(msg.Files) > 0 {
+		return bot.Message{}, &bot.APIError{Method: "PUT", Path: "messages/" + id, Status: 400, Message: "Editing a message with files or attachments is currently unsupported."}
+	}
+	msg.Text = markdown
+	m.messages[id] = msg
+	return msg, nil
+}
+
+// AddFile makes f the file of contentURL for Download.
+func (m *Messenger) AddFile(contentURL string, f bot.File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.files[contentURL] = f
+}
+
+// Download returns a file added with AddFile; an unknown URL is a 401, as Webex answers a
+// token that may not read the file.
+func (m *Messenger) Download(_ context.Context, contentURL string, maxBytes int64) (bot.File, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.files[contentURL]
+	switch {
+	case !ok:
+		return bot.File{}, &bot.APIError{Method: "GET", Path: contentURL, Status: 401, Message: "Unauthorized"}
+	case int64(len(f.Data)) > maxBytes:
+		return bot.File{}, fmt.Errorf("download %s: %w", contentURL, bot.ErrFileTooLarge)
+	}
+	f.Data = slices.Clone(f.Data)
+	return f, nil
 }
 
 // DeleteMessage records the deletion of a message the bot sent.

@@ -81,6 +81,7 @@ var ops = []op{
 			Schema:  cardAttachment,
 		}}},
 	{file: "webex-messaging.json", method: "get", path: "/messages/{messageId}"},
+	{file: "webex-messaging.json", method: "put", path: "/messages/{messageId}", closed: true},
 	{file: "webex-messaging.json", method: "delete", path: "/messages/{messageId}"},
 	{file: "webex-messaging.json", method: "post", path: "/attachment/actions", closed: true,
 		corrections: []correction{{

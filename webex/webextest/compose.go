@@ -27,13 +27,15 @@ type messageInput struct {
 	Markdown      string       `json:"markdown"`
 	Files         []string     `json:"files"`
 	Attachments   []Attachment `json:"attachments"`
+	// uploads are the files of a multipart body, with their bytes; Files names them.
+	uploads []upload
 }
 
 // decodeMessageInput reads a message body: JSON, or a form (multipart or urlencoded, as some
 // SDKs send text-only messages).
 func decodeMessageInput(q *request) (messageInput, error) {
 	var in messageInput
-	form, isForm, err := readForm(q)
+	form, uploads, isForm, err := readForm(q)
 	if err != nil {
 		return in, failf(http.StatusBadRequest, "%v", err)
 	}
@@ -44,12 +46,14 @@ func decodeMessageInput(q *request) (messageInput, error) {
 	in.RoomID, in.ToPersonID, in.ToPersonEmail = form.Get("roomId"), form.Get("toPersonId"), form.Get("toPersonEmail")
 	in.ParentID, in.Text, in.Markdown = form.Get("parentId"), form.Get("text"), form.Get("markdown")
 	in.Files = form["files"]
+	in.uploads = uploads
 	return in, nil
 }
 
 // readForm reads a form body (multipart or urlencoded, by the Content-Type), with the names of
-// uploaded files first under "files"; isForm is false for any other body, which is JSON.
-func readForm(q *request) (form url.Values, isForm bool, err error) {
+// uploaded files first under "files", and the uploaded files with their bytes; isForm is
+// false for any other body, which is JSON.
+func readForm(q *request) (form url.Values, uploads []upload, isForm bool, err error) {
 	mediaType, params, err := mime.ParseMediaType(q.header.Get("Content-Type"))
 	if err != nil {
 		mediaType = "application/json"
@@ -58,29 +62,34 @@ func readForm(q *request) (form url.Values, isForm bool, err error) {
 	case "multipart/form-data":
 		mf, err := multipart.NewReader(bytes.NewReader(q.body), params["boundary"]).ReadForm(maxBody)
 		if err != nil {
-			return nil, true, fmt.Errorf("The multipart body could not be read: %v", err)
+			return nil, nil, true, fmt.Errorf("The multipart body could not be read: %v", err)
 		}
-		// ReadForm keeps at most maxBody in memory; temporary files are unlikely, and only
-		// their names are needed. A failure to remove one is of no concern to the caller.
+		// ReadForm keeps at most maxBody in memory, so temporary files are unlikely. A
+		// failure to remove one is of no concern to the caller.
 		defer func() { _ = mf.RemoveAll() }()
 		form = url.Values(mf.Value)
 		var files []string
 		for _, fhs := range mf.File {
 			for _, fh := range fhs {
+				up, err := readUpload(fh)
+				if err != nil {
+					return nil, nil, true, err
+				}
 				files = append(files, fh.Filename)
+				uploads = append(uploads, up)
 			}
 		}
 		if files = append(files, form["files"]...); len(files) > 0 {
 			form["files"] = files
 		}
-		return form, true, nil
+		return form, uploads, true, nil
 	case "application/x-www-form-urlencoded":
 		if form, err = url.ParseQuery(string(q.body)); err != nil {
-			return nil, true, fmt.Errorf("The form body could not be read: %v", err)
+			return nil, nil, true, fmt.Errorf("The form body could not be read: %v", err)
 		}
-		return form, true, nil
+		return form, nil, true, nil
 	default:
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 }
 
@@ -132,6 +141,8 @@ func (s *Sim) createMessageLocked(author *Person, in messageInput) (Message, []p
 		return Message{}, nil, failf(http.StatusBadRequest, "Only one file may be included in a message.")
 	case len(in.Attachments) > 1:
 		return Message{}, nil, failf(http.StatusBadRequest, "Only one card per message is supported.")
+	case len(in.uploads) > 0 && len(in.uploads) != len(in.Files):
+		return Message{}, nil, failf(http.StatusBadRequest, "A message with an uploaded file may not name a file URL too.")
 	}
 	for _, a := range in.Attachments {
 		var content map[string]any
@@ -157,6 +168,9 @@ func (s *Sim) createMessageLocked(author *Person, in messageInput) (Message, []p
 		Markdown:      in.Markdown,
 		Files:         slices.Clone(in.Files),
 		Attachments:   slices.Clone(in.Attachments),
+	}
+	if len(in.uploads) > 0 {
+		m.Files = []string{s.storeContentLocked(r.ID, in.uploads[0])}
 	}
 	if in.Markdown != "" {
 		// Webex renders markdown to text and html; this rendering is deliberately naive: it

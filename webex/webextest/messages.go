@@ -39,6 +39,8 @@ type Message struct {
 	MentionedPeople []string     `json:"mentionedPeople,omitempty"`
 	Attachments     []Attachment `json:"attachments,omitempty"`
 	Created         time.Time    `json:"created"`
+	Updated         *time.Time   `json:"updated,omitempty"` // the last edit
+	edits           int
 }
 
 func (m Message) clone() Message {
@@ -116,7 +118,7 @@ func (s *Sim) Reply(ctx context.Context, personID, parentID, text string) (Messa
 
 func (s *Sim) say(ctx context.Context, personID, roomID, parentID, text string) (Message, error) {
 	s.mu.Lock()
-	m, pend, err := s.sayLocked(personID, roomID, parentID, text)
+	m, pend, err := s.sayLocked(personID, roomID, parentID, text, nil)
 	s.mu.Unlock()
 	if err != nil {
 		return Message{}, err
@@ -124,7 +126,8 @@ func (s *Sim) say(ctx context.Context, personID, roomID, parentID, text string) 
 	return m, deliveryError(s.deliver(ctx, pend))
 }
 
-func (s *Sim) sayLocked(personID, roomID, parentID, text string) (Message, []pending, error) {
+// sayLocked creates a person's message, with the file f attached unless it is nil.
+func (s *Sim) sayLocked(personID, roomID, parentID, text string, f *File) (Message, []pending, error) {
 	p, ok := s.people[personID]
 	if !ok {
 		return Message{}, nil, fmt.Errorf("no person %s", personID)
@@ -151,6 +154,9 @@ func (s *Sim) sayLocked(personID, roomID, parentID, text string) (Message, []pen
 		m.Text = bot.DisplayName + " " + text
 		m.MentionedPeople = []string{BotID}
 		m.HTML = "<p>" + sparkMention(BotID, bot.DisplayName) + " " + html.EscapeString(text) + "</p>"
+	}
+	if f != nil {
+		m.Files = []string{s.storeContentLocked(r.ID, upload(*f))}
 	}
 	s.storeMessageLocked(m)
 	return m.clone(), s.messageEventsLocked(m, r), nil
@@ -239,7 +245,7 @@ func (s *Sim) handleCreateMessage(q *request) reply {
 	if err != nil {
 		return errReply(err)
 	}
-	rep := jsonReply(m)
+	rep := jsonReply(withContentURLs(m, q.base))
 	rep.deliveries = pend
 	return rep
 }
@@ -264,7 +270,7 @@ func (s *Sim) handleGetMessage(q *request) reply {
 	if !ok || !s.visibleLocked(q.who.personID, m) {
 		return errReply(failf(http.StatusNotFound, "Could not find a message with the given ID."))
 	}
-	return jsonReply(m.clone())
+	return jsonReply(withContentURLs(m.clone(), q.base))
 }
 
 // DELETE /v1/messages/{messageId}: 204; only the author may delete a message.

@@ -213,7 +213,7 @@ func typedValue(typ, v string) any {
 // bodyInstance decodes a request body for its schema: JSON, or for POST /v1/messages a form
 // (urlencoded or multipart), read as an object of strings with files as an array.
 func bodyInstance(q *request) (any, error) {
-	form, isForm, err := readForm(q)
+	form, _, isForm, err := readForm(q)
 	if err != nil {
 		return nil, err
 	}

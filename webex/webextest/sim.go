@@ -98,6 +98,7 @@ type Sim struct {
 	direct        map[[2]string]string
 	messages      map[string]*Message
 	messageOrder  []string
+	contents      map[string]*content
 	actions       map[string]*AttachmentAction
 	hooks         map[string]*Webhook
 	hookOrder     []string
@@ -162,6 +163,7 @@ func New(opts Options) *Sim {
 		rooms:         map[string]*Room{},
 		direct:        map[[2]string]string{},
 		messages:      map[string]*Message{},
+		contents:      map[string]*content{},
 		actions:       map[string]*AttachmentAction{},
 		hooks:         map[string]*Webhook{},
 		hookFailures:  map[string][]time.Time{},

@@ -30,9 +30,11 @@ type request struct {
 
 // reply is a handler's answer.
 type reply struct {
-	status     int
-	header     http.Header
-	body       any // encoded as JSON; nil for no body
+	status int
+	header http.Header
+	body   any // encoded as JSON; nil for no body
+	// raw, when set, is the answer's body as is (a file's bytes), with header's Content-Type.
+	raw        []byte
 	deliveries []pending
 }
 
@@ -104,6 +106,12 @@ func (s *Sim) write(w http.ResponseWriter, tid string, rep reply) {
 	}
 	if eb, ok := rep.body.(*errorBody); ok {
 		eb.TrackingID = tid
+	}
+	if rep.raw != nil {
+		w.WriteHeader(rep.status)
+		// A failed write means the client is gone; there is nobody left to tell.
+		_, _ = w.Write(rep.raw)
+		return
 	}
 	if rep.body == nil {
 		w.WriteHeader(rep.status)
