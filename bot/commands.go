@@ -44,8 +44,8 @@ func (b *Bot) routes() []route {
 	return []route{
 		{Command: "help", Summary: "lists the commands", Example: "help",
 			Run: func(_ context.Context, t *Turn, _ input) error { t.Reply(b.Help()); return nil }},
-		{Command: "check", Args: "<orgId> [users=yes|no verified-domain=yes|no claimed-domain=yes|no trial=yes|no inactive-licenses=yes|no]",
-			Summary: "reports whether attaching an organization needs the customer admin's approval, and why; it changes nothing. Add admin=, template=, packages= and the address to run Webex's precheck too",
+		{Command: "check", Args: "<orgId> [users=yes|no verified-domain=yes|no claimed-domain=yes|no trial=yes|no inactive-licenses=yes|no] | with a CSV file attached",
+			Summary: "reports whether attaching an organization needs the customer admin's approval, and why; it changes nothing. Add admin=, template=, packages= and the address to run Webex's precheck too. With a CSV file attached (a header row of attach keys, one organization a row, at most 5,000 rows and 5 MiB), checks every row and answers with a summary and a file",
 			Example: "check 6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 verified-domain=no claimed-domain=no",
 			Run:     b.checkCommand},
 		{Command: "attach", Args: "[key=value …]",
@@ -59,6 +59,10 @@ func (b *Bot) routes() []route {
 		{Command: "list", Args: "[" + strings.Join(ListFilters(), "|") + "]", Summary: "lists the partner's attach requests, newest first", Example: "list pending",
 			Run: func(ctx context.Context, t *Turn, in input) error {
 				return b.List(ctx, t, strings.Join(in.Args.Words, " "))
+			}},
+		{Command: "export", Args: "[" + strings.Join(ListFilters(), "|") + "]", Summary: "answers with a CSV file of the partner's attach requests, newest first", Example: "export failed",
+			Run: func(ctx context.Context, t *Turn, in input) error {
+				return b.Export(ctx, t, strings.Join(in.Args.Words, " "))
 			}},
 		{Command: "remind", Args: "<id>", Summary: "sends the approval card to the customer admin again", Example: "remind K7QM2X",
 			Run: withID(b.Remind)},
@@ -208,6 +212,13 @@ func (b *Bot) card(ctx context.Context, t *Turn, a AttachmentAction) error {
 }
 
 func (b *Bot) checkCommand(ctx context.Context, t *Turn, in input) error {
+	if len(t.Files) > 0 {
+		if len(in.Args.Words) > 0 || len(in.Args.Pairs) > 0 {
+			t.Reply("With a file, `check` takes no arguments: the file's columns say everything. Type `check` alone with the CSV file attached.")
+			return nil
+		}
+		return b.CheckFile(ctx, t)
+	}
 	if len(in.Args.Words) != 1 {
 		t.Reply("Please give one organization id: `check <orgId> [key=value …]`, for example `check 6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 verified-domain=no`.")
 		return nil

@@ -227,6 +227,7 @@ func (b *Bot) process(ctx context.Context, ev Event) (*Turn, error) {
 		}
 		t.RoomID, t.ThreadID = msg.RoomID, msg.ThreadRoot()
 		t.Actor = Person{ID: msg.PersonID, Emails: []string{msg.PersonEmail}}
+		t.Files = msg.Files
 		return t, b.command(ctx, t, stripMention(msg, me))
 	case "attachmentActions/created":
 		action, err := b.webex.AttachmentAction(ctx, ev.DataID)

@@ -17,7 +17,9 @@ type Turn struct {
 	ThreadID string // the root message replies go under
 	// CardID is the message whose card was submitted, for a card submission.
 	CardID string
-	Now    time.Time
+	// Files are the content URLs of the files on the message, for a message.
+	Files []string
+	Now   time.Time
 
 	out  []Outgoing
 	next int
@@ -52,6 +54,13 @@ func (t *Turn) Tell(markdown string) {
 	for _, part := range splitMarkdown(markdown, MaxMessageBytes) {
 		t.out = append(t.out, t.message(OutMessage{ToPersonEmail: email, Markdown: part}))
 	}
+}
+
+// ReplyFile answers in the turn's thread with a file and a short text.
+func (t *Turn) ReplyFile(markdown string, f File) {
+	t.out = append(t.out, t.message(OutMessage{
+		RoomID: t.RoomID, ParentID: t.ThreadID, Markdown: trimMarkdown(markdown, MaxMessageBytes), File: f,
+	}))
 }
 
 // ReplyCard answers in the turn's thread with a card; fallback is shown by clients that

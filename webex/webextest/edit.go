@@ -33,7 +33,7 @@ func (s *Sim) handleEditMessage(q *request) reply {
 		return errReply(failf(http.StatusForbidden, "Only the author may edit this message."))
 	case len(m.Files) > 0 || len(m.Attachments) > 0:
 		return errReply(failf(http.StatusBadRequest, "Editing a message with files or attachments is currently unsupported."))
-	case m.edits >= maxMessageEdits:
+	case s.edits[m.ID] >= maxMessageEdits:
 		return errReply(failf(http.StatusBadRequest, "The edit limit of %d edits for this message has been reached.", maxMessageEdits))
 	case in.RoomID != m.RoomID:
 		return errReply(failf(http.StatusBadRequest, "roomId is not the room of the message."))
@@ -53,7 +53,7 @@ func (s *Sim) handleEditMessage(q *request) reply {
 		m.HTML = "<p>" + htmlText + "</p>"
 		m.MentionedPeople = mentioned
 	}
-	m.edits++
+	s.edits[m.ID]++
 	now := q.now
 	m.Updated = &now
 	s.changedLocked()

@@ -40,7 +40,6 @@ type Message struct {
 	Attachments     []Attachment `json:"attachments,omitempty"`
 	Created         time.Time    `json:"created"`
 	Updated         *time.Time   `json:"updated,omitempty"` // the last edit
-	edits           int
 }
 
 func (m Message) clone() Message {

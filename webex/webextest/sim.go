@@ -99,6 +99,7 @@ type Sim struct {
 	messages      map[string]*Message
 	messageOrder  []string
 	contents      map[string]*content
+	edits         map[string]int // how often each message was edited
 	actions       map[string]*AttachmentAction
 	hooks         map[string]*Webhook
 	hookOrder     []string
@@ -164,6 +165,7 @@ func New(opts Options) *Sim {
 		direct:        map[[2]string]string{},
 		messages:      map[string]*Message{},
 		contents:      map[string]*content{},
+		edits:         map[string]int{},
 		actions:       map[string]*AttachmentAction{},
 		hooks:         map[string]*Webhook{},
 		hookFailures:  map[string][]time.Time{},
