@@ -303,6 +303,17 @@ func (h *Harness) Say(personID, roomID, text string) webextest.Message {
 	return msg
 }
 
+// SayFile is Say with a file attached (a CSV a person drops in the space).
+func (h *Harness) SayFile(personID, roomID, text string, f webextest.File) webextest.Message {
+	h.T.Helper()
+	msg, err := h.Sim.SayFile(h.T.Context(), personID, roomID, text, f)
+	if err != nil {
+		h.T.Fatalf("say %q with file %s: %v", text, f.Name, err)
+	}
+	h.Settle()
+	return msg
+}
+
 // Click submits a card as a person, and waits for the bot to finish with it.
 func (h *Harness) Click(personID, messageID string, inputs map[string]any) {
 	h.T.Helper()
