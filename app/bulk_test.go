@@ -192,3 +192,33 @@ func TestHelpListsBulk(t *testing.T) {
 	cmd := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "help")
 	apptest.MustContain(t, "help", apptest.Joined(h.RepliesTo(cmd)), "with a CSV file attached", "`export [all|pending|approvals|failed|done]`")
 }
+
+func TestBulkFileEdgeCases(t *testing.T) {
+	const file = "org,admin,template,packages,street,city,country,verified-domain,claimed-domain\n" +
+		webextest.SmallOrgID + "," + webextest.SmallAdminEmail + ",Standard,webex_meetings,Storgata 1,Oslo,NO,no,no\n"
+
+	t.Run("attach with a file is not there yet", func(t *testing.T) {
+		h := newHarness(t, apptest.Options{})
+		cmd := h.SayFile(webextest.AnnID, webextest.PartnerSpaceID, "attach", csvFile("orgs.csv", file))
+		apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "I cannot attach from a file yet", "`check`")
+		if n := len(h.provisionCalls()); n != 0 {
+			t.Errorf("attach with a file provisioned %d customers", n)
+		}
+	})
+	t.Run("a Webex error refuses its row, with the status", func(t *testing.T) {
+		h := newHarness(t, apptest.Options{})
+		h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/licenses", Status: http.StatusBadGateway})
+		cmd := h.SayFile(webextest.AnnID, webextest.PartnerSpaceID, "check", csvFile("orgs.csv", file))
+		replies := h.RepliesTo(cmd)
+		apptest.MustContain(t, "the summary", apptest.Joined(replies), "refused: 1", "Webex could not be asked: it answered 502")
+		_, records := h.fileReply(replies)
+		if got := column(t, records, "problems"); len(got) != 1 || !strings.HasPrefix(got[0], "Webex could not be asked: it answered 502 (trackingId ") {
+			t.Errorf("problems = %q, want the 502 with its trackingId", got)
+		}
+	})
+	t.Run("check with a file and arguments", func(t *testing.T) {
+		h := newHarness(t, apptest.Options{})
+		cmd := h.SayFile(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID, csvFile("orgs.csv", file))
+		apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "With a file, `check` takes no arguments")
+	})
+}

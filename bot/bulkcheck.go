@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -87,7 +88,7 @@ func (b *Bot) checkBulkRow(ctx context.Context, res *BulkResult, by string) {
 	report, err := b.report(ctx, spec.OrgID, spec.Declared, &req)
 	if err != nil {
 		res.Verdict = BulkRefused
-		res.Problems = append(res.Problems, "Webex could not be asked: "+Explain(err))
+		res.Problems = append(res.Problems, bulkWebexProblem(err))
 		return
 	}
 	res.Report = &report
@@ -111,4 +112,19 @@ func (b *Bot) checkBulkRow(ctx context.Context, res *BulkResult, by string) {
 	default:
 		res.Verdict = BulkAutomatic
 	}
+}
+
+// bulkWebexProblem is a row's problem for a Webex error met while checking it: the status and
+// trackingId of Webex's answer, or that Webex could not be reached. It is plain text, as every
+// problem is.
+func bulkWebexProblem(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		p := fmt.Sprintf("Webex could not be asked: it answered %d", apiErr.Status)
+		if apiErr.TrackingID != "" {
+			p += " (trackingId " + apiErr.TrackingID + ")"
+		}
+		return p + "; check this row again later"
+	}
+	return "Webex could not be asked (no answer); check this row again later"
 }

@@ -228,6 +228,10 @@ func (b *Bot) checkCommand(ctx context.Context, t *Turn, in input) error {
 
 func (b *Bot) attachCommand(ctx context.Context, t *Turn, in input) error {
 	a := in.Args
+	if len(t.Files) > 0 {
+		t.Reply("I cannot attach from a file yet. Send the file with `check` to see what would happen to each row, then attach the organizations with `attach key=value …`.")
+		return nil
+	}
 	if len(a.Words) == 0 && len(a.Pairs) == 0 {
 		return b.StartWizard(ctx, t)
 	}
