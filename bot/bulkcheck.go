@@ -26,6 +26,7 @@ type BulkResult struct {
 	Verdict  BulkVerdict
 	Report   *Report
 	Problems []string
+	spec     AttachSpec // the row as the one-line attach reads it
 }
 
 // bulkCheckConcurrency bounds the rows checked at once. Each row makes a handful of partner
@@ -44,7 +45,7 @@ func (b *Bot) CheckBulk(ctx context.Context, rows []BulkRow, by string) ([]BulkR
 	var todo []int
 	for i, row := range rows {
 		spec, problems := b.SpecFromArgs(row.Values, by)
-		res := BulkResult{Row: row, OrgID: spec.OrgID, Problems: problems}
+		res := BulkResult{Row: row, OrgID: spec.OrgID, Problems: problems, spec: spec}
 		if _, ok := NormalizeOrgID(row.Values["org"]); ok {
 			if line, seen := firstLine[spec.OrgID]; seen {
 				res.Problems = append(res.Problems, fmt.Sprintf("the organization is on line %d already", line))
@@ -71,7 +72,7 @@ func (b *Bot) CheckBulk(ctx context.Context, rows []BulkRow, by string) ([]BulkR
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			b.checkBulkRow(ctx, &results[i], by)
+			b.checkBulkRow(ctx, &results[i])
 		})
 	}
 	wg.Wait()
@@ -82,10 +83,9 @@ func (b *Bot) CheckBulk(ctx context.Context, rows []BulkRow, by string) ([]BulkR
 }
 
 // checkBulkRow asks Webex what `check` asks for one valid row and sets its verdict.
-func (b *Bot) checkBulkRow(ctx context.Context, res *BulkResult, by string) {
-	spec, _ := b.SpecFromArgs(res.Row.Values, by)
-	req := spec.CustomerRequest()
-	report, err := b.report(ctx, spec.OrgID, spec.Declared, &req)
+func (b *Bot) checkBulkRow(ctx context.Context, res *BulkResult) {
+	req := res.spec.CustomerRequest()
+	report, err := b.report(ctx, res.spec.OrgID, res.spec.Declared, &req)
 	if err != nil {
 		res.Verdict = BulkRefused
 		res.Problems = append(res.Problems, bulkWebexProblem(err))
