@@ -87,6 +87,9 @@ func TestCheckFileMixed(t *testing.T) {
 	if n := len(h.provisionCalls()); n != 0 {
 		t.Errorf("the check provisioned %d customers", n)
 	}
+	if n := len(h.Sim.CallsTo(http.MethodGet, "/v1/contents/*")); n != 1 {
+		t.Errorf("the bot downloaded the file %d times, want once", n)
+	}
 
 	_, records := h.fileReply(replies)
 	if len(records) != 7 {
@@ -221,4 +224,16 @@ func TestBulkFileEdgeCases(t *testing.T) {
 		cmd := h.SayFile(webextest.AnnID, webextest.PartnerSpaceID, "check "+webextest.SmallOrgID, csvFile("orgs.csv", file))
 		apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "With a file, `check` takes no arguments")
 	})
+}
+
+func TestCheckFileByAnOutsider(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	if err := h.Sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
+		t.Fatal(err)
+	}
+	cmd := h.SayFile(webextest.EveID, webextest.PartnerSpaceID, "check", csvFile("orgs.csv", "org\n"+webextest.SmallOrgID+"\n"))
+	apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "I only take commands from the partner's Webex for Wholesale admins")
+	if calls := h.Sim.CallsTo(http.MethodGet, "/v1/contents/*"); len(calls) != 0 {
+		t.Errorf("the bot downloaded an outsider's file: %d calls", len(calls))
+	}
 }
