@@ -12,9 +12,13 @@ import (
 	"attachbot/bot"
 	"attachbot/cards"
 	"attachbot/handlers"
+	"attachbot/metrics"
 	"attachbot/store"
 	"attachbot/webex"
 	"attachbot/webex/mercury"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // App is attachbot wired together: the store, the two Webex clients, the bot, its jobs and
@@ -57,18 +61,24 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	if w.Clock == nil {
 		w.Clock = bot.SystemClock{}
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m, err := metrics.New(reg)
+	if err != nil {
+		return nil, fmt.Errorf("register the metrics: %w", err)
+	}
 	db, err := store.Open(cfg.DBPath, store.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open the store: %w", err)
 	}
 	botClient, err := webex.New(webex.Options{BaseURL: cfg.WebexAPIURL, Token: cfg.BotToken, HTTPClient: w.HTTPClient, Clock: w.Clock,
-		Logger: logger.With("component", "webex", "token", "bot")})
+		Logger: logger.With("component", "webex", "token", "bot"), Observer: m.Webex("bot")})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("build the bot's Webex client: %w", err)
 	}
 	partnerClient, err := webex.New(webex.Options{BaseURL: cfg.WebexAPIURL, Token: cfg.PartnerToken, HTTPClient: w.HTTPClient, Clock: w.Clock,
-		Logger: logger.With("component", "webex", "token", "partner")})
+		Logger: logger.With("component", "webex", "token", "partner"), Observer: m.Webex("partner")})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("build the partner's Webex client: %w", err)
@@ -88,24 +98,29 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly,
 	}, bot.Deps{
 		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock,
-		Logger: logger.With("component", "bot"), Tokens: tokens,
+		Logger: logger.With("component", "bot"), Tokens: tokens, Metrics: m,
 	})
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := metrics.RegisterQueues(reg, b, w.Clock.Now); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("register the queue metrics: %w", err)
 	}
 	j, err := newJobs(cfg, b.Jobs(), logger.With("component", "jobs"))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	obs := handlers.Observability{Deliveries: m, Metrics: metrics.Handler(reg)}
 	a := &App{cfg: cfg, log: logger, db: db, bot: b, jobs: j}
 	if cfg.Websocket() {
 		a.websocket = newWebsocket(cfg, w, b, logger.With("component", "websocket"))
 		// No /webhook route: nothing may come in but through the websocket.
-		a.handler = handlers.New(b, "", db, a.websocket, logger.With("component", "http"))
+		a.handler = handlers.New(b, "", db, a.websocket, obs, logger.With("component", "http"))
 	} else {
-		a.handler = handlers.New(b, cfg.WebhookSecret, db, nil, logger.With("component", "http"))
+		a.handler = handlers.New(b, cfg.WebhookSecret, db, nil, obs, logger.With("component", "http"))
 	}
 	return a, nil
 }
@@ -169,7 +184,8 @@ func (a *App) WebsocketStatus() mercury.Status {
 	return a.websocket.Status()
 }
 
-// Handler is the bot's HTTP handler: the webhook (webhook mode) and the health routes.
+// Handler is the bot's HTTP handler: the webhook (webhook mode), the health and the metrics
+// routes.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Bot is the core, for the sandbox and the tests to drive (Settle, Sweep).

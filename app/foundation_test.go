@@ -262,7 +262,7 @@ func TestHealthz(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ro.Close() })
-	srv := httptest.NewServer(handlers.New(h.App().Bot(), h.Cfg.WebhookSecret, ro, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(handlers.New(h.App().Bot(), h.Cfg.WebhookSecret, ro, nil, handlers.Observability{}, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	resp, err = http.Get(srv.URL + "/healthz")
 	if err != nil {

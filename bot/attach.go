@@ -400,10 +400,13 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 			return b.rejected(ctx, id, apiErr)
 		}
 	}
+	submitted := false
 	_, err = b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		submitted = false
 		if r.State != StateSubmitting {
 			return nil, nil
 		}
+		submitted = true
 		now := b.clock.Now()
 		r.State, r.WebexStatus, r.CustomerID, r.Updated = StateProvisioning, string(StateProvisioning), done.CustomerID, now
 		r.Submitted, r.NextPoll, r.PollInterval = now, now.Add(b.cfg.FirstPoll), b.cfg.FirstPoll
@@ -413,6 +416,9 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("record the submission of %s: %w", id, err)
 	}
+	if submitted {
+		b.metrics.Provisioning(ProvisioningSubmitted)
+	}
 	b.wakeOutbox()
 	wake(b.wakePoll) // its first poll may come before the one the loop waits for
 	return nil
@@ -420,10 +426,13 @@ func (b *Bot) submit(ctx context.Context, id string) error {
 
 // rejected records that Webex refused to provision a request.
 func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
+	recorded := false
 	_, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		recorded = false
 		if r.State != StateSubmitting {
 			return nil, nil
 		}
+		recorded = true
 		now := b.clock.Now()
 		r.State, r.Updated = StateRejected, now
 		r.Errors = apiErr.Details
@@ -438,6 +447,9 @@ func (b *Bot) rejected(ctx context.Context, id string, apiErr *APIError) error {
 	})
 	if err != nil {
 		return fmt.Errorf("record the rejection of %s: %w", id, err)
+	}
+	if recorded {
+		b.metrics.Provisioning(ProvisioningRejected)
 	}
 	b.wakeOutbox()
 	return nil

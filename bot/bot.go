@@ -88,6 +88,8 @@ type Deps struct {
 	Logger    *slog.Logger
 	// Tokens, when set, keeps the partner's OAuth token fresh.
 	Tokens TokenRefresher
+	// Metrics, when set, is told of provisioning outcomes and sends.
+	Metrics Metrics
 }
 
 // Bot is attachbot's core. It owns the worker pool that processes the durable inbox and the
@@ -100,6 +102,7 @@ type Bot struct {
 	db        Store
 	cards     Cards
 	tokens    TokenRefresher
+	metrics   Metrics
 	clock     Clock
 	log       *slog.Logger
 	me        atomic.Pointer[Person] // learnt once by Start, before the workers run
@@ -145,6 +148,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Metrics == nil {
+		deps.Metrics = noMetrics{}
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -177,11 +183,12 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	b := &Bot{
 		cfg:       cfg,
-		webex:     deps.Messenger,
+		webex:     timedMessenger{Messenger: deps.Messenger, metrics: deps.Metrics, clock: deps.Clock},
 		partner:   deps.Partner,
 		db:        deps.Store,
 		cards:     deps.Cards,
 		tokens:    deps.Tokens,
+		metrics:   deps.Metrics,
 		clock:     deps.Clock,
 		log:       deps.Logger,
 		wakeInbox: make(chan struct{}, 1),

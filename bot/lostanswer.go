@@ -16,10 +16,13 @@ import (
 // what the partner is told take it into account, and returns the error that has the event
 // retried.
 func (b *Bot) outcomeUnknown(ctx context.Context, id string, cause error) error {
+	recorded := false
 	_, err := b.db.UpdateRequest(ctx, id, func(r *Request) ([]Outgoing, error) {
+		recorded = false
 		if r.State != StateSubmitting || r.OutcomeUnknown {
 			return nil, nil
 		}
+		recorded = true
 		now := b.clock.Now()
 		r.OutcomeUnknown, r.Updated = true, now
 		r.audit(now, "attachbot", "submission's answer lost", "Webex may have acted on it; looked up before any new submission", "")
@@ -27,6 +30,9 @@ func (b *Bot) outcomeUnknown(ctx context.Context, id string, cause error) error 
 	})
 	if err != nil {
 		return fmt.Errorf("provision request %s: %w (and recording it failed: %w)", id, cause, err)
+	}
+	if recorded {
+		b.metrics.Provisioning(ProvisioningOutcomeUnknown)
 	}
 	return fmt.Errorf("provision request %s: %w", id, cause)
 }

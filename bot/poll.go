@@ -168,7 +168,9 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 				errs = append(errs, err)
 			}
 		}
+		ended := map[string]ProvisioningOutcome{} // the requests this batch brings to a final status
 		err := b.db.UpdateRequests(ctx, ids, func(id string, r *Request) ([]Outgoing, error) {
+			delete(ended, id)
 			a := batch[id]
 			if a.err != nil {
 				if !r.State.Polled() { // decided meanwhile by an overlapping run
@@ -177,10 +179,20 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 				b.retryAfterFailure(r, a.at, a.err)
 				return b.pollFailed(r, a.at, a.err), nil
 			}
-			return b.recordStatus(r, a.at, a.customer, a.admins, a.adminsErr)
+			was := r.State
+			out, err := b.recordStatus(r, a.at, a.customer, a.admins, a.adminsErr)
+			if err == nil && was.Polled() && !r.State.Polled() {
+				ended[id] = ProvisioningOutcome(r.State)
+			}
+			return out, err
 		})
 		if err != nil {
+			// Which of the batch were saved is not known: the outcomes go uncounted.
 			errs = append(errs, fmt.Errorf("record the status of %d requests: %w", len(ids), err))
+		} else {
+			for _, outcome := range ended {
+				b.metrics.Provisioning(outcome)
+			}
 		}
 		claims.release(ids)
 		b.wakeOutbox()

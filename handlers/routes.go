@@ -30,17 +30,43 @@ type Transport interface {
 	Health() (state any, healthy bool)
 }
 
+// DeliveryCounter counts webhook deliveries as they are answered: outcome is "accepted" or
+// "refused", reason says why. *metrics.Metrics is one.
+type DeliveryCounter interface {
+	Delivery(outcome, reason string)
+}
+
+// Observability is what the routes report to operators through. Its zero value reports
+// nothing.
+type Observability struct {
+	// Deliveries counts webhook deliveries; nil counts none.
+	Deliveries DeliveryCounter
+	// Metrics is served on GET /metrics; nil serves no such route.
+	Metrics http.Handler
+}
+
 // New returns attachbot's HTTP handler. Every route is here. With an empty secret there is no
 // /webhook route (it answers 404): the events come over the websocket, reported by
 // transport; transport is nil when the events come as webhooks.
-func New(inbox Inbox, secret string, health Pinger, transport Transport, logger *slog.Logger) http.Handler {
+func New(inbox Inbox, secret string, health Pinger, transport Transport, obs Observability, logger *slog.Logger) http.Handler {
+	if obs.Deliveries == nil {
+		obs.Deliveries = uncounted{}
+	}
 	r := mux.NewRouter()
 	if secret != "" {
-		r.Handle("/webhook", handleWebhook(inbox, []byte(secret), logger)).Methods(http.MethodPost)
+		r.Handle("/webhook", handleWebhook(inbox, []byte(secret), obs.Deliveries, logger)).Methods(http.MethodPost)
 	}
 	r.Handle("/healthz", handleHealthz(health, transport, logger)).Methods(http.MethodGet, http.MethodHead)
+	if obs.Metrics != nil {
+		r.Handle("/metrics", obs.Metrics).Methods(http.MethodGet)
+	}
 	return r
 }
+
+// uncounted is the DeliveryCounter of routes built without one.
+type uncounted struct{}
+
+func (uncounted) Delivery(string, string) {}
 
 // healthReport is the body of /healthz.
 type healthReport struct {

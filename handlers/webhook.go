@@ -31,32 +31,43 @@ type envelope struct {
 	} `json:"data"`
 }
 
+// The outcomes of a webhook delivery, as DeliveryCounter counts them.
+const (
+	accepted = "accepted"
+	refused  = "refused"
+)
+
 // handleWebhook verifies a Webex webhook delivery and stores it in the bot's durable inbox
 // before answering 200. The signature is checked over the raw bytes before anything is
 // parsed; a missing or wrong one gets 401 and nothing else happens.
-func handleWebhook(inbox Inbox, secret []byte, logger *slog.Logger) http.Handler {
+func handleWebhook(inbox Inbox, secret []byte, deliveries DeliveryCounter, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
+			deliveries.Delivery(refused, "body_too_large")
 			http.Error(w, "body larger than 1 MiB", http.StatusRequestEntityTooLarge)
 			return
 		case err != nil:
+			deliveries.Delivery(refused, "unreadable_body")
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
 		if !validSignature(secret, body, r.Header) {
 			logger.Warn("webhook refused: bad or missing signature", "remote", r.RemoteAddr)
+			deliveries.Delivery(refused, "bad_signature")
 			http.Error(w, "bad or missing X-Spark-Signature", http.StatusUnauthorized)
 			return
 		}
 		var env envelope
 		if err := json.Unmarshal(body, &env); err != nil {
+			deliveries.Delivery(refused, "not_json")
 			http.Error(w, "body is not JSON: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		if env.Resource == "" || env.Event == "" || env.Data.ID == "" {
+			deliveries.Delivery(refused, "missing_fields")
 			http.Error(w, "resource, event and data.id are required", http.StatusBadRequest)
 			return
 		}
@@ -71,9 +82,11 @@ func handleWebhook(inbox Inbox, secret []byte, logger *slog.Logger) http.Handler
 		}
 		if err := inbox.Accept(r.Context(), ev); err != nil {
 			logger.Error("webhook not stored; Webex may deliver it again", "event", ev.Key, "err", err)
+			deliveries.Delivery(refused, "store_failed")
 			http.Error(w, "could not store the event", http.StatusInternalServerError)
 			return
 		}
+		deliveries.Delivery(accepted, "stored")
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -91,6 +91,8 @@ type Options struct {
 	Clock bot.Clock
 	// Logger receives retries and rate limits at debug and warn level. Default: discard.
 	Logger *slog.Logger
+	// Observer is told of every attempt and every 429, for metrics. Default: none.
+	Observer Observer
 }
 
 // Client is a Webex REST client for one access token. The bot token's Client is the bot's
@@ -104,6 +106,7 @@ type Client struct {
 	maxBackoff  time.Duration
 	clock       bot.Clock
 	log         *slog.Logger
+	observer    Observer
 
 	sdk  atomic.Pointer[webexsdk.Client]
 	gate gate
@@ -142,6 +145,9 @@ func New(opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
+	}
 	hc := &http.Client{}
 	if opts.HTTPClient != nil {
 		copied := *opts.HTTPClient
@@ -160,6 +166,7 @@ func New(opts Options) (*Client, error) {
 		maxBackoff:  opts.MaxBackoff,
 		clock:       opts.Clock,
 		log:         opts.Logger,
+		observer:    opts.Observer,
 	}
 	if err := c.SetToken(opts.Token); err != nil {
 		return nil, err
@@ -264,6 +271,7 @@ func (r *response) responseTrackingID() string {
 // do sends r, retrying as the package comment describes, and returns a 2xx answer.
 func (c *Client) do(ctx context.Context, r request) (*response, error) {
 	path := c.displayPath(r)
+	endpoint := endpointTemplate(path)
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		if err := c.gate.wait(ctx, c.clock); err != nil {
@@ -272,7 +280,13 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			}
 			return nil, fmt.Errorf("webex %s %s: waiting for the rate limit: %w", r.method, path, err)
 		}
+		start := c.clock.Now()
 		resp, sent, err := c.once(ctx, r)
+		status := 0
+		if err == nil {
+			status = resp.status
+		}
+		c.observer.Call(r.method, endpoint, status, c.clock.Now().Sub(start))
 		var wait time.Duration
 		switch {
 		case err != nil:
@@ -292,6 +306,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			switch {
 			case resp.status == http.StatusTooManyRequests:
 				c.gate.block(c.clock.Now().Add(apiErr.RetryAfter))
+				c.observer.RateLimited(r.method, endpoint, apiErr.RetryAfter)
 				c.log.Warn("webex rate limit", "method", r.method, "path", path,
 					"retryAfter", apiErr.RetryAfter, "trackingId", apiErr.TrackingID)
 				// wait stays 0: the gate makes this call (and every other) wait.
