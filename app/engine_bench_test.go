@@ -1,0 +1,274 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"attachbot/app"
+	"attachbot/bot"
+	"attachbot/webex/webextest"
+)
+
+// The engine's benchmarks: intake (intake_bench_test.go), draining a backlog of events and
+// sending a backlog of messages (this file), each reported against its floor measured or
+// computed in the same run. docs/benchmarks-engine.md gives the commands and the figures.
+// With -short the drain and send benchmarks run smaller backlogs, for a quick look.
+
+// webexLatency is how long the simulated Webex takes to answer every call in the drain and
+// send benchmarks.
+const webexLatency = 20 * time.Millisecond
+
+// benchWorkers is the bot's event workers in the drain benchmark (WORKERS).
+const benchWorkers = 16
+
+// benchSendConcurrency is the send concurrency the send benchmark's floor assumes: the
+// engine's SEND_CONCURRENCY default. An engine that sends one message at a time is measured
+// against it all the same.
+const benchSendConcurrency = 16
+
+// newEngineBench builds (but does not start) attachbot as serve wires it: the real store in
+// a temporary directory, the real Webex adapter over HTTP, the system clock, against a
+// simulated Webex; no webhooks are kept (PUBLIC_URL is unset) and the cron job never fires.
+func newEngineBench(tb testing.TB, sim *webextest.Sim, workers int) *app.App {
+	tb.Helper()
+	srv := httptest.NewServer(sim)
+	tb.Cleanup(srv.Close)
+	admins, err := bot.ParseAllowlist(webextest.AnnEmail)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := app.Config{
+		WebexAPIURL:   srv.URL + "/v1",
+		BotToken:      webextest.DefaultBotToken,
+		PartnerToken:  webextest.DefaultPartnerToken,
+		WebhookSecret: "s3cret-for-benchmarks",
+		DBPath:        filepath.Join(tb.TempDir(), "attachbot.db"),
+		PartnerAdmins: admins,
+		Templates:     []bot.Template{{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"}},
+		PollSchedule:  statusNeverSchedule,
+		ApprovalTTL:   bot.DefaultApprovalTTL,
+		StuckAfter:    bot.DefaultStuckAfter,
+	}
+	a, err := app.New(cfg, app.Wiring{Workers: workers}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := a.Close(ctx); err != nil {
+			tb.Error(err)
+		}
+	})
+	return a
+}
+
+// benchRooms adds n group spaces with Ann and the bot in them.
+func benchRooms(tb testing.TB, sim *webextest.Sim, n int) []string {
+	tb.Helper()
+	rooms := make([]string, n)
+	for i := range rooms {
+		r, err := sim.AddRoom(fmt.Sprintf("Bench space %03d", i), webextest.BotID, webextest.AnnID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rooms[i] = r.ID
+	}
+	return rooms
+}
+
+// settleWithin waits for the bot to finish everything queued, or fails after limit.
+func settleWithin(tb testing.TB, a *app.App, limit time.Duration) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := a.Bot().Settle(ctx); err != nil {
+		tb.Fatalf("the bot did not settle within %s: %v", limit, err)
+	}
+}
+
+// resetPeakRSS resets the kernel's peak resident set size of this process (VmHWM), so that
+// peakRSS measures what follows; it reports whether the kernel allowed it.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// peakRSS returns the process's peak resident set size in MiB (VmHWM of /proc/self/status):
+// the whole benchmark process, the simulated Webex and the load included.
+func peakRSS(tb testing.TB) float64 {
+	tb.Helper()
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		tb.Fatalf("read the peak RSS: %v", err)
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				tb.Fatalf("read the peak RSS from %q: %v", line, err)
+			}
+			return kib / 1024
+		}
+	}
+	tb.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+// BenchmarkDrain measures how long attachbot takes to process a backlog of `help` commands
+// (events × the bot's Webex calls per event), queued in the inbox before it starts, from 200
+// spaces, against a simulated Webex that answers every call after 20 ms: the wall time per
+// event, and the ratio to the floor, events × Webex calls per event × 20 ms / workers. It
+// reports the peak RSS of the benchmark process (VmHWM) too.
+func BenchmarkDrain(b *testing.B) {
+	sizes := []int{2_000, 20_000}
+	if testing.Short() {
+		sizes = []int{200, 2_000}
+	}
+	for _, events := range sizes {
+		b.Run(fmt.Sprintf("events=%d", events), func(b *testing.B) {
+			for range b.N {
+				drainOnce(b, events)
+			}
+		})
+	}
+}
+
+// drainOnce queues events help commands (timer stopped), then starts the bot and times it
+// until everything is answered.
+func drainOnce(b *testing.B, events int) {
+	const spaces = 200
+	b.StopTimer()
+	sim := webextest.New(webextest.Options{})
+	rooms := benchRooms(b, sim, spaces)
+	a := newEngineBench(b, sim, benchWorkers)
+	ctx := context.Background()
+	for i := range events {
+		room := rooms[i%spaces]
+		msg, err := sim.Say(ctx, webextest.AnnID, room, "help")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev := bot.Event{
+			Key: bot.EventKey("messages", "created", msg.ID), Resource: "messages", Event: "created",
+			DataID: msg.ID, ActorID: webextest.AnnID, RoomID: room, Created: msg.Created, Received: time.Now(),
+		}
+		if added, err := a.Store().AddEvent(ctx, ev); err != nil || !added {
+			b.Fatalf("queue event %d: added %v, %v", i, added, err)
+		}
+	}
+	sim.Inject(webextest.Fault{Latency: webexLatency})
+	rssReset := resetPeakRSS()
+	callsBefore := len(sim.Calls())
+	start := time.Now()
+	b.StartTimer()
+
+	if err := a.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	settleWithin(b, a, time.Hour)
+
+	b.StopTimer()
+	wall := time.Since(start)
+	calls := len(sim.Calls()) - callsBefore - 1 // GET /people/me at start
+	for _, room := range rooms[:min(spaces, events)] {
+		replies := 0
+		for _, m := range sim.Messages(room) {
+			if m.PersonID == webextest.BotID {
+				replies++
+			}
+		}
+		if want := events / spaces; replies != want {
+			b.Fatalf("space %s got %d replies, want %d", room, replies, want)
+		}
+	}
+	perEvent := float64(calls) / float64(events)
+	floor := time.Duration(float64(events) * perEvent * float64(webexLatency) / benchWorkers)
+	b.ReportMetric(wall.Seconds()*1e3/float64(events), "ms/event")
+	b.ReportMetric(perEvent, "webex-calls/event")
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "x-floor")
+	if rssReset {
+		b.ReportMetric(peakRSS(b), "peak-RSS-MiB")
+	} else {
+		b.ReportMetric(peakRSS(b), "process-peak-RSS-MiB")
+	}
+}
+
+// BenchmarkSend measures how long attachbot takes to send a backlog of 10,000 messages, 100
+// spaces with 100 each, enqueued before it starts, against a simulated Webex that answers
+// every call after 20 ms: the wall time, and its ratio to the floor, messages × 20 ms / send
+// concurrency (benchSendConcurrency). The order of each space's messages is checked.
+func BenchmarkSend(b *testing.B) {
+	messages := 10_000
+	if testing.Short() {
+		messages = 1_000
+	}
+	b.Run(fmt.Sprintf("messages=%d", messages), func(b *testing.B) {
+		for range b.N {
+			sendOnce(b, messages)
+		}
+	})
+}
+
+// sendOnce enqueues messages over 100 spaces (timer stopped), then starts the bot and times
+// it until the outbox is empty, and checks each space's order.
+func sendOnce(b *testing.B, messages int) {
+	const spaces = 100
+	b.StopTimer()
+	sim := webextest.New(webextest.Options{})
+	rooms := benchRooms(b, sim, spaces)
+	a := newEngineBench(b, sim, 0)
+	ctx := context.Background()
+	now := time.Now()
+	out := make([]bot.Outgoing, messages)
+	for i := range out {
+		out[i] = bot.Outgoing{
+			Key:     fmt.Sprintf("bench/%06d", i),
+			Message: bot.OutMessage{RoomID: rooms[i%spaces], Markdown: fmt.Sprintf("message %06d", i)},
+			Created: now,
+		}
+	}
+	for batch := range slices.Chunk(out, 1_000) {
+		if err := a.Store().Enqueue(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sim.Inject(webextest.Fault{Latency: webexLatency})
+	start := time.Now()
+	b.StartTimer()
+
+	if err := a.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	settleWithin(b, a, time.Hour)
+
+	b.StopTimer()
+	wall := time.Since(start)
+	for _, room := range rooms {
+		var got []string
+		for _, m := range sim.Messages(room) {
+			got = append(got, m.Text)
+		}
+		if len(got) != messages/spaces {
+			b.Fatalf("space %s got %d messages, want %d", room, len(got), messages/spaces)
+		}
+		if !slices.IsSorted(got) {
+			b.Fatalf("space %s got its messages out of order: %v", room, got)
+		}
+	}
+	floor := time.Duration(messages) * webexLatency / benchSendConcurrency
+	b.ReportMetric(wall.Seconds()*1e3/float64(messages), "ms/message")
+	b.ReportMetric(floor.Seconds(), "floor-s")
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(wall.Seconds()/floor.Seconds(), "x-floor")
+}
