@@ -55,7 +55,7 @@ func TestMetricsAfterAnAttach(t *testing.T) {
 		}
 	}
 	atLeastOne := []string{
-		`attachbot_webhook_deliveries_total{outcome="accepted",reason="stored"}`,
+		`attachbot_webhook_deliveries_total{outcome="accepted",reason="acknowledged"}`,
 		`attachbot_webex_calls_total{endpoint="/messages/{id}",method="GET",status="200",token="bot"}`,
 		`attachbot_webex_calls_total{endpoint="/messages",method="POST",status="200",token="bot"}`,
 		`attachbot_webex_call_duration_seconds_count{endpoint="/messages",method="POST",token="bot"}`,
@@ -91,6 +91,45 @@ func TestMetricsCountRateLimits(t *testing.T) {
 		`attachbot_webex_rate_limited_total{endpoint="/messages/{id}",method="GET",token="bot"}`:       1,
 		`attachbot_webex_calls_total{endpoint="/messages/{id}",method="GET",status="429",token="bot"}`: 1,
 		`attachbot_webex_calls_total{endpoint="/messages/{id}",method="GET",status="200",token="bot"}`: 1,
+	}
+	for series, w := range want {
+		if diff := cmp.Diff(w, got[series]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", series, diff)
+		}
+	}
+}
+
+// Every refused delivery is counted by its reason, and a redelivery is acknowledged (it is
+// counted as accepted: the bot stores it once).
+func TestMetricsCountDeliveriesByReason(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	secret := h.Cfg.WebhookSecret
+	deliveries := []struct {
+		secret string
+		body   string
+	}{
+		{"wrong-secret-for-this-test", `{"resource":"messages","event":"created","data":{"id":"m1"}}`},
+		{"", `{"resource":"messages","event":"created","data":{"id":"m1"}}`},
+		{secret, `not json`},
+		{secret, `{"resource":"messages","event":"created","data":{}}`},
+		{secret, `{"resource":"messages","event":"created","data":{"id":"` + strings.Repeat("x", 1<<20) + `"}}`},
+		{secret, `{"resource":"memberships","event":"created","data":{"id":"m2"}}`},
+		{secret, `{"resource":"memberships","event":"created","data":{"id":"m2"}}`},
+	}
+	for _, d := range deliveries {
+		if _, err := h.Sim.SendSigned(t.Context(), h.BotURL+"/webhook", d.secret, []byte(d.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Settle()
+
+	got := scrape(t, h.BotURL+"/metrics")
+	want := map[string]float64{
+		`attachbot_webhook_deliveries_total{outcome="refused",reason="bad_signature"}`:  2,
+		`attachbot_webhook_deliveries_total{outcome="refused",reason="not_json"}`:       1,
+		`attachbot_webhook_deliveries_total{outcome="refused",reason="missing_fields"}`: 1,
+		`attachbot_webhook_deliveries_total{outcome="refused",reason="body_too_large"}`: 1,
+		`attachbot_webhook_deliveries_total{outcome="accepted",reason="acknowledged"}`:  2,
 	}
 	for series, w := range want {
 		if diff := cmp.Diff(w, got[series]); diff != "" {

@@ -30,8 +30,10 @@ type Transport interface {
 	Health() (state any, healthy bool)
 }
 
-// DeliveryCounter counts webhook deliveries as they are answered: outcome is "accepted" or
-// "refused", reason says why. *metrics.Metrics is one.
+// DeliveryCounter counts webhook deliveries as they are answered: outcome is "accepted"
+// (reason "acknowledged": stored, or a redelivery or an event the bot ignores) or "refused"
+// (reason body_too_large, unreadable_body, bad_signature, not_json, missing_fields or
+// store_failed). *metrics.Metrics is one.
 type DeliveryCounter interface {
 	Delivery(outcome, reason string)
 }

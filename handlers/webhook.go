@@ -86,7 +86,7 @@ func handleWebhook(inbox Inbox, secret []byte, deliveries DeliveryCounter, logge
 			http.Error(w, "could not store the event", http.StatusInternalServerError)
 			return
 		}
-		deliveries.Delivery(accepted, "stored")
+		deliveries.Delivery(accepted, "acknowledged")
 		w.WriteHeader(http.StatusOK)
 	})
 }
