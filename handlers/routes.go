@@ -1,5 +1,5 @@
-// Package handlers is attachbot's HTTP layer: the routes (the signed Webex webhook and the
-// health check) and the webhook intake, which checks a delivery's signature and hands the
+// Package handlers is attachbot's HTTP layer: the routes (the signed Webex webhook, the
+// health check and the metrics) and the webhook intake, which checks a delivery's signature and hands the
 // event to the bot's inbox. Commands and card submissions are dispatched by the bot itself.
 package handlers
 
