@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
@@ -34,6 +35,15 @@ const benchWorkers = 16
 // engine's SEND_CONCURRENCY default. An engine that sends one message at a time is measured
 // against it all the same.
 const benchSendConcurrency = 16
+
+// onceOnly skips a benchmark in TestMain's websocket run: it builds its own attachbot,
+// always over webhooks, so the second run would measure the same thing again.
+func onceOnly(b *testing.B) {
+	b.Helper()
+	if transport != apptest.Webhook {
+		b.Skip("measured once, in the webhook run")
+	}
+}
 
 // newEngineBench builds (but does not start) attachbot as serve wires it: the real store in
 // a temporary directory, the real Webex adapter over HTTP, the system clock, against a
@@ -129,6 +139,7 @@ func peakRSS(tb testing.TB) float64 {
 // event, and the ratio to the floor, events × Webex calls per event × 20 ms / workers. It
 // reports the peak RSS of the benchmark process (VmHWM) too.
 func BenchmarkDrain(b *testing.B) {
+	onceOnly(b)
 	sizes := []int{2_000, 20_000}
 	if testing.Short() {
 		sizes = []int{200, 2_000}
@@ -209,6 +220,7 @@ func drainOnce(b *testing.B, events int) {
 // every call after 20 ms: the wall time, and its ratio to the floor, messages × 20 ms / send
 // concurrency (benchSendConcurrency). The order of each space's messages is checked.
 func BenchmarkSend(b *testing.B) {
+	onceOnly(b)
 	messages := 10_000
 	if testing.Short() {
 		messages = 1_000

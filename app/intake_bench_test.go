@@ -148,6 +148,7 @@ func p99(ds []time.Duration) time.Duration {
 //     time per delivery; deliveries/s, the ratio to the bare receiver's, and both p99s;
 //   - paced=1000/s: one delivery every millisecond: both p99 acknowledgement latencies.
 func BenchmarkIntake(b *testing.B) {
+	onceOnly(b)
 	for _, paced := range []bool{false, true} {
 		name := fmt.Sprintf("senders=%d", intakeSenders)
 		if paced {
