@@ -117,6 +117,10 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: logger, db: db, bot: b, jobs: j}
 	if cfg.Websocket() {
 		a.websocket = newWebsocket(cfg, w, b, logger.With("component", "websocket"))
+		if err := metrics.RegisterTransport(reg, "websocket", a.websocket.metricsState); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("register the websocket's metrics: %w", err)
+		}
 		// No /webhook route: nothing may come in but through the websocket.
 		a.handler = handlers.New(b, "", db, a.websocket, obs, logger.With("component", "http"))
 	} else {

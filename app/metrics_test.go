@@ -68,6 +68,17 @@ func TestMetricsAfterAnAttach(t *testing.T) {
 	}
 	if webhooks {
 		atLeastOne = append(atLeastOne, `attachbot_webhook_deliveries_total{outcome="accepted",reason="acknowledged"}`)
+		if _, ok := got[`attachbot_transport_connected{transport="websocket"}`]; ok {
+			t.Errorf("a websocket's state is shown where events come as webhooks")
+		}
+	} else {
+		// Over the websocket, its state: connected, since when, and the events it brought.
+		atLeastOne = append(atLeastOne, `attachbot_transport_connected{transport="websocket"}`,
+			`attachbot_transport_state_since_timestamp_seconds{transport="websocket"}`,
+			`attachbot_transport_last_event_timestamp_seconds{transport="websocket"}`)
+		if v, ok := got[`attachbot_transport_failures{transport="websocket"}`]; !ok || v != 0 {
+			t.Errorf("attachbot_transport_failures = %v (present %v), want 0", v, ok)
+		}
 	}
 	for _, series := range atLeastOne {
 		if got[series] < 1 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"attachbot/bot"
+	"attachbot/metrics"
 	"attachbot/webex/mercury"
 )
 
@@ -79,6 +80,12 @@ func (s *websocket) Status() mercury.Status {
 		return mercury.Status{}
 	}
 	return tr.Status()
+}
+
+// metricsState is the transport's state for /metrics.
+func (s *websocket) metricsState() metrics.TransportState {
+	st := s.Status()
+	return metrics.TransportState{Connected: st.Connected, Since: st.Since, LastEvent: st.LastEvent, Failures: st.Failures}
 }
 
 // stop closes the websocket and waits until the transport has deleted its device (or ctx
