@@ -162,7 +162,7 @@ var attachConditions = []string{
 // a sentence each.
 func AttachConditions() []string { return slices.Clone(attachConditions) }
 
-// Rules quoted to people, from the help article (docs/attach-rules.md).
+// Rules quoted to people, from the help article (docs/rules-for-attaching.md).
 const (
 	// TemplatePrerequisite is section 3, step 2.
 	TemplatePrerequisite = `The onboarding template's toggle "Allow admin-invite emails when attaching to existing orgs" must be on (template details, Common settings).`

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Assessment is the verdict of the eligibility rules (docs/attach-rules.md, sections 1, 2 and 5)
+// Assessment is the verdict of the eligibility rules (docs/rules-for-attaching.md, sections 1, 2 and 5)
 // for one organization.
 type Assessment struct {
 	ApprovalRequired bool     `json:"approvalRequired"`

@@ -48,7 +48,7 @@ func TestAssessEveryCombination(t *testing.T) {
 	}
 }
 
-// expectedAssessment is docs/attach-rules.md, sections 1, 2 and 5, spelled out.
+// expectedAssessment is docs/rules-for-attaching.md, sections 1, 2 and 5, spelled out.
 func expectedAssessment(users, verified, claimed, licenses, inactive, trial bot.Tri) bot.Assessment {
 	var a bot.Assessment
 	criteria := []struct {

@@ -86,7 +86,7 @@ type Fact struct {
 	Source string `json:"source"`
 }
 
-// Facts are the criteria of docs/attach-rules.md for one organization.
+// Facts are the criteria of docs/rules-for-attaching.md for one organization.
 type Facts struct {
 	Users                Fact `json:"users"`                // 100 users or more
 	VerifiedDomain       Fact `json:"verifiedDomain"`       // a verified email domain
