@@ -1,13 +1,11 @@
 package app_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,24 +55,6 @@ func newHarness(t *testing.T, opts apptest.Options) *harness {
 		opts.Transport = transport
 	}
 	return &harness{apptest.New(t, opts)}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // attachLine is a complete one-line attach of an organization, with the declared facts in

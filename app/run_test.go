@@ -51,7 +51,7 @@ func TestServe(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	var stderr syncBuffer
+	var stderr apptest.SyncBuffer
 	go func() {
 		done <- app.Run(ctx, cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil)))
 	}()
@@ -139,7 +139,7 @@ func TestRunServesOnlyOnceTheBotKnowsItself(t *testing.T) {
 		Templates:     templates,
 		PollSchedule:  "@every 1m",
 	}
-	var stderr syncBuffer
+	var stderr apptest.SyncBuffer
 	if err := app.Run(t.Context(), cfg, ln, slog.New(slog.NewJSONHandler(&stderr, nil))); err == nil {
 		t.Fatal("Run with a bot token Webex refuses succeeded")
 	}

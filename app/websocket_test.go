@@ -142,7 +142,7 @@ func (h *harness) waitDevice(ok func(device string) bool) {
 func TestWebsocketRefusedRegistration(t *testing.T) {
 	websocketOnly(t)
 	clock := bottest.NewClock(apptest.Start, false)
-	var logs syncBuffer
+	var logs apptest.SyncBuffer
 	h := newHarness(t, apptest.Options{
 		Transport: apptest.Websocket, WebsocketClock: clock, Disconnected: true, Logs: &logs,
 		Websocket: func(o *mercury.Options) { o.Backoff = mercury.JitteredBackoff },

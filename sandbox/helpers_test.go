@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,11 +10,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"attachbot/app"
+	"attachbot/app/apptest"
 	"attachbot/webex/webextest"
 )
 
@@ -281,7 +280,7 @@ func runSandbox(t *testing.T, env map[string]string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	lines := make(chan string, 4)
 	done := make(chan error, 1)
-	var stderr syncBuffer
+	var stderr apptest.SyncBuffer
 	go func() {
 		done <- runCommand(ctx, func(k string) string { return env[k] }, lineWriter{lines}, &stderr)
 	}()
@@ -309,22 +308,4 @@ func runSandbox(t *testing.T, env map[string]string) string {
 		t.Fatalf("the sandbox printed no URL within 20s:\n%s", stderr.String())
 	}
 	return ""
-}
-
-// syncBuffer is a bytes.Buffer safe for the sandbox's logger and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app/apptest"
 	"attachbot/bot"
 	"attachbot/store"
 	"attachbot/webex/webextest"
@@ -162,7 +163,7 @@ func runSandboxUntilStarted(t *testing.T, env map[string]string) (bool, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr apptest.SyncBuffer
 	lines := make(chan string, 4)
 	done := make(chan error, 1)
 	go func() {
@@ -214,7 +215,7 @@ func TestRunSandboxListensOnLoopbackByDefault(t *testing.T) {
 	// Port 8080 may be taken on this machine; either way, the address tried is the loopback.
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr apptest.SyncBuffer
 	lines := make(chan string, 4)
 	env := map[string]string{"SANDBOX_DB": filepath.Join(t.TempDir(), "sandbox.db")}
 	done := make(chan error, 1)
