@@ -52,22 +52,7 @@ func newEngineBench(tb testing.TB, sim *webextest.Sim, workers int) *app.App {
 	tb.Helper()
 	srv := httptest.NewServer(sim)
 	tb.Cleanup(srv.Close)
-	admins, err := bot.ParseAllowlist(webextest.AnnEmail)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := app.Config{
-		WebexAPIURL:   srv.URL + "/v1",
-		BotToken:      webextest.DefaultBotToken,
-		PartnerToken:  webextest.DefaultPartnerToken,
-		WebhookSecret: "s3cret-for-benchmarks",
-		DBPath:        filepath.Join(tb.TempDir(), "attachbot.db"),
-		PartnerAdmins: admins,
-		Templates:     []bot.Template{{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"}},
-		PollSchedule:  statusNeverSchedule,
-		ApprovalTTL:   bot.DefaultApprovalTTL,
-		StuckAfter:    bot.DefaultStuckAfter,
-	}
+	cfg := benchConfig(tb, srv.URL)
 	a, err := app.New(cfg, app.Wiring{Workers: workers}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
@@ -283,4 +268,27 @@ func sendOnce(b *testing.B, messages int) {
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(wall.Seconds()/floor.Seconds(), "x-floor")
+}
+
+// benchConfig is the configuration the benchmarks run attachbot with, against the simulated
+// Webex at webexURL: Ann as the partner admin, one template, a store in a temporary
+// directory, and a status job that never fires on its own.
+func benchConfig(tb testing.TB, webexURL string) app.Config {
+	tb.Helper()
+	admins, err := bot.ParseAllowlist(webextest.AnnEmail)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return app.Config{
+		WebexAPIURL:   webexURL + "/v1",
+		BotToken:      webextest.DefaultBotToken,
+		PartnerToken:  webextest.DefaultPartnerToken,
+		WebhookSecret: "s3cret-for-benchmarks",
+		DBPath:        filepath.Join(tb.TempDir(), "attachbot.db"),
+		PartnerAdmins: admins,
+		Templates:     []bot.Template{{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"}},
+		PollSchedule:  statusNeverSchedule,
+		ApprovalTTL:   bot.DefaultApprovalTTL,
+		StuckAfter:    bot.DefaultStuckAfter,
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,22 +53,9 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	srv.Start()
 	tb.Cleanup(srv.Close)
 
-	admins, err := bot.ParseAllowlist(webextest.AnnEmail)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg := app.Config{
-		WebexAPIURL:   srv.URL + "/v1",
-		BotToken:      webextest.DefaultBotToken,
-		PartnerToken:  webextest.DefaultPartnerToken,
-		WebhookSecret: "s3cret-for-benchmarks",
-		DBPath:        filepath.Join(tb.TempDir(), "attachbot.db"),
-		PartnerAdmins: admins,
-		Templates:     []bot.Template{{Name: "Standard", ProvisioningID: "cHJvdmlzaW9uaW5nSWQtc3RhbmRhcmQ"}},
-		PollSchedule:  statusNeverSchedule,
-		ApprovalTTL:   bot.DefaultApprovalTTL,
-		StuckAfter:    100 * 365 * 24 * time.Hour,
-	}
+	cfg := benchConfig(tb, srv.URL)
+	cfg.StuckAfter = 100 * 365 * 24 * time.Hour // no stuck warning during the sweep
+	var err error
 
 	external := make([]string, n)
 	for i := range external {
