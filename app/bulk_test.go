@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"slices"
@@ -40,27 +38,13 @@ func (h *harness) fileReply(replies []webextest.Message) (webextest.Message, [][
 	if !ok {
 		h.T.Fatalf("the reply's file %s is not stored", found[0].Files[0])
 	}
-	records, err := csv.NewReader(bytes.NewReader(f.Data)).ReadAll()
-	if err != nil {
-		h.T.Fatalf("the bot's file does not parse as CSV: %v\n%s", err, f.Data)
-	}
-	return found[0], records
+	return found[0], apptest.ParseCSV(h.T, f.Data)
 }
 
 // column returns the named column of CSV records (the header first).
 func column(t *testing.T, records [][]string, name string) []string {
 	t.Helper()
-	for i, h := range records[0] {
-		if h == name {
-			var out []string
-			for _, r := range records[1:] {
-				out = append(out, r[i])
-			}
-			return out
-		}
-	}
-	t.Fatalf("no column %q in %q", name, records[0])
-	return nil
+	return apptest.CSVColumn(t, records, name)
 }
 
 func TestCheckFileMixed(t *testing.T) {

@@ -27,6 +27,9 @@ func (e *sandboxEnv) routes() (http.Handler, error) {
 	api.HandleFunc("GET /sandbox/api/state", e.handleState)
 	api.HandleFunc("GET /sandbox/api/scenarios", e.handleScenarios)
 	api.HandleFunc("POST /sandbox/api/say", jsonOnly(e.handleSay))
+	api.HandleFunc("POST /sandbox/api/sayfile", jsonOnly(e.handleSayFile))
+	api.HandleFunc("GET /sandbox/api/files/{messageId}/{index}", e.handleFile)
+	api.HandleFunc("GET /sandbox/api/sample.csv", e.handleSample)
 	api.HandleFunc("POST /sandbox/api/click", jsonOnly(e.handleClick))
 	api.HandleFunc("POST /sandbox/api/outcome", jsonOnly(e.handleOutcome))
 	mux.Handle("/sandbox/api/", sameOrigin(api))
@@ -84,15 +87,11 @@ func (e *sandboxEnv) handleSay(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &in, `{"personId": "...", "roomId": "...", "text": "help", "parentId": "(optional)"}`) {
 		return
 	}
-	in.Text = strings.TrimSpace(in.Text)
-	switch {
-	case in.Text == "":
-		writeError(w, http.StatusBadRequest, "text is empty: type a message, such as help")
-		return
-	case len(in.Text) > webextest.MaxMessageBytes:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("text is %d bytes long; Webex takes at most %d", len(in.Text), webextest.MaxMessageBytes))
+	text, ok := checkText(w, in.Text, "help")
+	if !ok {
 		return
 	}
+	in.Text = text
 	p, room, ok := e.actorIn(w, in.PersonID, in.RoomID)
 	if !ok {
 		return
@@ -118,6 +117,21 @@ func (e *sandboxEnv) handleSay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"messageId": m.ID})
+}
+
+// checkText trims a message's text and checks it as Webex would; on a problem it answers 400
+// saying what to fix, with example as a message to type.
+func checkText(w http.ResponseWriter, text, example string) (string, bool) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		writeError(w, http.StatusBadRequest, "text is empty: type a message, such as "+example)
+		return "", false
+	case len(text) > webextest.MaxMessageBytes:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("text is %d bytes long; Webex takes at most %d", len(text), webextest.MaxMessageBytes))
+		return "", false
+	}
+	return text, true
 }
 
 // clickRequest is the body of POST /sandbox/api/click.
@@ -303,12 +317,17 @@ func (e *sandboxEnv) apply(in outcomeRequest, delay time.Duration, targets []web
 // decodeBody reads a JSON object into v. On failure it answers 400 with the error and the
 // expected shape, and returns false.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, shape string) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, sandboxMaxBody))
+	return decodeBodyUpTo(w, r, v, shape, sandboxMaxBody)
+}
+
+// decodeBodyUpTo is decodeBody for a body of at most limit bytes.
+func decodeBodyUpTo(w http.ResponseWriter, r *http.Request, v any, shape string, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", sandboxMaxBody))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", limit))
 			return false
 		}
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("the body is not the JSON object expected (%v); send %s", err, shape))

@@ -46,9 +46,11 @@ type sandboxEnv struct {
 	// stopping is closed when the HTTP server shuts down, so that waiting requests end.
 	stopping chan struct{}
 	stopOnce sync.Once
-	// mu guards applied, the outcome control's last applied setting.
+	// mu guards applied, the outcome control's last applied setting, and fileInfos.
 	mu      sync.Mutex
 	applied outcomeRequest
+	// fileInfos are the stored files' names, types and sizes, by content URL.
+	fileInfos map[string]fileView
 }
 
 // newSandboxEnv starts a simulated Webex on a loopback port and attachbot against it, with
@@ -87,7 +89,8 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 	}
 	simSrv := app.StartServer(simLn, sim, logger.With("component", "webextest"), 30*time.Second)
 	env := &sandboxEnv{sim: sim, simSrv: simSrv, log: logger, seeded: seeded, stopping: make(chan struct{}),
-		applied: outcomeRequest{Status: outcomeSeeded, DelaySeconds: webextest.DefaultProvisioningDelay.Seconds()}}
+		fileInfos: map[string]fileView{},
+		applied:   outcomeRequest{Status: outcomeSeeded, DelaySeconds: webextest.DefaultProvisioningDelay.Seconds()}}
 
 	fail := func(err error) (*sandboxEnv, error) {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -257,7 +257,7 @@ func scenarioLine(t *testing.T, orgID string) string {
 	t.Helper()
 	for _, s := range sandboxScenarios() {
 		if s.OrgID == orgID {
-			return s.Line
+			return s.Line()
 		}
 	}
 	t.Fatalf("no scenario for org %s", orgID)

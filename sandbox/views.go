@@ -49,8 +49,10 @@ type messageView struct {
 	// MentionsBot says the text starts with the bot's mention (a group space).
 	MentionsBot bool `json:"mentionsBot,omitempty"`
 	// Card is the Adaptive Card attached, as the bot sent it.
-	Card    json.RawMessage `json:"card,omitempty"`
-	Created time.Time       `json:"created"`
+	Card json.RawMessage `json:"card,omitempty"`
+	// Files are the files attached, to download.
+	Files   []fileView `json:"files,omitempty"`
+	Created time.Time  `json:"created"`
 }
 
 // stateView is everything the page shows but the scenarios.
@@ -89,6 +91,17 @@ type scenariosView struct {
 	// Applied is the outcome control's setting as last applied (as seeded, for every
 	// organization, at first), so that the page shows it again after a reload.
 	Applied outcomeRequest `json:"applied"`
+	// Sample is the sample bulk file to download, and MaxFileBytes the largest file the
+	// page may post.
+	Sample       sampleView `json:"sample"`
+	MaxFileBytes int        `json:"maxFileBytes"`
+}
+
+// sampleView is the sample bulk file: where to download it and what its rows show.
+type sampleView struct {
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	About string `json:"about"`
 }
 
 // outcomeView is one choice of the outcome control.
@@ -144,6 +157,7 @@ func (e *sandboxEnv) state() (stateView, error) {
 				PersonEmail: m.PersonEmail, Text: m.Text, Markdown: m.Markdown, Created: m.Created,
 				MentionsBot: m.PersonID != webextest.BotID && slices.Contains(m.MentionedPeople, webextest.BotID),
 			}
+			mv.Files = e.filesOf(m)
 			for _, a := range m.Attachments {
 				if a.ContentType == webextest.CardContentType {
 					mv.Card = a.Content
