@@ -694,6 +694,33 @@
     return String(name || "?").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0].toUpperCase(); }).join("");
   }
 
+  // sizeOf says a file's size in bytes, KiB or MiB.
+  function sizeOf(n) {
+    if (!(n >= 0)) return "";
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KiB";
+    return (n / 1024 / 1024).toFixed(1) + " MiB";
+  }
+
+  // fileKind is the label of a file's icon: its extension, short and in capitals.
+  function fileKind(name) {
+    const m = /\.([A-Za-z0-9]{1,4})$/.exec(String(name));
+    return m ? m[1].toUpperCase() : "FILE";
+  }
+
+  // base64Of reads a file into base64, as the sandbox API takes it.
+  function base64Of(file) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () {
+        const url = String(reader.result);
+        resolve(url.slice(url.indexOf(",") + 1));
+      };
+      reader.onerror = function () { reject(new Error("Could not read " + file.name + ": " + (reader.error ? reader.error.message : "unknown error"))); };
+      reader.readAsDataURL(file);
+    });
+  }
+
   function timeOf(iso) {
     const d = new Date(iso);
     return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
@@ -829,8 +856,25 @@
         }
         main.append(body);
       }
+      if (Array.isArray(m.files) && m.files.length > 0) main.append(fileLinks(m.files));
       node.append(avatar, main);
       return node;
+    }
+
+    // fileLinks renders a message's files as download links. A file's name comes from
+    // whoever posted it: it is only ever text, and the link only ever the sandbox's own.
+    function fileLinks(files) {
+      const box = el("div", "message-files");
+      files.forEach(function (f) {
+        if (typeof f.url !== "string" || f.url.indexOf("/sandbox/api/files/") !== 0) return;
+        const a = el("a", "file-link");
+        a.href = f.url;
+        a.download = String(f.name);
+        a.title = "Download " + String(f.name);
+        a.append(el("span", "file-icon", fileKind(f.name)), el("span", "file-name", String(f.name)), el("span", "file-size muted", sizeOf(f.size)));
+        box.append(a);
+      });
+      return box;
     }
 
     function threadNode(root, view, sp) {
@@ -1023,28 +1067,60 @@
 
     // Composers.
 
+    // composer wires a space's composer. A composer with a file chip (the partner space's)
+    // takes one file too, attached with its button or dropped on the space, and sends it
+    // with the text, as a Webex client posts a message with a file.
     function composer(view, roomOf) {
       const form = view.section.querySelector(".composer");
       const box = form.querySelector("textarea");
       const err = form.querySelector(".composer-error");
       const button = form.querySelector(".send");
+      const chip = form.querySelector(".composer-file");
+      const filePicker = form.querySelector(".attach-file input");
+      let file = null;
       const grow = function () {
         box.style.height = "auto";
         box.style.height = Math.min(box.scrollHeight, 140) + "px";
       };
+      // setFile attaches a file (null removes it); a file larger than the sandbox posts is
+      // refused at once, saying so.
+      const setFile = function (f) {
+        err.textContent = "";
+        const max = page.scenarios ? page.scenarios.maxFileBytes : 0;
+        if (f && max > 0 && f.size > max) {
+          err.textContent = f.name + " is " + sizeOf(f.size) + "; the sandbox posts files of at most " + sizeOf(max) +
+            " (attachbot reads at most 5 MiB). Split it into smaller files.";
+          f = null;
+        }
+        file = f;
+        chip.hidden = !f;
+        chip.querySelector(".file-name").textContent = f ? f.name : "";
+        chip.querySelector(".file-size").textContent = f ? sizeOf(f.size) : "";
+        chip.title = f ? f.name : "";
+      };
       const send = function () {
         const text = box.value.trim();
-        if (!text) return;
         const who = actingPerson();
         err.textContent = "";
+        if (!text) {
+          if (file) err.textContent = "Type check or attach to send with the file.";
+          return;
+        }
         button.disabled = true;
-        request("POST", "/sandbox/api/say", { personId: who ? who.id : "", roomId: roomOf(), text: text })
-          .then(function () {
-            box.value = "";
-            grow();
-            view.stick = true;
-            setStatus((who ? who.name : "Someone") + " posted a message.");
-          }, function (e) { err.textContent = e.message; })
+        const sent = file
+          ? base64Of(file).then(function (data) {
+            return request("POST", "/sandbox/api/sayfile", { personId: who ? who.id : "", roomId: roomOf(), text: text,
+              file: { name: file.name, contentType: file.type, data: data } });
+          })
+          : request("POST", "/sandbox/api/say", { personId: who ? who.id : "", roomId: roomOf(), text: text });
+        const withFile = Boolean(file);
+        sent.then(function () {
+          box.value = "";
+          grow();
+          if (withFile) setFile(null);
+          view.stick = true;
+          setStatus((who ? who.name : "Someone") + (withFile ? " posted a message with a file." : " posted a message."));
+        }, function (e) { err.textContent = e.message; })
           .then(function () { button.disabled = false; });
       };
       box.addEventListener("input", grow);
@@ -1052,7 +1128,50 @@
         if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); send(); }
       });
       form.addEventListener("submit", function (ev) { ev.preventDefault(); send(); });
-      return { box: box, grow: grow };
+      if (chip && filePicker) {
+        chip.querySelector(".file-remove").addEventListener("click", function () { setFile(null); });
+        filePicker.addEventListener("change", function () {
+          if (filePicker.files.length > 0) setFile(filePicker.files[0]);
+          filePicker.value = "";
+        });
+        dropTarget(view.section, setFile, err);
+      }
+      return { box: box, grow: grow, setFile: setFile };
+    }
+
+    // dropTarget lets a file be dropped on a space: one file, as a Webex message carries here.
+    function dropTarget(section, setFile, err) {
+      const hasFiles = function (ev) {
+        return ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0;
+      };
+      let depth = 0;
+      section.addEventListener("dragenter", function (ev) {
+        if (!hasFiles(ev)) return;
+        ev.preventDefault();
+        depth++;
+        section.classList.add("dropping");
+      });
+      section.addEventListener("dragover", function (ev) {
+        if (!hasFiles(ev)) return;
+        ev.preventDefault();
+        ev.dataTransfer.dropEffect = "copy";
+      });
+      section.addEventListener("dragleave", function () {
+        depth = Math.max(0, depth - 1);
+        if (depth === 0) section.classList.remove("dropping");
+      });
+      section.addEventListener("drop", function (ev) {
+        if (!hasFiles(ev)) return;
+        ev.preventDefault();
+        depth = 0;
+        section.classList.remove("dropping");
+        const files = ev.dataTransfer.files;
+        if (files.length !== 1) {
+          err.textContent = "Drop one file: a message carries one file here.";
+          return;
+        }
+        setFile(files[0]);
+      });
     }
 
     const partnerComposer = composer(page.views.partner, function () { const s = partnerSpace(); return s ? s.id : ""; });
@@ -1088,6 +1207,7 @@
         syncOutcome();
         if (applied.status !== "seeded" || applied.orgId !== "") describeApplied(applied);
       }
+      renderSample(v.sample);
       const list = document.getElementById("scenario-list");
       list.textContent = "";
       v.scenarios.forEach(function (s) {
@@ -1114,6 +1234,27 @@
         list.append(li);
       });
     }
+
+    // renderSample offers the sample bulk file: to download, or attached to the partner
+    // space's composer with check.
+    function renderSample(sample) {
+      if (!sample) return;
+      document.getElementById("sample-about").textContent = sample.about;
+      const link = document.getElementById("sample-link");
+      link.href = sample.url;
+      link.download = sample.name;
+    }
+    document.getElementById("sample-attach").addEventListener("click", function () {
+      const sample = page.scenarios && page.scenarios.sample;
+      if (!sample) return;
+      fetch(sample.url).then(function (res) {
+        if (!res.ok) throw new Error("the sample answered " + res.status);
+        return res.blob();
+      }).then(function (blob) {
+        fill("check");
+        partnerComposer.setFile(new File([blob], sample.name, { type: "text/csv" }));
+      }, function (e) { setStatus("Could not get the sample file: " + e.message, true); });
+    });
 
     function fill(line) {
       page.acting = "partner";
