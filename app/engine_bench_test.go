@@ -101,7 +101,13 @@ func resetPeakRSS() bool {
 // the whole benchmark process, the simulated Webex and the load included.
 func peakRSS(tb testing.TB) float64 {
 	tb.Helper()
-	status, err := os.ReadFile("/proc/self/status")
+	return vmHWM(tb, "/proc/self/status")
+}
+
+// vmHWM returns the peak resident set size, in MiB, that a /proc/<pid>/status file tells.
+func vmHWM(tb testing.TB, statusFile string) float64 {
+	tb.Helper()
+	status, err := os.ReadFile(statusFile)
 	if err != nil {
 		tb.Fatalf("read the peak RSS: %v", err)
 	}
@@ -114,7 +120,7 @@ func peakRSS(tb testing.TB) float64 {
 			return kib / 1024
 		}
 	}
-	tb.Fatal("no VmHWM in /proc/self/status")
+	tb.Fatalf("no VmHWM in %s", statusFile)
 	return 0
 }
 

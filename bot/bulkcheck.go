@@ -29,10 +29,11 @@ type BulkResult struct {
 	spec     AttachSpec // the row as the one-line attach reads it
 }
 
-// bulkCheckConcurrency bounds the rows checked at once. Each row makes a handful of partner
+// BulkCheckConcurrency bounds the rows checked at once: the concurrency of the partner
+// client's calls in a bulk check. Each row makes a handful of partner
 // calls; the partner client waits out Webex's 429s, so this bound only keeps the bot from
 // starting more calls than Webex's rate limit lets through anyway.
-const bulkCheckConcurrency = 4
+const BulkCheckConcurrency = 4
 
 // CheckBulk runs the dry run of `check` on every row of a bulk file and changes nothing.
 // Each row is read with the one-line attach's rules (SpecFromArgs); a row whose organization
@@ -61,7 +62,7 @@ func (b *Bot) CheckBulk(ctx context.Context, rows []BulkRow, by string) ([]BulkR
 		todo = append(todo, i)
 	}
 
-	sem := make(chan struct{}, bulkCheckConcurrency)
+	sem := make(chan struct{}, BulkCheckConcurrency)
 	var wg sync.WaitGroup
 	for _, i := range todo {
 		select {
