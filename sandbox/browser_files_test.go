@@ -86,6 +86,21 @@ func TestSandboxFilesInBrowser(t *testing.T) {
 		t.Errorf("the answer file's verdicts = %q", got)
 	}
 
+	screenshot := get(ctx, t, "take a screenshot", chromedp.FullScreenshot(100))
+
+	do(ctx, t, "attach the sample with the panel's button",
+		chromedp.Click(`#sample-attach`),
+		chromedp.WaitVisible(chip),
+	)
+	if name := get(ctx, t, "read the composer's file chip", chromedp.Text(chipName)); name != sampleFileName {
+		t.Errorf("Attach it put %q in the composer, want %s", name, sampleFileName)
+	}
+	if text := get(ctx, t, "read the composer", chromedp.Value(partnerComposer)); text != "check" {
+		t.Errorf("Attach it typed %q, want check", text)
+	}
+	do(ctx, t, "remove the file", chromedp.Click(`#partner-space .file-remove`), chromedp.WaitNotVisible(chip))
+	get(ctx, t, "clear the composer", chromedp.Evaluate[string](`document.querySelector("`+partnerComposer+`").value = ""`))
+
 	const markup = `<img src=x onerror="document.title='owned'">.csv`
 	get(ctx, t, "drop a file whose name is markup", chromedp.Evaluate[int](dropFile(markup, 40, false), chromedp.EvalAwaitPromise))
 	do(ctx, t, "send it with check and see the bot's answer",
@@ -105,10 +120,10 @@ func TestSandboxFilesInBrowser(t *testing.T) {
 		t.Errorf("at 1024 pixels wide, with files, these parts of the page are clipped: %q", clipped)
 	}
 	shot := filepath.Join(t.TempDir(), "sandbox-files-1024.png")
-	if err := os.WriteFile(shot, get(ctx, t, "take a screenshot", chromedp.FullScreenshot(100)), 0o600); err != nil {
+	if err := os.WriteFile(shot, screenshot, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of the sandbox with files at 1024 pixels: %s", shot)
+	t.Logf("screenshot of the sandbox's check of the sample file at 1024 pixels: %s", shot)
 }
 
 // jsString quotes s as a JavaScript string literal.
