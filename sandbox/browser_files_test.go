@@ -21,6 +21,11 @@ import (
 // the file, named name, is made in the page from the sample's link (fromSample) or of size
 // bytes of "x".
 func dropFile(name string, size int, fromSample bool) string {
+	return dropFileOn("#partner-space .messages", name, size, fromSample)
+}
+
+// dropFileOn is dropFile on the element selected by target.
+func dropFileOn(target, name string, size int, fromSample bool) string {
 	source := `new Blob(["x".repeat(` + strconv.Itoa(size) + `)])`
 	if fromSample {
 		source = `await (await fetch(document.getElementById("sample-link").getAttribute("href"))).blob()`
@@ -29,7 +34,7 @@ func dropFile(name string, size int, fromSample bool) string {
 	const file = new File([` + source + `], ` + jsString(name) + `, {type: "text/csv"});
 	const data = new DataTransfer();
 	data.items.add(file);
-	const target = document.querySelector("#partner-space .messages");
+	const target = document.querySelector(` + jsString(target) + `);
 	for (const type of ["dragenter", "dragover", "drop"]) {
 		target.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
 	}
@@ -51,6 +56,12 @@ func TestSandboxFilesInBrowser(t *testing.T) {
 		chromedp.Navigate(url),
 		chromedp.WaitVisible(`#sample-link[href="/sandbox/api/sample.csv"]`),
 	)
+
+	get(ctx, t, "drop a file on the scenarios panel", chromedp.Evaluate[int](dropFileOn("#scenarios", "elsewhere.csv", 10, false), chromedp.EvalAwaitPromise))
+	do(ctx, t, "see where files go", chromedp.WaitVisible(`//div[@id="status"][contains(., "Drop files on the partner space")]`))
+	if hidden := get(ctx, t, "look at the file chip", chromedp.Evaluate[bool](`document.querySelector("`+chip+`").hidden`)); !hidden {
+		t.Errorf("a file dropped on the panel shows in the composer")
+	}
 
 	get(ctx, t, "drop a file larger than the sandbox posts", chromedp.Evaluate[int](dropFile("huge.csv", sandboxMaxFile+1, false), chromedp.EvalAwaitPromise))
 	do(ctx, t, "see the size refused", chromedp.WaitVisible(`//div[contains(@class,"composer-error")][contains(., "huge.csv is 6.0 MiB; the sandbox posts files of at most 6.0 MiB")]`))

@@ -1139,11 +1139,26 @@
       return { box: box, grow: grow, setFile: setFile };
     }
 
+    function hasFiles(ev) {
+      return Boolean(ev.dataTransfer) && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0;
+    }
+
+    // A file dropped anywhere else would make the browser open it in place of the page.
+    window.addEventListener("dragover", function (ev) {
+      if (hasFiles(ev) && !ev.defaultPrevented) {
+        ev.preventDefault();
+        ev.dataTransfer.dropEffect = "none";
+      }
+    });
+    window.addEventListener("drop", function (ev) {
+      if (hasFiles(ev) && !ev.defaultPrevented) {
+        ev.preventDefault();
+        setStatus("Drop files on the partner space: the bot reads the files sent there with check or attach.", true);
+      }
+    });
+
     // dropTarget lets a file be dropped on a space: one file, as a Webex message carries here.
     function dropTarget(section, setFile, err) {
-      const hasFiles = function (ev) {
-        return ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0;
-      };
       let depth = 0;
       section.addEventListener("dragenter", function (ev) {
         if (!hasFiles(ev)) return;
