@@ -7,12 +7,7 @@
   // ---------------------------------------------------------------------------------------
   // Small DOM helpers.
 
-  function el(tag, className, text) {
-    const e = document.createElement(tag);
-    if (className) e.className = className;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const el = window.attachbotDOM.el;
 
   function escapeHTML(s) {
     return String(s)
@@ -694,32 +689,7 @@
     return String(name || "?").split(/\s+/).filter(Boolean).slice(0, 2).map(function (w) { return w[0].toUpperCase(); }).join("");
   }
 
-  // sizeOf says a file's size in bytes, KiB or MiB.
-  function sizeOf(n) {
-    if (!(n >= 0)) return "";
-    if (n < 1024) return n + " B";
-    if (n < 1024 * 1024) return (n / 1024).toFixed(1) + " KiB";
-    return (n / 1024 / 1024).toFixed(1) + " MiB";
-  }
-
-  // fileKind is the label of a file's icon: its extension, short and in capitals.
-  function fileKind(name) {
-    const m = /\.([A-Za-z0-9]{1,4})$/.exec(String(name));
-    return m ? m[1].toUpperCase() : "FILE";
-  }
-
-  // base64Of reads a file into base64, as the sandbox API takes it.
-  function base64Of(file) {
-    return new Promise(function (resolve, reject) {
-      const reader = new FileReader();
-      reader.onload = function () {
-        const url = String(reader.result);
-        resolve(url.slice(url.indexOf(",") + 1));
-      };
-      reader.onerror = function () { reject(new Error("Could not read " + file.name + ": " + (reader.error ? reader.error.message : "unknown error"))); };
-      reader.readAsDataURL(file);
-    });
-  }
+  const Files = window.attachbotFiles;
 
   function timeOf(iso) {
     const d = new Date(iso);
@@ -856,25 +826,9 @@
         }
         main.append(body);
       }
-      if (Array.isArray(m.files) && m.files.length > 0) main.append(fileLinks(m.files));
+      if (Array.isArray(m.files) && m.files.length > 0) main.append(Files.links(m.files));
       node.append(avatar, main);
       return node;
-    }
-
-    // fileLinks renders a message's files as download links. A file's name comes from
-    // whoever posted it: it is only ever text, and the link only ever the sandbox's own.
-    function fileLinks(files) {
-      const box = el("div", "message-files");
-      files.forEach(function (f) {
-        if (typeof f.url !== "string" || f.url.indexOf("/sandbox/api/files/") !== 0) return;
-        const a = el("a", "file-link");
-        a.href = f.url;
-        a.download = String(f.name);
-        a.title = "Download " + String(f.name);
-        a.append(el("span", "file-icon", fileKind(f.name)), el("span", "file-name", String(f.name)), el("span", "file-size muted", sizeOf(f.size)));
-        box.append(a);
-      });
-      return box;
     }
 
     function threadNode(root, view, sp) {
@@ -1088,14 +1042,14 @@
         err.textContent = "";
         const max = page.scenarios ? page.scenarios.maxFileBytes : 0;
         if (f && max > 0 && f.size > max) {
-          err.textContent = f.name + " is " + sizeOf(f.size) + "; the sandbox posts files of at most " + sizeOf(max) +
+          err.textContent = f.name + " is " + Files.sizeOf(f.size) + "; the sandbox posts files of at most " + Files.sizeOf(max) +
             " (attachbot reads at most 5 MiB). Split it into smaller files.";
           f = null;
         }
         file = f;
         chip.hidden = !f;
         chip.querySelector(".file-name").textContent = f ? f.name : "";
-        chip.querySelector(".file-size").textContent = f ? sizeOf(f.size) : "";
+        chip.querySelector(".file-size").textContent = f ? Files.sizeOf(f.size) : "";
         chip.title = f ? f.name : "";
       };
       const send = function () {
@@ -1108,7 +1062,7 @@
         }
         button.disabled = true;
         const sent = file
-          ? base64Of(file).then(function (data) {
+          ? Files.base64Of(file).then(function (data) {
             return request("POST", "/sandbox/api/sayfile", { personId: who ? who.id : "", roomId: roomOf(), text: text,
               file: { name: file.name, contentType: file.type, data: data } });
           })
@@ -1134,60 +1088,15 @@
           if (filePicker.files.length > 0) setFile(filePicker.files[0]);
           filePicker.value = "";
         });
-        dropTarget(view.section, setFile, err);
+        Files.dropTarget(view.section, setFile, function (msg) { err.textContent = msg; });
       }
       return { box: box, grow: grow, setFile: setFile };
     }
 
-    function hasFiles(ev) {
-      return Boolean(ev.dataTransfer) && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0;
-    }
-
     // A file dropped anywhere else would make the browser open it in place of the page.
-    window.addEventListener("dragover", function (ev) {
-      if (hasFiles(ev) && !ev.defaultPrevented) {
-        ev.preventDefault();
-        ev.dataTransfer.dropEffect = "none";
-      }
+    Files.guardPage(function () {
+      setStatus("Drop files on the partner space: the bot reads the files sent there with check or attach.", true);
     });
-    window.addEventListener("drop", function (ev) {
-      if (hasFiles(ev) && !ev.defaultPrevented) {
-        ev.preventDefault();
-        setStatus("Drop files on the partner space: the bot reads the files sent there with check or attach.", true);
-      }
-    });
-
-    // dropTarget lets a file be dropped on a space: one file, as a Webex message carries here.
-    function dropTarget(section, setFile, err) {
-      let depth = 0;
-      section.addEventListener("dragenter", function (ev) {
-        if (!hasFiles(ev)) return;
-        ev.preventDefault();
-        depth++;
-        section.classList.add("dropping");
-      });
-      section.addEventListener("dragover", function (ev) {
-        if (!hasFiles(ev)) return;
-        ev.preventDefault();
-        ev.dataTransfer.dropEffect = "copy";
-      });
-      section.addEventListener("dragleave", function () {
-        depth = Math.max(0, depth - 1);
-        if (depth === 0) section.classList.remove("dropping");
-      });
-      section.addEventListener("drop", function (ev) {
-        if (!hasFiles(ev)) return;
-        ev.preventDefault();
-        depth = 0;
-        section.classList.remove("dropping");
-        const files = ev.dataTransfer.files;
-        if (files.length !== 1) {
-          err.textContent = "Drop one file: a message carries one file here.";
-          return;
-        }
-        setFile(files[0]);
-      });
-    }
 
     const partnerComposer = composer(page.views.partner, function () { const s = partnerSpace(); return s ? s.id : ""; });
     composer(page.views.direct, function () { const a = shownAdmin(); return a ? a.directSpaceId : ""; });
