@@ -22,7 +22,7 @@ import (
 // organization of its own, against a simulated Webex that answers every call after 50 ms.
 // attachbot runs as its own process (the binary `go build` makes, started as `attachbot
 // serve` with webhooks), so that its peak RSS is attachbot's alone, without the simulated
-// Webex, its 16,000 people or the benchmark. docs/bulk.md gives the command and the figures.
+// Webex, its 37,500 people or the benchmark. docs/bulk.md gives the command and the figures.
 
 // bulkLatency is how long the simulated Webex takes to answer every call in the bulk
 // benchmark.
