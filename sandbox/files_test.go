@@ -143,6 +143,21 @@ func TestSandboxFileNameIsText(t *testing.T) {
 	if string(body) != "<script>alert(1)</script>" {
 		t.Errorf("the download = %q, want the bytes as posted", body)
 	}
+
+	// Another site may not link to the files: only the sandbox's page downloads them.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+dropped.Files[0].URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("GET a file from a cross-site page = %d, want 403", resp.StatusCode)
+	}
 }
 
 func TestSandboxSayFileRejectsBadRequests(t *testing.T) {

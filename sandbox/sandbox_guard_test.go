@@ -28,6 +28,11 @@ func TestSandboxAPIRefusesCrossSiteRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fileBody, err := json.Marshal(sayFileRequest{PersonID: webextest.AnnID, RoomID: webextest.PartnerSpaceID, Text: "check",
+		File: uploadedFile{Name: "orgs.csv", ContentType: "text/csv", Data: []byte("org\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	host := strings.TrimPrefix(s.url, "http://")
 	tests := []struct {
 		name       string
@@ -50,32 +55,37 @@ func TestSandboxAPIRefusesCrossSiteRequests(t *testing.T) {
 		{"a DNS-rebound name", map[string]string{"Content-Type": "application/json", "Origin": "http://rebound.example:8080"},
 			"rebound.example:8080", 403, `answers only on localhost or an IP address, not on "rebound.example:8080"`},
 	}
-	for _, tt := range tests {
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+"/sandbox/api/say", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range tt.header {
-			req.Header.Set(k, v)
-		}
-		if tt.host != "" {
-			req.Host = tt.host
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got struct{ Error string }
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Errorf("%s: the answer is not JSON: %s", tt.name, b)
-		}
-		if resp.StatusCode != tt.wantStatus || !strings.Contains(got.Error, tt.wantError) {
-			t.Errorf("%s: POST /sandbox/api/say = %d %q; want %d with %q", tt.name, resp.StatusCode, got.Error, tt.wantStatus, tt.wantError)
+	for _, route := range []struct {
+		path string
+		body []byte
+	}{{"/sandbox/api/say", body}, {"/sandbox/api/sayfile", fileBody}} {
+		for _, tt := range tests {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+route.path, bytes.NewReader(route.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tt.header {
+				req.Header.Set(k, v)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct{ Error string }
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Errorf("%s: the answer is not JSON: %s", tt.name, b)
+			}
+			if resp.StatusCode != tt.wantStatus || !strings.Contains(got.Error, tt.wantError) {
+				t.Errorf("%s: POST %s = %d %q; want %d with %q", tt.name, route.path, resp.StatusCode, got.Error, tt.wantStatus, tt.wantError)
+			}
 		}
 	}
 	s.settle()
