@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/webex/webextest"
 )
@@ -58,8 +59,17 @@ func (s *testSandbox) partnerMessages() []messageView {
 	return nil
 }
 
+// TestSandboxSampleFileChecked holds over both transports (SANDBOX_EVENTS): the bot gets the
+// file's content URL from the message either way.
 func TestSandboxSampleFileChecked(t *testing.T) {
-	s := newTestSandbox(t)
+	for _, events := range []string{app.EventsWebhook, app.EventsWebsocket} {
+		t.Run(events, func(t *testing.T) { checkSampleFile(t, newTestSandboxOver(t, events)) })
+	}
+}
+
+// checkSampleFile downloads the sample file from the sandbox, posts it with check as the
+// partner admin, and checks the bot's summary and answer file as the page shows them.
+func checkSampleFile(t *testing.T, s *testSandbox) {
 	var sc scenariosView
 	status, body := s.do(http.MethodGet, "/sandbox/api/scenarios", "")
 	if err := json.Unmarshal(body, &sc); status != http.StatusOK || err != nil {
