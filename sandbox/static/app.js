@@ -1061,17 +1061,19 @@
           return;
         }
         button.disabled = true;
-        const sent = file
-          ? Files.base64Of(file).then(function (data) {
+        // The file as it is now: it may be removed or replaced while it is read.
+        const sending = file;
+        const sent = sending
+          ? Files.base64Of(sending).then(function (data) {
             return request("POST", "/sandbox/api/sayfile", { personId: who ? who.id : "", roomId: roomOf(), text: text,
-              file: { name: file.name, contentType: file.type, data: data } });
+              file: { name: sending.name, contentType: sending.type, data: data } });
           })
           : request("POST", "/sandbox/api/say", { personId: who ? who.id : "", roomId: roomOf(), text: text });
-        const withFile = Boolean(file);
+        const withFile = Boolean(sending);
         sent.then(function () {
           box.value = "";
           grow();
-          if (withFile) setFile(null);
+          if (withFile && file === sending) setFile(null);
           view.stick = true;
           setStatus((who ? who.name : "Someone") + (withFile ? " posted a message with a file." : " posted a message."));
         }, function (e) { err.textContent = e.message; })
