@@ -96,14 +96,14 @@ func (b *Bot) readNewOutgoing(ctx context.Context) {
 // queueOutgoing puts messages read from the store in the in-memory outbox.
 func (b *Bot) queueOutgoing(out []Outgoing) {
 	for _, o := range out {
-		b.outbox.push(destination(o), o.Key, o.Seq, o, o.NotBefore, o.Created)
+		b.outbox.push(o.Lane(), o.Key, o.Seq, o, o.NotBefore, o.Created)
 		b.outSeq = max(b.outSeq, o.Seq)
 	}
 }
 
-// destination returns the outbox lane of a message: where it goes (a space, or a person),
-// or, for a deletion, the message it deletes.
-func destination(o Outgoing) string {
+// Lane returns the outbox lane of a message: where it goes (a space, or a person), or, for a
+// deletion, the message it deletes. The messages of a lane are sent one at a time, in order.
+func (o Outgoing) Lane() string {
 	if o.DeleteMessageID != "" {
 		return "delete|" + o.DeleteMessageID
 	}

@@ -43,6 +43,10 @@ type Store interface {
 	// DeadLetterEvent removes an event that cannot be processed from the inbox, keeps it
 	// for the operator, records its key as processed and enqueues out (a notice), at once.
 	DeadLetterEvent(ctx context.Context, ev Event, at time.Time, out []Outgoing) error
+	// DueEvents returns, in the order of arrival, at most limit inbox events due at now
+	// that no owner holds under a lease living at now: the work a replica that died left,
+	// and the events other replicas accepted, for the periodic scan (docs/engine.md).
+	DueEvents(ctx context.Context, now time.Time, limit int) ([]Event, error)
 	// PruneProcessed forgets processed event keys and sent outbox keys older than before.
 	PruneProcessed(ctx context.Context, before time.Time) (int, error)
 
@@ -61,6 +65,32 @@ type Store interface {
 	// DeadLetterOutgoing removes a message that cannot be sent and keeps it for the operator.
 	DeadLetterOutgoing(ctx context.Context, o Outgoing, at time.Time, out []Outgoing) error
 
+	// The outbox's lanes (Outgoing.Lane: the messages to one space or person, sent one at a
+	// time in Seq order) are claimed like events: the head of a lane is sent only by the
+	// owner holding the lane, and a lane is held by one owner at a time while its lease lives.
+
+	// DueLanes returns the heads (first waiting messages) of at most limit lanes whose head
+	// is due at now and that no owner holds under a lease living at now, oldest head first.
+	DueLanes(ctx context.Context, now time.Time, limit int) ([]Outgoing, error)
+	// ClaimLanes claims, for owner until until, those of lanes whose head is due at now and
+	// that no other owner holds under a lease living at now (owner's own claims are
+	// extended), and returns their heads as stored.
+	ClaimLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]Outgoing, error)
+	// RenewLanes extends owner's claims on lanes until until; ErrLeaseLost, changing
+	// nothing, if owner does not hold one of them.
+	RenewLanes(ctx context.Context, lanes []string, owner string, until time.Time) error
+	// ReleaseLane saves o, a waiting message (its attempts, when to try again, why), and
+	// gives up owner's claim on its lane, at once; ErrLeaseLost, changing nothing, if owner
+	// does not hold the lane.
+	ReleaseLane(ctx context.Context, o Outgoing, owner string) error
+	// FinishLane marks the waiting message key sent at at (as MarkSent) and gives up
+	// owner's claim on its lane, at once; ErrLeaseLost, changing nothing, if owner does not
+	// hold the lane.
+	FinishLane(ctx context.Context, key, owner string, at time.Time) error
+	// DeadLetterLane gives o up (as DeadLetterOutgoing, enqueueing out) and owner's claim on
+	// its lane, at once; ErrLeaseLost, changing nothing, if owner does not hold the lane.
+	DeadLetterLane(ctx context.Context, o Outgoing, owner string, at time.Time, out []Outgoing) error
+
 	// CreateRequest saves a new request and enqueues out with it. It returns ErrExists
 	// when the id is taken.
 	CreateRequest(ctx context.Context, r Request, out []Outgoing) error
@@ -76,6 +106,32 @@ type Store interface {
 	UpdateRequests(ctx context.Context, ids []string, fn func(id string, r *Request) ([]Outgoing, error)) error
 	// Requests returns the requests f selects, newest first.
 	Requests(ctx context.Context, f RequestFilter) ([]Request, error)
+
+	// ClaimPolls claims, for owner until until, at most limit requests in a polled state
+	// whose NextPoll is due at now and that no owner holds under a lease living at now, and
+	// returns them as stored, earliest NextPoll first.
+	ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]Request, error)
+	// RenewPolls extends owner's claims on requests until until; ErrLeaseLost, changing
+	// nothing, if owner does not hold one of them.
+	RenewPolls(ctx context.Context, ids []string, owner string, until time.Time) error
+	// ReleasePolls gives up owner's claims on requests, changing nothing else; the claims
+	// owner does not hold are left alone.
+	ReleasePolls(ctx context.Context, ids []string, owner string) error
+	// FinishPolls is UpdateRequests for the polled requests owner holds, giving up the
+	// claims at once: a request owner does not hold is left as it was, with an error
+	// wrapping ErrLeaseLost among those returned joined.
+	FinishPolls(ctx context.Context, ids []string, owner string, fn func(id string, r *Request) ([]Outgoing, error)) error
+
+	// AcquireLease takes the named lease for owner until until when it is free or ran out
+	// at now, or extends it when owner holds it, and reports whether owner holds it now.
+	// While a lease lives it has one holder.
+	AcquireLease(ctx context.Context, name, owner string, now, until time.Time) (bool, error)
+	// RenewLease extends owner's named lease until until; ErrLeaseLost, changing nothing, if
+	// owner does not hold it (another owner took it after it ran out, or it was released).
+	RenewLease(ctx context.Context, name, owner string, until time.Time) error
+	// ReleaseLease gives up owner's named lease; ErrLeaseLost, changing nothing, if owner
+	// does not hold it.
+	ReleaseLease(ctx context.Context, name, owner string) error
 
 	// SaveSubscription creates or replaces a space's digest subscription.
 	SaveSubscription(ctx context.Context, s Subscription) error

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -29,7 +30,13 @@ func TestContract(t *testing.T) {
 			}
 			f := &contractFile{path: path, db: db}
 			files[db] = f
-			t.Cleanup(func() { mustClose(t, f.db) })
+			t.Cleanup(func() {
+				// Whatever the test did, the file's indexes agree with what they index.
+				if err := f.db.Check(context.Background()); err != nil {
+					t.Errorf("Check at the end of the test = %v", err)
+				}
+				mustClose(t, f.db)
+			})
 			return db
 		},
 		Restart: func(t *testing.T, s bot.Store) bot.Store {

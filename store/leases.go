@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,36 +14,128 @@ import (
 	"attachbot/bot"
 )
 
-// claims is the claims on inbox events. A bbolt file belongs to one process at a time (Open
-// locks it), and the claims of a process end with it: so they are kept in memory, beside
-// the file, and cost no write to it. A store shared by several processes keeps them in its
-// tables instead (the contract, store/storetest, is the same).
+// claims is every claim with a lease: on inbox events, outbox lanes, polls and named leases.
+// A bbolt file belongs to one process at a time (Open locks it), and the claims of a process
+// end with it: so they are kept in memory, beside the file, and cost no write to it. A store
+// shared by several processes keeps them in its tables instead (the contract,
+// store/storetest, is the same).
+//
+// A claim being completed is marked finishing while its transaction commits: it lives
+// whatever the clock says, so that no claimer reads the state from before the commit and
+// hands the work out again. A claimer holds mu while it reads the file.
 type claims struct {
 	mu     sync.Mutex
-	leases map[string]eventLease // Event.Key → its claim
+	events leaseTable // Event.Key → its claim
+	lanes  leaseTable // Outgoing.Lane() → its claim
+	polls  leaseTable // Request.ID → its claim
+	named  leaseTable // a named lease's name → its holder
 }
 
-// eventLease is who claimed an inbox event, and until when.
-type eventLease struct {
-	Owner string
-	Until time.Time
+// newClaims returns empty claims.
+func newClaims() claims {
+	return claims{events: leaseTable{}, lanes: leaseTable{}, polls: leaseTable{}, named: leaseTable{}}
+}
+
+// leaseTable is one kind of claims, by what they claim.
+type leaseTable map[string]lease
+
+// lease is who claimed something, and until when.
+type lease struct {
+	Owner     string
+	Until     time.Time
+	finishing bool // its completion is committing: it lives until then
 }
 
 // live reports whether the lease still holds at now.
-func (l eventLease) live(now time.Time) bool { return l.Until.After(now) }
+func (l lease) live(now time.Time) bool { return l.finishing || l.Until.After(now) }
 
-// own returns owner's lease on key, or bot.ErrLeaseLost when owner holds none. c.mu is held.
-func (c *claims) own(key, owner string) error {
-	if l, ok := c.leases[key]; !ok || l.Owner != owner {
-		return fmt.Errorf("event %s: %w", key, bot.ErrLeaseLost)
+// takenFrom reports whether key is held at now by an owner other than owner.
+func (t leaseTable) takenFrom(key, owner string, now time.Time) bool {
+	l, held := t[key]
+	return held && l.Owner != owner && l.live(now)
+}
+
+// busy reports whether anyone holds key at now.
+func (t leaseTable) busy(key string, now time.Time) bool {
+	l, held := t[key]
+	return held && l.live(now)
+}
+
+// own returns bot.ErrLeaseLost when owner does not hold key. c.mu is held.
+func (t leaseTable) own(key, owner string) error {
+	if l, ok := t[key]; !ok || l.Owner != owner {
+		return fmt.Errorf("%s: %w", key, bot.ErrLeaseLost)
 	}
 	return nil
 }
 
-// drop forgets the claim on key, if any.
+// renew extends owner's claims on keys until until, or returns bot.ErrLeaseLost and changes
+// nothing when owner does not hold one of them.
+func (c *claims) renew(t leaseTable, keys []string, owner string, until time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range keys {
+		if err := t.own(key, owner); err != nil {
+			return err
+		}
+	}
+	for _, key := range keys {
+		l := t[key]
+		l.Until = until
+		t[key] = l
+	}
+	return nil
+}
+
+// hold marks those of keys that owner holds as finishing, and returns them.
+func (c *claims) hold(t leaseTable, keys []string, owner string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var held []string
+	for _, key := range keys {
+		if t.own(key, owner) == nil {
+			l := t[key]
+			l.finishing = true
+			t[key] = l
+			held = append(held, key)
+		}
+	}
+	return held
+}
+
+// letGo ends hold on keys: it drops their claims when drop, else keeps them as they were.
+func (c *claims) letGo(t leaseTable, keys []string, drop bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range keys {
+		l, ok := t[key]
+		switch {
+		case !ok:
+		case drop:
+			delete(t, key)
+		default:
+			l.finishing = false
+			t[key] = l
+		}
+	}
+}
+
+// updateHolding runs fn in a write transaction when owner holds key in t, and drops the
+// claim once it committed; it returns bot.ErrLeaseLost, and changes nothing, when owner does
+// not hold key. While it commits, the claim cannot be taken.
+func (db *DB) updateHolding(ctx context.Context, t leaseTable, key, owner, what string, fn func(tx *bolt.Tx) error) error {
+	if len(db.claims.hold(t, []string{key}, owner)) == 0 {
+		return fmt.Errorf("%s: %s: %w", what, key, bot.ErrLeaseLost)
+	}
+	err := db.update(ctx, what, fn)
+	db.claims.letGo(t, []string{key}, err == nil)
+	return err
+}
+
+// drop forgets the claim on event key, if any.
 func (c *claims) drop(key string) {
 	c.mu.Lock()
-	delete(c.leases, key)
+	delete(c.events, key)
 	c.mu.Unlock()
 }
 
@@ -64,10 +158,7 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 			if err != nil {
 				return err
 			}
-			if !found || ev.NotBefore.After(now) {
-				continue
-			}
-			if l, held := db.claims.leases[key]; held && l.Owner != owner && l.live(now) {
+			if !found || ev.NotBefore.After(now) || db.claims.events.takenFrom(key, owner, now) {
 				continue
 			}
 			claimed = append(claimed, ev)
@@ -78,7 +169,7 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 		return nil, err
 	}
 	for _, ev := range claimed {
-		db.claims.leases[ev.Key] = eventLease{Owner: owner, Until: until}
+		db.claims.events[ev.Key] = lease{Owner: owner, Until: until}
 	}
 	return claimed, nil
 }
@@ -87,18 +178,17 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 // bot.ErrLeaseLost, and changes nothing, when one of them is not claimed by owner any more
 // (another owner took it after the lease ran out, or it left the inbox).
 func (db *DB) RenewEvents(ctx context.Context, keys []string, owner string, until time.Time) error {
+	return db.renew(ctx, db.claims.events, "events", keys, owner, until)
+}
+
+// renew extends owner's claims on keys in t until until, or returns bot.ErrLeaseLost and
+// changes nothing; what names the claims in the error.
+func (db *DB) renew(ctx context.Context, t leaseTable, what string, keys []string, owner string, until time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	db.claims.mu.Lock()
-	defer db.claims.mu.Unlock()
-	for _, key := range keys {
-		if err := db.claims.own(key, owner); err != nil {
-			return fmt.Errorf("renew claims: %w", err)
-		}
-	}
-	for _, key := range keys {
-		db.claims.leases[key] = eventLease{Owner: owner, Until: until}
+	if err := db.claims.renew(t, keys, owner, until); err != nil {
+		return fmt.Errorf("renew claims on %s: %w", what, err)
 	}
 	return nil
 }
@@ -108,21 +198,39 @@ func (db *DB) RenewEvents(ctx context.Context, keys []string, owner string, unti
 // at ev.NotBefore, for any owner. It returns bot.ErrLeaseLost, and changes nothing, when
 // owner does not hold the claim.
 func (db *DB) ReleaseEvent(ctx context.Context, ev bot.Event, owner string) error {
-	db.claims.mu.Lock()
-	defer db.claims.mu.Unlock()
-	if err := db.claims.own(ev.Key, owner); err != nil {
-		return fmt.Errorf("release event: %w", err)
-	}
-	err := db.update(ctx, fmt.Sprintf("release event %s", ev.Key), func(tx *bolt.Tx) error {
+	return db.updateHolding(ctx, db.claims.events, ev.Key, owner, fmt.Sprintf("release event %s", ev.Key), func(tx *bolt.Tx) error {
 		err := replaceEvent(tx.Bucket(bucketEvents), ev)
 		if errors.Is(err, bot.ErrNotFound) {
 			return fmt.Errorf("event %s left the inbox: %w", ev.Key, bot.ErrLeaseLost)
 		}
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	delete(db.claims.leases, ev.Key)
-	return nil
 }
+
+// DueEvents returns, in the order of arrival, at most limit inbox events due at now that no
+// owner holds under a lease living at now. It reads the whole inbox: the bot calls it on a
+// period, not per event, to find the work no process of its own knows of (with bbolt, one
+// process owns the file, so it finds only what a crash of the bot's loops left).
+func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Event, error) {
+	evs, err := db.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.claims.mu.Lock()
+	defer db.claims.mu.Unlock()
+	due := slices.DeleteFunc(evs, func(ev bot.Event) bool {
+		return ev.NotBefore.After(now) || db.claims.events.busy(ev.Key, now)
+	})
+	return clip(due, limit), nil
+}
+
+// clip returns at most limit of s (all when limit is zero or less).
+func clip[T any](s []T, limit int) []T {
+	if limit > 0 && len(s) > limit {
+		return slices.Clip(s[:limit])
+	}
+	return s
+}
+
+// compareSeq orders messages by Seq.
+func compareSeq(a, b bot.Outgoing) int { return cmp.Compare(a.Seq, b.Seq) }

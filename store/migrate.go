@@ -13,6 +13,7 @@ import (
 var migrations = map[int]func(tx *bolt.Tx) error{
 	1: migrateOutgoingRequestIDs,
 	2: migrateTimeIndexes,
+	3: migrateLanes,
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.

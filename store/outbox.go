@@ -60,6 +60,9 @@ func enqueue(tx *bolt.Tx, out []bot.Outgoing) error {
 		if err := putJSON(keys, key, outboxMark{Seq: seq}); err != nil {
 			return err
 		}
+		if err := laneEnqueued(tx, o); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -97,13 +100,21 @@ func (db *DB) OutboxAfter(ctx context.Context, seq uint64) ([]bot.Outgoing, erro
 // message with that key is waiting.
 func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
 	return db.update(ctx, fmt.Sprintf("save outgoing message %s", o.Key), func(tx *bolt.Tx) error {
-		m, err := waitingMark(tx, o.Key)
-		if err != nil {
-			return err
-		}
-		o.Seq = m.Seq
-		return putJSON(tx.Bucket(bucketOutbox), seqKey(m.Seq), o)
+		return saveOutgoing(tx, o)
 	})
+}
+
+// saveOutgoing is SaveOutgoing within tx.
+func saveOutgoing(tx *bolt.Tx, o bot.Outgoing) error {
+	m, err := waitingMark(tx, o.Key)
+	if err != nil {
+		return err
+	}
+	o.Seq = m.Seq
+	if err := putJSON(tx.Bucket(bucketOutbox), seqKey(m.Seq), o); err != nil {
+		return err
+	}
+	return laneSaved(tx, o)
 }
 
 // MarkSent removes a message from the outbox and remembers its key as sent at at, so that it
@@ -111,15 +122,20 @@ func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
 // unknown key is bot.ErrNotFound.
 func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 	return db.update(ctx, fmt.Sprintf("mark message %s sent", key), func(tx *bolt.Tx) error {
-		m, err := markOf(tx, key)
-		if err != nil {
-			return err
-		}
-		if !m.pending() {
-			return nil
-		}
-		return leaveOutbox(tx, key, m.Seq, outboxMark{Done: at})
+		return markSent(tx, key, at)
 	})
+}
+
+// markSent is MarkSent within tx.
+func markSent(tx *bolt.Tx, key string, at time.Time) error {
+	m, err := markOf(tx, key)
+	if err != nil {
+		return err
+	}
+	if !m.pending() {
+		return nil
+	}
+	return leaveOutbox(tx, key, m.Seq, outboxMark{Done: at})
 }
 
 // DeadLetterOutgoing removes a waiting message from the outbox, keeps o (with at) for the
@@ -127,19 +143,24 @@ func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 // enqueued again. It returns bot.ErrNotFound if no message with o's key is waiting.
 func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
 	return db.update(ctx, fmt.Sprintf("dead-letter outgoing message %s", o.Key), func(tx *bolt.Tx) error {
-		m, err := waitingMark(tx, o.Key)
-		if err != nil {
-			return err
-		}
-		o.Seq = m.Seq
-		if err := putDeadLetter(tx.Bucket(bucketOutboxDeadLetters), deadOutgoing{Outgoing: o, At: at}); err != nil {
-			return err
-		}
-		if err := leaveOutbox(tx, o.Key, m.Seq, outboxMark{Done: at, Dead: true}); err != nil {
-			return err
-		}
-		return enqueue(tx, out)
+		return deadLetterOutgoing(tx, o, at, out)
 	})
+}
+
+// deadLetterOutgoing is DeadLetterOutgoing within tx.
+func deadLetterOutgoing(tx *bolt.Tx, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
+	m, err := waitingMark(tx, o.Key)
+	if err != nil {
+		return err
+	}
+	o.Seq = m.Seq
+	if err := putDeadLetter(tx.Bucket(bucketOutboxDeadLetters), deadOutgoing{Outgoing: o, At: at}); err != nil {
+		return err
+	}
+	if err := leaveOutbox(tx, o.Key, m.Seq, outboxMark{Done: at, Dead: true}); err != nil {
+		return err
+	}
+	return enqueue(tx, out)
 }
 
 // markOf returns the mark of key, or bot.ErrNotFound if the key is unknown.
@@ -171,10 +192,18 @@ func waitingMark(tx *bolt.Tx, key string) (outboxMark, error) {
 	return m, nil
 }
 
-// leaveOutbox deletes the message with key and seq from the outbox and marks its key done.
+// leaveOutbox deletes the message with key and seq from the outbox, and from its lane, and
+// marks its key done.
 func leaveOutbox(tx *bolt.Tx, key string, seq uint64, done outboxMark) error {
+	var o bot.Outgoing
+	if _, err := getJSON(tx.Bucket(bucketOutbox), seqKey(seq), &o); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bucketOutbox).Delete(seqKey(seq)); err != nil {
 		return fmt.Errorf("delete from the outbox: %w", err)
+	}
+	if err := laneLeft(tx, o); err != nil {
+		return err
 	}
 	if err := tx.Bucket(bucketOutboxDoneByTime).Put(timeKey(done.Done, []byte(key)), nil); err != nil {
 		return fmt.Errorf("index the outbox key as done: %w", err)

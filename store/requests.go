@@ -92,22 +92,30 @@ func (db *DB) UpdateRequests(ctx context.Context, ids []string, fn func(id strin
 		return nil
 	}
 	var skipped []error
-	err := db.update(ctx, fmt.Sprintf("update %d requests", len(ids)), func(tx *bolt.Tx) error {
-		for _, id := range ids {
-			_, skip, err := updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) { return fn(id, r) })
-			if err != nil {
-				return fmt.Errorf("update request %s: %w", id, err)
-			}
-			if skip != nil {
-				skipped = append(skipped, fmt.Errorf("update request %s: %w", id, skip))
-			}
-		}
-		return nil
+	err := db.update(ctx, fmt.Sprintf("update %d requests", len(ids)), func(tx *bolt.Tx) (err error) {
+		skipped, err = updateRequestsTx(tx, ids, fn)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return errors.Join(skipped...)
+}
+
+// updateRequestsTx is UpdateRequests within tx: it returns the errors of the requests left
+// as they were, and a failure to write, after which tx must be rolled back.
+func updateRequestsTx(tx *bolt.Tx, ids []string, fn func(id string, r *bot.Request) ([]bot.Outgoing, error)) ([]error, error) {
+	var skipped []error
+	for _, id := range ids {
+		_, skip, err := updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) { return fn(id, r) })
+		if err != nil {
+			return nil, fmt.Errorf("update request %s: %w", id, err)
+		}
+		if skip != nil {
+			skipped = append(skipped, fmt.Errorf("update request %s: %w", id, skip))
+		}
+	}
+	return skipped, nil
 }
 
 // updateRequestTx is UpdateRequest within tx. skipped is why nothing of the request was

@@ -9,7 +9,9 @@ package store
 // Version 3 added the time-ordered indexes bucketProcessedByTime and bucketOutboxDoneByTime
 // (so that pruning reads only what it forgets), and Event.Seq ("seq"),
 // the inbox's order of arrival, assigned by the events bucket's sequence.
-const SchemaVersion = 3
+// Version 4 added the lane indexes bucketOutboxLanes and bucketOutboxLaneHeads, so that the
+// head of an outbox lane is found without reading the outbox.
+const SchemaVersion = 4
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -43,6 +45,12 @@ var (
 	// bucketOutboxDoneByTime indexes the outbox keys that left the outbox by when they left:
 	// timeKey(outboxMark.Done, Outgoing.Key) → empty.
 	bucketOutboxDoneByTime = []byte("outbox_done_by_time")
+	// bucketOutboxLanes lists each lane's waiting messages in order: Outgoing.Lane(), 0x00,
+	// Outgoing.Seq → empty (lanes.go).
+	bucketOutboxLanes = []byte("outbox_lanes")
+	// bucketOutboxLaneHeads holds each lane's head: Outgoing.Lane() → its Seq and when it is
+	// due, two big-endian uint64s (the second Unix nanoseconds, 0 for at once).
+	bucketOutboxLaneHeads = []byte("outbox_lane_heads")
 	// bucketOutboxDeadLetters keeps the messages given up on: sequence → deadOutgoing.
 	bucketOutboxDeadLetters = []byte("outbox_deadletters")
 
@@ -63,6 +71,7 @@ func buckets() [][]byte {
 		bucketMeta,
 		bucketEvents, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
+		bucketOutboxLanes, bucketOutboxLaneHeads,
 		bucketRequests, bucketRequestsByState,
 		bucketSubscriptions, bucketTokens,
 	}

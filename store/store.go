@@ -42,7 +42,7 @@ type Options struct {
 type DB struct {
 	bdb    *bolt.DB
 	path   string
-	claims claims // the claims on inbox events, this process's (leases.go)
+	claims claims // the claims with leases, this process's (leases.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -73,7 +73,7 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &DB{bdb: bdb, path: path, claims: claims{leases: map[string]eventLease{}}}, nil
+	return &DB{bdb: bdb, path: path, claims: newClaims()}, nil
 }
 
 // initSchema checks the file's schema version, creates the buckets that are missing and
@@ -188,7 +188,7 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		errs = append(errs, checkOutbox(tx), checkRequests(tx))
+		errs = append(errs, checkOutbox(tx), checkLanes(tx), checkRequests(tx))
 		return errors.Join(errs...)
 	})
 }

@@ -360,3 +360,28 @@ func outboxKeys(t *testing.T, db *store.DB) []string {
 	}
 	return keys
 }
+
+// olderFile writes a file with fill, then makes it look as version left it (the buckets
+// that version did not have are dropped), and opens it.
+func olderFile(t *testing.T, version int, missing []string, fill func(db *store.DB) []error) *store.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range append(fill(db), db.Close()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bucket := range missing {
+		if err := store.DropBucket(path, bucket); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.SetSchemaVersion(path, version); err != nil {
+		t.Fatal(err)
+	}
+	return mustOpenAt(t, path)
+}

@@ -1,6 +1,7 @@
-// Package storetest is the contract of the bot's durable queues (bot.Store's inbox, claims
-// and outbox) as a test suite that every implementation runs: Run it from the
-// implementation's tests with a Harness that opens the implementation's stores.
+// Package storetest is the contract of the bot's durable queues (bot.Store's inbox, outbox,
+// and the claims with leases on events, outbox lanes, polls and named leases) as a test
+// suite that every implementation runs: Run it from the implementation's tests with a
+// Harness that opens the implementation's stores.
 package storetest
 
 import (
@@ -41,6 +42,13 @@ func Run(t *testing.T, h Harness) {
 	t.Run("OutboxAfterReadsOnlyTheNew", func(t *testing.T) { testOutboxAfter(t, h) })
 	t.Run("CrashBetweenAnyTwoStepsLosesNothing", func(t *testing.T) { testCrash(t, h) })
 	t.Run("PruneForgetsOnlyTheOld", func(t *testing.T) { testPrune(t, h) })
+	t.Run("DueEventsSkipsTheClaimed", func(t *testing.T) { testDueEvents(t, h) })
+	t.Run("LanesClaimedOneOwnerAtATime", func(t *testing.T) { testLaneClaims(t, h) })
+	t.Run("LaneReleaseSavesAndFrees", func(t *testing.T) { testLaneRelease(t, h) })
+	t.Run("LaneOfADeadOwnerIsTakenOver", func(t *testing.T) { testLaneCrash(t, h) })
+	t.Run("PollsClaimedOneOwnerAtATime", func(t *testing.T) { testPollClaims(t, h) })
+	t.Run("PollOfADeadOwnerIsTakenOver", func(t *testing.T) { testPollCrash(t, h) })
+	t.Run("NamedLeasesHaveOneHolder", func(t *testing.T) { testNamedLeases(t, h) })
 }
 
 // event returns an inbox event with key k, received at at.

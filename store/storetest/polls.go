@@ -1,0 +1,118 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"attachbot/bot"
+)
+
+// polled returns a request being provisioned whose next poll is at next.
+func polled(id string, next time.Time) bot.Request {
+	return bot.Request{ID: id, Created: t0, State: bot.StateProvisioning, RoomID: "room-1", NextPoll: next}
+}
+
+// mustCreate saves requests and fails the test on an error.
+func mustCreate(t *testing.T, s bot.Store, rs ...bot.Request) {
+	t.Helper()
+	for _, r := range rs {
+		if err := s.CreateRequest(context.Background(), r, nil); err != nil {
+			t.Fatalf("CreateRequest(%s) = %v", r.ID, err)
+		}
+	}
+}
+
+// mustClaimPolls claims due polls for owner at now and returns the ids claimed.
+func mustClaimPolls(t *testing.T, s bot.Store, owner string, now time.Time, limit int) []string {
+	t.Helper()
+	got, err := s.ClaimPolls(context.Background(), owner, now, now.Add(lease), limit)
+	if err != nil {
+		t.Fatalf("ClaimPolls(%s) = %v", owner, err)
+	}
+	ids := []string{}
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// answered is a poll's outcome recorded by FinishPolls: the request is provisioned and a
+// notice says so.
+func answered(id string, r *bot.Request) ([]bot.Outgoing, error) {
+	r.State, r.NextPoll = bot.StateProvisioned, time.Time{}
+	return []bot.Outgoing{to("room-1", "provisioned/"+id)}, nil
+}
+
+// stateOf returns a request's state.
+func stateOf(t *testing.T, s bot.Store, id string) bot.State {
+	t.Helper()
+	r, err := s.Request(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Request(%s) = %v", id, err)
+	}
+	return r.State
+}
+
+func testPollClaims(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	ended := polled("r3", t0)
+	ended.State = bot.StateProvisioned
+	mustCreate(t, s, polled("r2", t0.Add(-time.Second)), polled("r1", t0.Add(-time.Minute)), ended, polled("r4", t0.Add(time.Hour)))
+	diff(t, "A claims one, the earliest due", []string{"r1"}, mustClaimPolls(t, s, "A", t0, 1))
+	diff(t, "B claims while A's lease lives", []string{"r2"}, mustClaimPolls(t, s, "B", t0, 10))
+	diff(t, "C claims while both leases live", []string{}, mustClaimPolls(t, s, "C", t0.Add(lease-time.Nanosecond), 10))
+	if err := s.RenewPolls(ctx, []string{"r1"}, "A", t0.Add(3*lease)); err != nil {
+		t.Fatalf("RenewPolls = %v", err)
+	}
+	diff(t, "C claims once B's lease ran out, not A's renewed one", []string{"r2"}, mustClaimPolls(t, s, "C", t0.Add(lease), 10))
+	wantLost(t, "B renews a lost poll", s.RenewPolls(ctx, []string{"r2"}, "B", t0.Add(5*lease)))
+
+	// B's answer comes after its lease was lost: nothing of it is recorded.
+	wantLost(t, "B records a lost poll", s.FinishPolls(ctx, []string{"r2"}, "B", answered))
+	diff(t, "r2 after B's refused answer", bot.StateProvisioning, stateOf(t, s, "r2"))
+	diff(t, "outbox after B's refused answer", []string{}, outbox(t, s))
+
+	// A completion that fails to write changes nothing, and the claim stays.
+	err := s.FinishPolls(ctx, []string{"r1"}, "A", func(id string, r *bot.Request) ([]bot.Outgoing, error) {
+		r.State = bot.StateProvisioned
+		return []bot.Outgoing{{}}, nil
+	})
+	if err == nil {
+		t.Fatal("FinishPolls enqueueing a message without a key = nil error")
+	}
+	diff(t, "r1 after the failed completion", bot.StateProvisioning, stateOf(t, s, "r1"))
+	if err := s.FinishPolls(ctx, []string{"r1", "r2"}, "A", answered); !errors.Is(err, bot.ErrLeaseLost) {
+		t.Errorf("A records r1 (held) and r2 (not) = %v, want ErrLeaseLost for r2", err)
+	}
+	diff(t, "r1 after A's answer, with its notice", bot.StateProvisioned, stateOf(t, s, "r1"))
+	diff(t, "r2 after A's answer", bot.StateProvisioning, stateOf(t, s, "r2"))
+	diff(t, "outbox after A's answer", []string{"provisioned/r1"}, outbox(t, s))
+	diff(t, "A claims again: r1 ended, r2 is C's", []string{}, mustClaimPolls(t, s, "A", t0.Add(lease), 10))
+
+	// A release frees the poll at once.
+	if err := s.ReleasePolls(ctx, []string{"r2", "r4"}, "C"); err != nil {
+		t.Fatalf("ReleasePolls = %v", err)
+	}
+	diff(t, "A claims after C released", []string{"r2"}, mustClaimPolls(t, s, "A", t0.Add(lease), 10))
+	diff(t, "B once A's lease ran out and r4 is due", []string{"r2", "r4"}, mustClaimPolls(t, s, "B", t0.Add(time.Hour), 10))
+}
+
+// testPollCrash kills the process polling a request: the next one claims it once the lease
+// ran out, and records its answer once.
+func testPollCrash(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	mustCreate(t, s, polled("r1", t0))
+	diff(t, "A claims", []string{"r1"}, mustClaimPolls(t, s, "A", t0, 10))
+	s = h.Restart(t, s)
+	now := t0.Add(lease)
+	diff(t, "B claims after the crash", []string{"r1"}, mustClaimPolls(t, s, "B", now, 10))
+	if err := s.FinishPolls(ctx, []string{"r1"}, "B", answered); err != nil {
+		t.Fatalf("FinishPolls = %v", err)
+	}
+	diff(t, "outbox after the answer", []string{"provisioned/r1"}, outbox(t, s))
+	diff(t, "nothing more to poll", []string{}, mustClaimPolls(t, s, "B", now.Add(time.Hour), 10))
+}
