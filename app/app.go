@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"attachbot/bot"
@@ -50,6 +52,23 @@ type Wiring struct {
 	// WebsocketClock times the websocket's backoff, pings and status (default: Clock). Tests
 	// whose Clock moves at every wait give the websocket one of its own.
 	WebsocketClock bot.Clock
+	// Timers times the renewal of the bot's claims and its scans for work no one holds
+	// (default: Clock). Tests whose Clock moves at every wait give them one of their own.
+	Timers bot.Clock
+	// Owner is who this process is in the store's claims and leases (default: the host's
+	// name and a random suffix, different for every process).
+	Owner string
+}
+
+// processOwner returns an owner id for this process: the host's name, so that an operator
+// reading the store knows which machine holds what, and a random suffix, so that two
+// processes on one host (a restart, two containers) differ.
+func processOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "attachbot"
+	}
+	return host + "-" + rand.Text()[:10]
 }
 
 // Websocket reports whether cfg receives the events over the websocket (EVENTS=websocket);
@@ -60,6 +79,9 @@ func (c Config) Websocket() bool { return c.Events == EventsWebsocket }
 func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	if w.Clock == nil {
 		w.Clock = bot.SystemClock{}
+	}
+	if w.Owner == "" {
+		w.Owner = processOwner()
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -95,9 +117,9 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 		PartnerAdmins: cfg.PartnerAdmins, Templates: cfg.Templates, PartnerName: cfg.PartnerName,
 		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, SendConcurrency: cfg.SendConcurrency, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
-		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly,
+		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly, Owner: w.Owner,
 	}, bot.Deps{
-		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock,
+		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock, Timers: w.Timers,
 		Logger: logger.With("component", "bot"), Tokens: tokens, Metrics: m,
 	})
 	if err != nil {

@@ -116,14 +116,12 @@ func TestStatusNoticeOnceAfterStopBetweenPollAndSend(t *testing.T) {
 }
 
 // statusBarrier is a proxy in front of the simulated Webex that holds the status calls of one
-// customer until a given number of them have arrived, so that overlapping sweeps provably
-// overlap.
+// customer until it is opened, so that overlapping sweeps provably overlap.
 type statusBarrier struct {
 	mu      sync.Mutex
 	path    string
-	want    int
-	arrived int
-	release chan struct{}
+	arrived chan struct{} // closed when the first held call arrives
+	release chan struct{} // closed by open
 }
 
 // proxy starts the proxy in front of the Webex API at apiURL and returns the API URL to use.
@@ -139,8 +137,10 @@ func (b *statusBarrier) proxy(t *testing.T, apiURL string) string {
 		release := b.release
 		held := release != nil && r.Method == http.MethodGet && r.URL.Path == b.path
 		if held {
-			if b.arrived++; b.arrived == b.want {
-				close(release)
+			select {
+			case <-b.arrived:
+			default:
+				close(b.arrived)
 			}
 		}
 		b.mu.Unlock()
@@ -157,13 +157,25 @@ func (b *statusBarrier) proxy(t *testing.T, apiURL string) string {
 	return srv.URL + target.Path
 }
 
-// hold makes the next n status calls of a customer wait for each other.
-func (b *statusBarrier) hold(customerID string, n int) {
+// hold makes the status calls of a customer wait until open, and returns a channel closed
+// when the first of them arrives.
+func (b *statusBarrier) hold(customerID string) <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.path, b.want, b.arrived, b.release = "/v1/wholesale/customers/"+customerID, n, 0, make(chan struct{})
+	b.path, b.arrived, b.release = "/v1/wholesale/customers/"+customerID, make(chan struct{}), make(chan struct{})
+	return b.arrived
 }
 
+// open lets the held status calls go on.
+func (b *statusBarrier) open() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.release)
+}
+
+// TestStatusOverlappingSweepsTellOnce runs a sweep while another one's poll of the same request
+// is under way: the request is claimed by the first, so the second leaves it alone, and the
+// change is told once.
 func TestStatusOverlappingSweepsTellOnce(t *testing.T) {
 	var barrier statusBarrier
 	h := newStatusHarness(t, apptest.Options{ManualClock: true, Configure: func(c *app.Config) {
@@ -171,24 +183,22 @@ func TestStatusOverlappingSweepsTellOnce(t *testing.T) {
 	}})
 	cmd, r := h.statusAttach(webextest.SmallOrgID, webextest.SmallAdminEmail, "webex_meetings")
 	h.Clock.Advance(statusFirstPoll)
-	barrier.hold(r.CustomerID, 2)
+	arrived := barrier.hold(r.CustomerID)
 
-	// Both sweeps read the change from Webex before either records it.
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range errs {
-		wg.Go(func() { errs[i] = h.App().Bot().Sweep(t.Context()) })
+	first := make(chan error, 1)
+	go func() { first <- h.App().Bot().Sweep(t.Context()) }()
+	<-arrived // the first sweep's poll is under way
+	if err := h.App().Bot().Sweep(t.Context()); err != nil {
+		t.Errorf("the overlapping sweep: %v", err)
 	}
-	wg.Wait()
+	barrier.open()
+	if err := <-first; err != nil {
+		t.Errorf("the first sweep: %v", err)
+	}
 	h.Settle()
 
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("sweep %d: %v", i, err)
-		}
-	}
-	if got := len(h.statusPolls(r.CustomerID)); got != 2 {
-		t.Fatalf("Webex was asked the status %d times, want 2 (once by each sweep)", got)
+	if got := len(h.statusPolls(r.CustomerID)); got != 1 {
+		t.Fatalf("Webex was asked the status %d times, want 1 (by the first sweep only)", got)
 	}
 	h.statusOneNotice(cmd, statusProvisionedMarker)
 	if got := h.statusRequest(r.ID).State; got != bot.StateProvisioned {

@@ -188,7 +188,10 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	// One open request per organization: a second attach (a double click on Create
 	// customer, the command said twice) is told about the first.
-	unlock := b.locks.lock(orgLockKey(spec.OrgID))
+	ctx, unlock, err := b.lock(ctx, orgLockKey(spec.OrgID))
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	if open, err := b.openRequest(ctx, spec.OrgID); err != nil {
 		return err
@@ -352,7 +355,10 @@ func (b *Bot) claimRequestID(ctx context.Context, source string) (string, *Reque
 func (b *Bot) submit(ctx context.Context, id string) error {
 	// The inbox's retry of an event and the sweep's resubmission may meet: one at a time,
 	// and the second finds the request submitted.
-	unlock := b.locks.lock("submit/" + id)
+	ctx, unlock, err := b.lock(ctx, "submit/"+id)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	r, err := b.db.Request(ctx, id)
 	if err != nil {

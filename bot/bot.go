@@ -58,6 +58,9 @@ type Config struct {
 	// sweep on a fake clock themselves). By default the bot's poll loop polls each request
 	// when its poll is due, and Sweep does not poll.
 	PollInSweepOnly bool
+	// Owner is who this process is in the store's claims and leases: unique per process
+	// (default: a random one). Replicas sharing a store must have different owners.
+	Owner string
 }
 
 // The defaults of Config's durations, where a field is zero; the operator's configuration
@@ -85,7 +88,11 @@ type Deps struct {
 	Store     Store
 	Cards     Cards
 	Clock     Clock
-	Logger    *slog.Logger
+	// Timers times the renewal of the claims, the scans for work no one holds and the waits
+	// for a lock held elsewhere (default: Clock). Tests whose Clock moves at every wait give
+	// these periodic timers a clock of their own.
+	Timers Clock
+	Logger *slog.Logger
 	// Tokens, when set, keeps the partner's OAuth token fresh.
 	Tokens TokenRefresher
 	// Metrics, when set, is told of provisioning outcomes and sends.
@@ -104,6 +111,7 @@ type Bot struct {
 	tokens    TokenRefresher
 	metrics   Metrics
 	clock     Clock
+	timers    Clock // the periodic timers' (Deps.Timers)
 	log       *slog.Logger
 	me        atomic.Pointer[Person] // learnt once by Start, before the workers run
 	table     []route                // the command table
@@ -113,7 +121,8 @@ type Bot struct {
 	polling   atomic.Bool   // the poll loop runs
 	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
-	owner    string           // who this bot is in the store's claims: random per process
+	owner    string           // who this bot is in the store's claims (Config.Owner)
+	keeper   leaseKeeper      // the claims held, renewed by runLeases
 	intake   *groupCommit     // the group commit of accepted events
 	inbox    *lanes[Event]    // the inbox, as an index in memory: a lane per space
 	outbox   *lanes[Outgoing] // the outbox, as an index in memory: a lane per destination
@@ -125,6 +134,8 @@ type Bot struct {
 	changed          chan struct{} // closed and replaced whenever work finishes
 	inflight         int           // events being handled and poll runs under way
 	lastWebhookCheck time.Time
+	runCtx           context.Context // the loops' context, from Start
+	leaderCtx        context.Context // the leader's work, while this process leads
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -144,6 +155,12 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if deps.Clock == nil {
 		deps.Clock = SystemClock{}
+	}
+	if deps.Timers == nil {
+		deps.Timers = deps.Clock
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = rand.Text()
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -190,13 +207,14 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		tokens:    deps.Tokens,
 		metrics:   deps.Metrics,
 		clock:     deps.Clock,
+		timers:    deps.Timers,
 		log:       deps.Logger,
 		wakeInbox: make(chan struct{}, 1),
 		wakeOut:   make(chan struct{}, 1),
 		wakePoll:  make(chan struct{}, 1),
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
-		owner:     rand.Text(),
+		owner:     cfg.Owner,
 		inbox:     newLanes[Event](),
 		outbox:    newLanes[Outgoing](),
 	}
@@ -233,15 +251,19 @@ func (b *Bot) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
-	b.wg.Add(2)
+	b.mu.Lock()
+	b.runCtx = runCtx
+	b.mu.Unlock()
+	b.wg.Add(3)
 	go func() { defer b.wg.Done(); b.runInbox(runCtx) }()
 	go func() { defer b.wg.Done(); b.runOutbox(runCtx) }()
+	go func() { defer b.wg.Done(); b.runLeases(runCtx) }()
 	if !b.cfg.PollInSweepOnly {
 		b.polling.Store(true)
 		b.wg.Add(1)
 		go func() { defer b.wg.Done(); defer b.polling.Store(false); b.runPolls(runCtx) }()
 	}
-	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers, "send_concurrency", b.cfg.SendConcurrency)
+	b.log.Info("bot started", "person_id", me.ID, "name", me.DisplayName, "workers", b.cfg.Workers, "send_concurrency", b.cfg.SendConcurrency, "owner", b.owner)
 	return nil
 }
 
@@ -298,6 +320,7 @@ func (b *Bot) Stop(ctx context.Context) error {
 	go func() { b.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		b.resign(ctx)
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("stop the bot's workers: %w", ctx.Err())

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,14 +10,15 @@ import (
 	"time"
 )
 
-// eventLease is how long a claim on an event lives; the dispatcher renews the claims of the
-// events in work when half of it has passed.
+// eventLease is how long a claim on an event lives; runLeases renews the claims of the
+// events in work.
 const eventLease = 5 * time.Minute
 
 // runInbox feeds the in-memory inbox to a bounded pool of workers until ctx ends: the head
 // of each space's lane, claimed in the store first (a batch of heads in one transaction).
-// The store is not read whole again: events enter the in-memory inbox after their commit
-// (Accept) and leave it after their outcome's.
+// Events enter the in-memory inbox after their commit (Accept) and leave it after their
+// outcome's; every scanEvery, the store is asked for the due events no one holds (accepted
+// by another replica, or left by one that died), at most scanLimit of them.
 func (b *Bot) runInbox(ctx context.Context) {
 	jobs := make(chan claimedEvent, b.cfg.Workers)
 	results := make(chan handled, b.cfg.Workers)
@@ -26,7 +28,8 @@ func (b *Bot) runInbox(ctx context.Context) {
 		go func() {
 			defer workers.Done()
 			for job := range jobs {
-				r := b.handle(ctx, job.ev)
+				r := b.handle(job.ctx, job.ev)
+				job.forget()
 				r.lane = job.lane
 				results <- r
 			}
@@ -37,13 +40,18 @@ func (b *Bot) runInbox(ctx context.Context) {
 		workers.Wait()
 	}()
 
-	inWork := map[string]time.Time{} // the keys of the events in work, and when last claimed
+	inWork := map[string]bool{} // the keys of the events in work
+	scan := b.timers.After(scanEvery)
 	for {
-		b.renewClaims(ctx, inWork)
-		b.dispatchEvents(ctx, jobs, inWork)
+		for b.dispatchEvents(ctx, jobs, inWork) {
+			// the lanes that lost their heads may have more ready
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-scan:
+			b.scanInbox(ctx)
+			scan = b.timers.After(scanEvery)
 		case <-b.wakeInbox:
 		case r := <-results:
 			b.settleEvent(r, inWork)
@@ -60,16 +68,51 @@ func (b *Bot) runInbox(ctx context.Context) {
 	}
 }
 
-// claimedEvent is an event claimed for a worker, and its lane.
+// claimedEvent is an event claimed for a worker, its lane, the context of its work
+// (cancelled if the claim is lost) and the function that forgets the claim.
 type claimedEvent struct {
-	lane string
-	ev   Event
+	lane   string
+	ev     Event
+	ctx    context.Context
+	forget func()
+}
+
+// scanInbox puts the due events no one holds in the in-memory inbox (those it has already
+// are skipped).
+func (b *Bot) scanInbox(ctx context.Context) {
+	scanStore(ctx, b, "inbox events", b.db.DueEvents, func(ev Event) bool {
+		return b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
+	})
+}
+
+// scanStore queues the due work no one holds that read finds (at most scanLimit); queue
+// queues one piece and reports whether it was new. what names the work in the logs.
+func scanStore[T any](ctx context.Context, b *Bot, what string, read func(context.Context, time.Time, int) ([]T, error), queue func(T) bool) {
+	found, err := read(ctx, b.clock.Now(), scanLimit)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("scan the store for work no one holds", "work", what, "err", err)
+		}
+		return
+	}
+	queued := 0
+	for _, w := range found {
+		if queue(w) {
+			queued++
+		}
+	}
+	if queued > 0 {
+		b.log.Info("work found in the store that no one holds", "work", what, "count", queued)
+		b.progressed()
+	}
 }
 
 // dispatchEvents claims the heads of the ready lanes, as many as there are idle workers, in
-// one transaction, and hands them to the workers. A head the store does not hand out (not
-// due, or claimed by another) waits RetryBase.
-func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork map[string]time.Time) {
+// one transaction, and hands them to the workers. A head the store does not hand out (gone,
+// not due yet, or claimed by another replica) leaves the in-memory inbox: the scan finds it
+// again when it is due and free; dropped reports that. When the store cannot be asked, the
+// heads wait RetryBase.
+func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork map[string]bool) (dropped bool) {
 	now := b.clock.Now()
 	var keys []string
 	taken := map[string]claimedEvent{}
@@ -82,7 +125,7 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		taken[it.key] = claimedEvent{lane: lane, ev: it.work}
 	}
 	if len(keys) == 0 {
-		return
+		return false
 	}
 	claimed, err := b.db.ClaimEvents(ctx, keys, b.owner, now, now.Add(eventLease))
 	if err != nil {
@@ -92,42 +135,26 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		claimed = nil
 	}
 	for _, ev := range claimed {
-		inWork[ev.Key] = now
+		inWork[ev.Key] = true
 		b.addInflight(1)
-		jobs <- claimedEvent{lane: taken[ev.Key].lane, ev: ev}
+		workCtx, forget := b.keeper.hold(ctx, claimEvent, ev.Key)
+		jobs <- claimedEvent{lane: taken[ev.Key].lane, ev: ev, ctx: workCtx, forget: forget}
 		delete(taken, ev.Key)
 	}
 	for key, c := range taken {
-		if err == nil {
-			b.log.Warn("event not handed out by the store; will look again", "event", key)
+		if err != nil {
+			b.inbox.retry(c.lane, c.ev, now.Add(b.cfg.RetryBase))
+			continue
 		}
-		b.inbox.retry(c.lane, c.ev, now.Add(b.cfg.RetryBase))
+		b.log.Info("event not handed out by the store (done, not due, or another replica's); left to the scan", "event", key)
+		b.inbox.done(c.lane)
+		dropped = true
 	}
-}
-
-// renewClaims extends the claims on the events in work whose lease is half gone.
-func (b *Bot) renewClaims(ctx context.Context, inWork map[string]time.Time) {
-	now := b.clock.Now()
-	var keys []string
-	for key, claimed := range inWork {
-		if now.Sub(claimed) >= eventLease/2 {
-			keys = append(keys, key)
-		}
-	}
-	if len(keys) == 0 {
-		return
-	}
-	if err := b.db.RenewEvents(ctx, keys, b.owner, now.Add(eventLease)); err != nil {
-		b.log.Error("renew the claims on events in work", "events", len(keys), "err", err)
-		return
-	}
-	for _, key := range keys {
-		inWork[key] = now
-	}
+	return dropped
 }
 
 // settleEvent takes a worker's report into the in-memory inbox.
-func (b *Bot) settleEvent(r handled, inWork map[string]time.Time) {
+func (b *Bot) settleEvent(r handled, inWork map[string]bool) {
 	delete(inWork, r.ev.Key)
 	switch {
 	case r.left:
@@ -179,7 +206,11 @@ func (b *Bot) handle(ctx context.Context, ev Event) handled {
 		return handled{ev: ev, left: true}
 	}
 	if ctx.Err() != nil {
-		b.log.Info("event left in the inbox for the next start", "event", ev.Key)
+		if errors.Is(context.Cause(ctx), ErrLeaseLost) {
+			b.log.Warn("claim on the event lost while processing it; another replica has it", "event", ev.Key)
+		} else {
+			b.log.Info("event left in the inbox for the next start", "event", ev.Key)
+		}
 		return stay
 	}
 	ev.Attempts++

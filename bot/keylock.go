@@ -3,8 +3,9 @@ package bot
 import "sync"
 
 // keyLocks serializes work on one key (a request, an organization) among the goroutines of
-// this process: the inbox's workers and the status job. bbolt lets one process open the
-// store, so this is all the mutual exclusion the bot needs beyond the store's transactions.
+// this process: the inbox's workers and the status job. Bot.lock takes it first, then the
+// key's lease in the store, which serializes the work among processes sharing the store: the
+// goroutines of one process queue here instead of asking the store again and again.
 type keyLocks struct {
 	mu    sync.Mutex
 	locks map[string]*keyLock

@@ -144,6 +144,46 @@ func (q *lanes[T]) retry(id string, work T, due time.Time) {
 	q.schedule(id, l)
 }
 
+// finish ends the work on busy lane id, whose item of order (the store's head, usually the
+// head in memory) is done: it removes every item up to that order, since those before it in
+// the store's order left the store already (another process sent them). A head in memory
+// after that order stays, to be sent next.
+func (q *lanes[T]) finish(id string, order uint64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.byID[id]
+	var zero laneItem[T]
+	for len(l.items) > 0 && l.items[0].order <= order {
+		delete(q.keys, l.items[0].key)
+		l.items[0] = zero
+		l.items = l.items[1:]
+	}
+	l.busy = false
+	q.schedule(id, l)
+}
+
+// retryHead puts busy lane id back to start again at due (zero: at once), with work as the
+// head's when key is the head's (the store may have handed out another message than the head
+// in memory, which then stays as it was).
+func (q *lanes[T]) retryHead(id, key string, work T, due time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.byID[id]
+	if l.items[0].key == key {
+		l.items[0].work = work
+	}
+	l.items[0].due = due
+	l.busy = false
+	q.schedule(id, l)
+}
+
+// has reports whether lane id holds items.
+func (q *lanes[T]) has(id string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.byID[id] != nil
+}
+
 // nextDue returns when the earliest delayed lane may start, or the zero time if none waits.
 func (q *lanes[T]) nextDue() time.Time {
 	q.mu.Lock()

@@ -12,8 +12,11 @@ import (
 // runOutbox sends what waits in the outbox until ctx ends: up to SendConcurrency messages at
 // once, one at a time per destination (a space, or a person for a direct message), in the
 // order they were enqueued. A message that fails for a while holds back the later messages
-// of its destination only. New messages are read from the store after the last one known
-// (OutboxAfter), never the whole outbox again.
+// of its destination only. Before a lane's head is sent, the lane is claimed in the store,
+// which hands out the head it holds: the lane's first waiting message, whoever enqueued it.
+// New messages are read from the store after the last one known (OutboxAfter), never the
+// whole outbox again; every scanEvery, the heads of the due lanes no one holds are read too
+// (another replica's messages, or those of one that died), at most scanLimit of them.
 func (b *Bot) runOutbox(ctx context.Context) {
 	jobs := make(chan queuedMessage, b.cfg.SendConcurrency)
 	results := make(chan sentResult, b.cfg.SendConcurrency)
@@ -23,7 +26,8 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		go func() {
 			defer senders.Done()
 			for job := range jobs {
-				o, left := b.send(ctx, job.o)
+				o, left := b.send(job.ctx, job.o)
+				job.forget()
 				results <- sentResult{lane: job.lane, o: o, left: left}
 			}
 		}()
@@ -34,31 +38,37 @@ func (b *Bot) runOutbox(ctx context.Context) {
 	}()
 
 	sending := 0
+	probe := map[string]bool{} // lanes emptied in memory, which the store may hold more of
+	scan := b.timers.After(scanEvery)
 	for {
 		if wakes := b.outWakes.Load(); wakes != b.outRead.Load() {
 			b.readNewOutgoing(ctx)
 			b.outRead.Store(wakes)
 			b.progressed()
 		}
-		now := b.clock.Now()
-		for sending < b.cfg.SendConcurrency {
-			lane, it, ok := b.outbox.take(now)
-			if !ok {
+		for {
+			handed, dropped := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-sending, probe)
+			sending += handed
+			if !dropped { // else the lanes that lost their heads may have more ready
 				break
 			}
-			sending++
-			jobs <- queuedMessage{lane: lane, o: it.work}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.wakeOut:
+		case <-scan:
+			b.scanOutbox(ctx)
+			scan = b.timers.After(scanEvery)
 		case r := <-results:
 			sending--
 			if r.left {
-				b.outbox.done(r.lane)
+				b.outbox.finish(r.lane, r.o.Seq)
+				if !b.outbox.has(r.lane) {
+					probe[r.lane] = true
+				}
 			} else {
-				b.outbox.retry(r.lane, r.o, r.o.NotBefore)
+				b.outbox.retryHead(r.lane, r.o.Key, r.o, r.o.NotBefore)
 			}
 			b.progressed()
 		case <-b.timerFor(b.outbox.nextDue()):
@@ -66,14 +76,80 @@ func (b *Bot) runOutbox(ctx context.Context) {
 	}
 }
 
-// queuedMessage is a message handed to a sender, and its lane.
-type queuedMessage struct {
-	lane string
-	o    Outgoing
+// dispatchMessages claims the lanes of up to free ready heads of the in-memory outbox, with
+// the lanes to probe, in one store call, and hands the heads the store gives to the senders;
+// it returns how many it handed. A probed lane's head goes in the in-memory outbox. A lane
+// the store does not hand out (sent, not due, or another replica's) loses its head from
+// memory (dropped reports it): the scan finds it again when it is due and free. When the
+// store cannot be asked, the heads wait RetryBase.
+func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, free int, probe map[string]bool) (handed int, dropped bool) {
+	now := b.clock.Now()
+	taken := map[string]laneItem[Outgoing]{}
+	var lanes []string
+	for len(taken) < free {
+		lane, it, ok := b.outbox.take(now)
+		if !ok {
+			break
+		}
+		taken[lane] = it
+		lanes = append(lanes, lane)
+	}
+	for lane := range probe {
+		if _, ok := taken[lane]; !ok && !b.outbox.has(lane) {
+			lanes = append(lanes, lane)
+		}
+	}
+	clear(probe)
+	if len(lanes) == 0 {
+		return 0, false
+	}
+	heads, err := b.db.ClaimLanes(ctx, lanes, b.owner, now, now.Add(laneLease))
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("claim outbox lanes", "lanes", len(lanes), "err", err)
+		}
+		for lane, it := range taken {
+			b.outbox.retryHead(lane, it.key, it.work, now.Add(b.cfg.RetryBase))
+		}
+		return 0, false
+	}
+	for _, h := range heads {
+		lane := h.Lane()
+		if _, ok := taken[lane]; !ok {
+			b.outbox.push(lane, h.Key, h.Seq, h, h.NotBefore, h.Created)
+			continue
+		}
+		delete(taken, lane)
+		workCtx, forget := b.keeper.hold(ctx, claimLane, lane)
+		jobs <- queuedMessage{lane: lane, o: h, ctx: workCtx, forget: forget}
+		handed++
+	}
+	for lane, it := range taken {
+		b.log.Info("outbox lane not handed out by the store (sent, not due, or another replica's); left to the scan", "lane", lane, "key", it.key)
+		b.outbox.done(lane)
+	}
+	return handed, len(taken) > 0
 }
 
-// sentResult is a sender's report: the message left the outbox (sent or given up), or stays
-// as o now is, until o.NotBefore.
+// scanOutbox puts the heads of the due lanes no one holds in the in-memory outbox (those it
+// has already are skipped).
+func (b *Bot) scanOutbox(ctx context.Context) {
+	scanStore(ctx, b, "outbox lanes", b.db.DueLanes, func(h Outgoing) bool {
+		return b.outbox.push(h.Lane(), h.Key, h.Seq, h, h.NotBefore, h.Created)
+	})
+}
+
+// queuedMessage is a message handed to a sender, its lane, the context of its sending
+// (cancelled if the claim on the lane is lost) and the function that forgets the claim.
+type queuedMessage struct {
+	lane   string
+	o      Outgoing
+	ctx    context.Context
+	forget func()
+}
+
+// sentResult is a sender's report: the message left the outbox (sent or given up) or this
+// process's hands (the lane was lost), or stays as o now is, until o.NotBefore.
 type sentResult struct {
 	lane string
 	o    Outgoing
@@ -139,7 +215,7 @@ func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 		if id, ok := approvalCardRequest(o); ok && sent.ID != "" {
 			b.recordApprovalCard(recordCtx, id, sent.ID)
 		}
-		if err := b.db.MarkSent(recordCtx, o.Key, now); err != nil {
+		if err := b.db.FinishLane(recordCtx, o.Key, b.owner, now); err != nil {
 			b.log.Error("mark message sent; it may be sent again", "key", o.Key, "err", err)
 		}
 		return o, true
@@ -154,14 +230,16 @@ func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 	if retry && o.Attempts < b.cfg.MaxAttempts {
 		o.NotBefore = now.Add(b.backoff(o.Attempts))
 		b.log.Warn("message not sent; will retry", "key", o.Key, "attempt", o.Attempts, "retry_at", o.NotBefore, "err", err)
-		if err := b.db.SaveOutgoing(ctx, o); err != nil {
+		if err := b.db.ReleaseLane(ctx, o, b.owner); err != nil {
 			b.log.Error("save message for retry", "key", o.Key, "err", err)
+			// A lane lost is another replica's now.
+			return o, errors.Is(err, ErrLeaseLost)
 		}
 		return o, false
 	}
 	b.log.Error("message given up", "key", o.Key, "room_id", o.Message.RoomID, "to", o.Message.ToPersonEmail, "attempts", o.Attempts, "err", err)
 	notice := b.undelivered(ctx, o, err)
-	if err := b.db.DeadLetterOutgoing(ctx, o, now, notice); err != nil {
+	if err := b.db.DeadLetterLane(ctx, o, b.owner, now, notice); err != nil {
 		b.log.Error("dead-letter message", "key", o.Key, "err", err)
 	}
 	if len(notice) > 0 {

@@ -28,81 +28,79 @@ type pollAnswer struct {
 	// at is when Webex answered (the last attempt, after the client's retries): the next poll
 	// is scheduled from it, not from when the answer happens to be recorded.
 	at time.Time
+	// forget forgets the claim on the request once the answer is recorded.
+	forget func()
 }
+
+// pollClaimMax bounds how many due polls one run claims; a run that claimed that many is
+// followed by another at once.
+const pollClaimMax = 1000
 
 // pollDue polls every request in a polled state whose next poll is due: the sweep's polls
 // (with Config.PollInSweepOnly). See pollRequests.
 func (b *Bot) pollDue(ctx context.Context) error {
-	return b.pollRequests(ctx, nil)
+	return b.pollRequests(ctx)
 }
 
-// pollRequests polls every request in a polled state whose next poll is due and that claims
-// lets it claim (nil: every one); a claim is released once the answer is recorded. A claimed
-// request is read again before it is polled: an overlapping run may have polled it and
-// released it after this run listed the requests, and its next poll is then not due. At most
-// pollConcurrency calls are under way at once, across runs; the answers are recorded as they
-// come by one writer, each batch of the answers that arrived meanwhile in one store
-// transaction (a group commit), so that the pollers never wait for the disk. A status change
-// is recorded with its notice in the same transaction, so that it is told once.
-func (b *Bot) pollRequests(ctx context.Context, claims *pollClaims) error {
-	inFlight, err := b.db.Requests(ctx, RequestFilter{States: PolledStates()})
-	if err != nil {
-		return fmt.Errorf("list requests in flight: %w", err)
-	}
+// pollRequests claims in the store the requests in a polled state whose next poll is due and
+// that no one polls (this process's other runs, or another replica), at most pollClaimMax,
+// and polls them; a claim is given up when the answer is recorded, and a poll whose claim is
+// lost meanwhile is not recorded (the new holder polls it). At most pollConcurrency calls
+// are under way at once, across runs; the answers are recorded as they come by one writer,
+// each batch of the answers that arrived meanwhile in one store transaction (a group
+// commit), so that the pollers never wait for the disk. A status change is recorded with its
+// notice in the same transaction, so that it is told once.
+func (b *Bot) pollRequests(ctx context.Context) error {
 	now := b.clock.Now()
+	claimed, err := b.db.ClaimPolls(ctx, b.owner, now, now.Add(pollLease), pollClaimMax)
+	if err != nil {
+		return fmt.Errorf("claim the due polls: %w", err)
+	}
 	answers := make(chan pollAnswer, 4*pollConcurrency)
 	recorded := make(chan []error, 1)
-	go func() { recorded <- b.recordPolls(ctx, answers, claims) }()
+	go func() { recorded <- b.recordPolls(ctx, answers) }()
 
+	// Every claim is renewed from now on, also while its poll waits for a slot.
+	type held struct {
+		ctx    context.Context
+		forget func()
+	}
+	holds := make([]held, len(claimed))
+	for i, r := range claimed {
+		holds[i].ctx, holds[i].forget = b.keeper.hold(ctx, claimPoll, r.ID)
+	}
 	var wg sync.WaitGroup
-	var errs []error
-	cancelled := false
-	for _, r := range inFlight {
-		if r.NextPoll.After(now) || !claims.claim(r.ID) {
-			continue
-		}
-		if claims != nil {
-			fresh, due, err := b.stillDue(ctx, r.ID, now)
-			if err != nil || !due {
-				claims.release([]string{r.ID})
-				if err != nil {
-					errs = append(errs, err)
-				}
-				continue
-			}
-			r = fresh
-		}
+	var unpolled []string
+	for i, r := range claimed {
+		cancelled := false
 		select {
 		case b.pollSlots <- struct{}{}:
 		case <-ctx.Done():
 			cancelled = true
 		}
 		if cancelled {
-			claims.release([]string{r.ID})
+			for j, r := range claimed[i:] {
+				holds[i+j].forget()
+				unpolled = append(unpolled, r.ID)
+			}
 			break
 		}
 		wg.Go(func() {
 			defer func() { <-b.pollSlots }()
-			answers <- b.poll(ctx, r)
+			a := b.poll(holds[i].ctx, r)
+			a.forget = holds[i].forget
+			answers <- a
 		})
 	}
 	wg.Wait()
 	close(answers)
-	errs = append(errs, <-recorded...)
-	if cancelled {
-		errs = append(errs, ctx.Err())
+	errs := <-recorded
+	if len(unpolled) > 0 {
+		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		errs = append(errs, ctx.Err(), b.db.ReleasePolls(releaseCtx, unpolled, b.owner))
 	}
-	return summarize(errs, 3)
-}
-
-// stillDue reads a claimed request again and reports whether it is still polled and due at
-// now.
-func (b *Bot) stillDue(ctx context.Context, id string, now time.Time) (Request, bool, error) {
-	r, err := b.db.Request(ctx, id)
-	if err != nil {
-		return Request{}, false, fmt.Errorf("read request %s to poll: %w", id, err)
-	}
-	return r, r.State.Polled() && !r.NextPoll.After(now), nil
+	return summarize(slices.DeleteFunc(errs, func(err error) bool { return err == nil }), 3)
 }
 
 // summarize joins the first n errors and counts the others, so that an outage over
@@ -141,9 +139,9 @@ func (b *Bot) poll(ctx context.Context, r Request) (a pollAnswer) {
 }
 
 // recordPolls records the answers until the channel is closed: it takes what arrived while
-// it was writing, up to pollBatchMax, and writes it in one transaction, then releases the
-// batch's claims. It returns the failed polls' errors and its own.
-func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims *pollClaims) []error {
+// it was writing, up to pollBatchMax, and writes it in one transaction with the giving up of
+// the batch's claims (FinishPolls). It returns the failed polls' errors and its own.
+func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer) []error {
 	var errs []error
 	for first := range answers {
 		batch := map[string]pollAnswer{first.id: first}
@@ -169,7 +167,7 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 			}
 		}
 		ended := map[string]ProvisioningOutcome{} // the requests this batch brings to a final status
-		err := b.db.UpdateRequests(ctx, ids, func(id string, r *Request) ([]Outgoing, error) {
+		err := b.db.FinishPolls(ctx, ids, b.owner, func(id string, r *Request) ([]Outgoing, error) {
 			delete(ended, id)
 			a := batch[id]
 			if a.err != nil {
@@ -194,7 +192,9 @@ func (b *Bot) recordPolls(ctx context.Context, answers <-chan pollAnswer, claims
 				b.metrics.Provisioning(outcome)
 			}
 		}
-		claims.release(ids)
+		for _, id := range ids {
+			batch[id].forget()
+		}
 		b.wakeOutbox()
 	}
 	return errs

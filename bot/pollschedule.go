@@ -86,17 +86,16 @@ func pollWindowStart(r Request) time.Time {
 // runPolls is the poll loop: when the earliest next poll falls due, on the bot's clock, it
 // starts a run that polls the requests that are due, until ctx ends. A run does not hold up
 // the loop: a request whose Webex call is slow (up to the client's retries and timeouts) does
-// not delay the others' polls, and a request is polled by one run at a time (pollClaims). The
-// loop also looks at the store at least every FirstPoll and when woken (a submission, a
-// finished run, Settle), so that a request whose first poll comes before the one it waits for
-// is not missed. It waits for its runs before it returns; a run under way counts as work in
-// flight for Settle.
+// not delay the others' polls, and a request is polled by one run at a time, of one replica
+// (the store's claims, ClaimPolls). The loop also looks at the store at least every FirstPoll
+// and when woken (a submission, a finished run, Settle), so that a request whose first poll
+// comes before the one it waits for is not missed. It waits for its runs before it returns; a
+// run under way counts as work in flight for Settle.
 func (b *Bot) runPolls(ctx context.Context) {
-	claims := &pollClaims{}
 	var runs sync.WaitGroup
 	defer runs.Wait()
 	for {
-		next, found, err := b.nextPoll(ctx, claims)
+		next, found, err := b.nextPoll(ctx, true)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -108,7 +107,7 @@ func (b *Bot) runPolls(ctx context.Context) {
 			// Counted before it starts, so that Settle waits for a run that is about to poll.
 			b.addInflight(1)
 			runs.Go(func() {
-				if err := b.pollRequests(ctx, claims); err != nil && ctx.Err() == nil {
+				if err := b.pollRequests(ctx); err != nil && ctx.Err() == nil {
 					b.log.Error("poll", "err", err)
 				}
 				b.addInflight(-1)
@@ -129,9 +128,9 @@ func (b *Bot) runPolls(ctx context.Context) {
 	}
 }
 
-// nextPoll returns the earliest next poll of the requests being polled that claims does not
-// hold (nil: of every one), and whether there is any such request.
-func (b *Bot) nextPoll(ctx context.Context, claims *pollClaims) (time.Time, bool, error) {
+// nextPoll returns the earliest next poll of the requests being polled (but for those this
+// process is polling, with skipHeld), and whether there is any such request.
+func (b *Bot) nextPoll(ctx context.Context, skipHeld bool) (time.Time, bool, error) {
 	polled, err := b.db.Requests(ctx, RequestFilter{States: PolledStates()})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("list requests in flight: %w", err)
@@ -139,7 +138,7 @@ func (b *Bot) nextPoll(ctx context.Context, claims *pollClaims) (time.Time, bool
 	var next time.Time
 	found := false
 	for _, r := range polled {
-		if claims.held(r.ID) {
+		if skipHeld && b.keeper.holds(claimPoll, r.ID) {
 			continue
 		}
 		if !found || r.NextPoll.Before(next) {
@@ -149,60 +148,13 @@ func (b *Bot) nextPoll(ctx context.Context, claims *pollClaims) (time.Time, bool
 	return next, found, nil
 }
 
-// pollClaims are the requests the poll loop's runs are polling, so that an overlapping run
-// skips them. The nil *pollClaims holds nothing and lets every claim through (the sweep's
-// polls).
-type pollClaims struct {
-	mu  sync.Mutex
-	ids map[string]bool
-}
-
-// claim takes a request for a run; it reports false when another run has it.
-func (c *pollClaims) claim(id string) bool {
-	if c == nil {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ids[id] {
-		return false
-	}
-	if c.ids == nil {
-		c.ids = make(map[string]bool)
-	}
-	c.ids[id] = true
-	return true
-}
-
-// held reports whether a run has the request.
-func (c *pollClaims) held(id string) bool {
-	if c == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ids[id]
-}
-
-// release gives requests back once their answers are recorded.
-func (c *pollClaims) release(ids []string) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, id := range ids {
-		delete(c.ids, id)
-	}
-}
-
 // pollLoopBehind reports whether the poll loop runs and a poll is due, and then wakes the loop:
 // Settle waits until it has caught up.
 func (b *Bot) pollLoopBehind(ctx context.Context) (bool, error) {
 	if !b.polling.Load() {
 		return false, nil
 	}
-	next, found, err := b.nextPoll(ctx, nil)
+	next, found, err := b.nextPoll(ctx, false)
 	if err != nil {
 		return false, err
 	}

@@ -38,7 +38,10 @@ func (b *Bot) Retry(ctx context.Context, t *Turn, requestID string) error {
 	}
 	// The submission's lock: a double click, the inbox's retry of the event and a submission
 	// never overlap, and the second finds the request retried.
-	unlock := b.locks.lock("submit/" + id)
+	ctx, unlock, err := b.lock(ctx, "submit/"+id)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	r, err := b.db.Request(ctx, id)
 	switch {

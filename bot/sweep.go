@@ -35,20 +35,22 @@ type Job struct {
 }
 
 // Jobs returns the bot's periodic work, one entry per concern, in the order Sweep runs them.
-// The polls are there only with Config.PollInSweepOnly (otherwise the poll loop polls).
+// The polls are there only with Config.PollInSweepOnly (otherwise the poll loop polls). Every
+// replica runs the jobs on its schedule; all but the polls (which are claimed request by
+// request) do their work on the leader only, the one process holding the leader's lease.
 func (b *Bot) Jobs() []Job {
 	jobs := []Job{
-		{"tokens", b.refreshToken},
-		{"expiry", b.expireApprovals},
-		{"resubmission", b.resubmit},
+		b.asLeader(Job{"tokens", b.refreshToken}),
+		b.asLeader(Job{"expiry", b.expireApprovals}),
+		b.asLeader(Job{"resubmission", b.resubmit}),
 	}
 	if b.cfg.PollInSweepOnly {
 		jobs = append(jobs, Job{"polls", b.pollDue})
 	}
 	return append(jobs,
-		Job{"digests", b.sendDigests},
-		Job{"webhooks", b.checkWebhooks},
-		Job{"pruning", b.pruneProcessed},
+		b.asLeader(Job{"digests", b.sendDigests}),
+		b.asLeader(Job{"webhooks", b.checkWebhooks}),
+		b.asLeader(Job{"pruning", b.pruneProcessed}),
 	)
 }
 

@@ -13,8 +13,18 @@ var botWebhooks = []Webhook{
 
 // EnsureWebhooks makes sure the bot's two webhooks exist and are active, pointing at
 // targetURL and signed with secret: it creates a missing one and updates (and re-activates) one
-// that differs, so a restart never duplicates them. It reports what it changed.
+// that differs, so a restart never duplicates them. It reports what it changed. Only the
+// leader does it (see Jobs): on another replica it does nothing.
 func (b *Bot) EnsureWebhooks(ctx context.Context, targetURL, secret string) ([]string, error) {
+	ctx, end, leads, err := b.leading(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find the leader: %w", err)
+	}
+	defer end()
+	if !leads {
+		b.log.Info("the webhooks are the leader's to keep", "target_url", targetURL)
+		return nil, nil
+	}
 	hooks, err := b.webex.Webhooks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", err)

@@ -208,20 +208,42 @@ func (db *DB) ReleaseEvent(ctx context.Context, ev bot.Event, owner string) erro
 }
 
 // DueEvents returns, in the order of arrival, at most limit inbox events due at now that no
-// owner holds under a lease living at now. It reads the whole inbox: the bot calls it on a
-// period, not per event, to find the work no process of its own knows of (with bbolt, one
-// process owns the file, so it finds only what a crash of the bot's loops left).
+// owner holds under a lease living at now. It reads the whole inbox, keeping at most about
+// twice limit events at a time: the bot calls it on a period, not per event, to find the work
+// no process of its own knows of (with bbolt, one process owns the file, so it finds only
+// what the bot's own loops dropped).
 func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Event, error) {
-	evs, err := db.Events(ctx)
+	var due []bot.Event
+	keep := func() {
+		slices.SortFunc(due, func(a, b bot.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+		due = clip(due, limit)
+	}
+	err := db.view(ctx, "read the due events", func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+			var ev bot.Event
+			if err := decodeJSON(k, v, &ev); err != nil {
+				return err
+			}
+			if ev.NotBefore.After(now) {
+				return nil
+			}
+			db.claims.mu.Lock()
+			busy := db.claims.events.busy(ev.Key, now)
+			db.claims.mu.Unlock()
+			if !busy {
+				due = append(due, ev)
+			}
+			if limit > 0 && len(due) >= 2*limit {
+				keep()
+			}
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
-	db.claims.mu.Lock()
-	defer db.claims.mu.Unlock()
-	due := slices.DeleteFunc(evs, func(ev bot.Event) bool {
-		return ev.NotBefore.After(now) || db.claims.events.busy(ev.Key, now)
-	})
-	return clip(due, limit), nil
+	keep()
+	return due, nil
 }
 
 // clip returns at most limit of s (all when limit is zero or less).

@@ -231,6 +231,11 @@ func (h *Harness) BuildApp() *app.App {
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}
+	if !h.opts.ManualClock {
+		// The claims' renewal and the scans wait on a timer again and again: on a clock that
+		// moves at every wait, they would race it ahead.
+		w.Timers = bot.SystemClock{}
+	}
 	if h.Cfg.Websocket() {
 		w.WebsocketClock = h.opts.WebsocketClock
 		if w.WebsocketClock == nil {
