@@ -175,6 +175,9 @@ type Request struct {
 
 	RequestedBy   string `json:"requestedBy"` // email
 	RequestedByID string `json:"requestedById"`
+	// BatchID is the batch that made the request, if any: its notices go to the batch's
+	// thread grouped, one message per sweep for the batch.
+	BatchID string `json:"batchId,omitempty"`
 
 	Spec       AttachSpec `json:"spec"`
 	OrgName    string     `json:"orgName,omitempty"` // when the partner could read it

@@ -9,8 +9,8 @@ import (
 // ErrExists is returned by Store.CreateRequest when the id is taken.
 var ErrExists = errors.New("already exists")
 
-// Store is the bot's durable state: the event inbox, the outbox, attach requests, digest
-// subscriptions and OAuth tokens. Every method is one transaction. The bot reads the inbox
+// Store is the bot's durable state: the event inbox, the outbox, attach requests, batches,
+// digest subscriptions and OAuth tokens. Every method is one transaction. The bot reads the inbox
 // and the outbox whole once, when it starts, and keeps an index of them in memory after;
 // the store stays the truth. Work that several processes sharing one store could do twice
 // (events, outbox lanes, polls, the leader's jobs, the locks) is claimed in it with a lease
@@ -134,6 +134,20 @@ type Store interface {
 	// ReleaseLease gives up owner's named lease; ErrLeaseLost, changing nothing, if owner
 	// does not hold it.
 	ReleaseLease(ctx context.Context, name, owner string) error
+
+	// CreateBatch saves a new batch with its rows and enqueues out with it. It returns
+	// ErrExists when the id is taken. The rows never change after.
+	CreateBatch(ctx context.Context, b Batch, rows []BulkRow, out []Outgoing) error
+	// Batch returns a batch by id (without its rows), or ErrNotFound.
+	Batch(ctx context.Context, id string) (Batch, error)
+	// BatchRows returns the rows of a batch, in the file's order, or ErrNotFound.
+	BatchRows(ctx context.Context, id string) ([]BulkRow, error)
+	// UpdateBatch reads a batch, lets fn change it, and saves it together with the messages
+	// fn returns, in one transaction. fn must do no I/O. An error from fn changes nothing
+	// and is returned as is.
+	UpdateBatch(ctx context.Context, id string, fn func(b *Batch) ([]Outgoing, error)) (Batch, error)
+	// Batches returns the batches in one of states (nil: every batch), oldest first.
+	Batches(ctx context.Context, states []BatchState) ([]Batch, error)
 
 	// SaveSubscription creates or replaces a space's digest subscription.
 	SaveSubscription(ctx context.Context, s Subscription) error

@@ -14,6 +14,7 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 	1: migrateOutgoingRequestIDs,
 	2: migrateTimeIndexes,
 	3: migrateLanes,
+	4: func(*bolt.Tx) error { return nil }, // the batch buckets are new: Open creates them
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.

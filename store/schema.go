@@ -11,7 +11,9 @@ package store
 // the inbox's order of arrival, assigned by the events bucket's sequence.
 // Version 4 added the lane indexes bucketOutboxLanes and bucketOutboxLaneHeads, so that the
 // head of an outbox lane is found without reading the outbox.
-const SchemaVersion = 4
+// Version 5 added the batches (bucketBatches, bucketBatchRows) and Request.BatchID
+// ("batchId"); a file of version 4 has none, so its migration only records the version.
+const SchemaVersion = 5
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -59,6 +61,11 @@ var (
 	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
 	bucketRequestsByState = []byte("requests_by_state")
 
+	// bucketBatches holds the batches (the attach of a CSV file): Batch.ID → bot.Batch.
+	bucketBatches = []byte("batches")
+	// bucketBatchRows holds each batch's rows, written once: Batch.ID → []bot.BulkRow.
+	bucketBatchRows = []byte("batch_rows")
+
 	// bucketSubscriptions holds the digest subscriptions: RoomID → bot.Subscription.
 	bucketSubscriptions = []byte("subscriptions")
 	// bucketTokens holds the OAuth token sets: name → bot.Tokens.
@@ -73,6 +80,7 @@ func buckets() [][]byte {
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketOutboxLanes, bucketOutboxLaneHeads,
 		bucketRequests, bucketRequestsByState,
+		bucketBatches, bucketBatchRows,
 		bucketSubscriptions, bucketTokens,
 	}
 }

@@ -1,7 +1,7 @@
 // Package storetest is the contract of the bot's durable queues (bot.Store's inbox, outbox,
-// and the claims with leases on events, outbox lanes, polls and named leases) as a test
-// suite that every implementation runs: Run it from the implementation's tests with a
-// Harness that opens the implementation's stores.
+// and the claims with leases on events, outbox lanes, polls and named leases) and of its
+// batches, as a test suite that every implementation runs: Run it from the implementation's
+// tests with a Harness that opens the implementation's stores.
 package storetest
 
 import (
@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("PollsClaimedOneOwnerAtATime", func(t *testing.T) { testPollClaims(t, h) })
 	t.Run("PollOfADeadOwnerIsTakenOver", func(t *testing.T) { testPollCrash(t, h) })
 	t.Run("NamedLeasesHaveOneHolder", func(t *testing.T) { testNamedLeases(t, h) })
+	t.Run("BatchesKeepTheirRowsAndUpdates", func(t *testing.T) { testBatches(t, h) })
 }
 
 // event returns an inbox event with key k, received at at.
