@@ -184,14 +184,6 @@ func TestBulkFileEdgeCases(t *testing.T) {
 	const file = "org,admin,template,packages,street,city,country,verified-domain,claimed-domain\n" +
 		webextest.SmallOrgID + "," + webextest.SmallAdminEmail + ",Standard,webex_meetings,Storgata 1,Oslo,NO,no,no\n"
 
-	t.Run("attach with a file is not there yet", func(t *testing.T) {
-		h := newHarness(t, apptest.Options{})
-		cmd := h.SayFile(webextest.AnnID, webextest.PartnerSpaceID, "attach", csvFile("orgs.csv", file))
-		apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "I cannot attach from a file yet", "`check`")
-		if n := len(h.provisionCalls()); n != 0 {
-			t.Errorf("attach with a file provisioned %d customers", n)
-		}
-	})
 	t.Run("a Webex error refuses its row, with the status", func(t *testing.T) {
 		h := newHarness(t, apptest.Options{})
 		h.Sim.Inject(webextest.Fault{Method: http.MethodGet, Path: "/v1/licenses", Status: http.StatusBadGateway})

@@ -247,7 +247,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	now := b.clock.Now()
 	r := Request{
 		ID: id, Source: t.Event.Key, Created: now, Updated: now,
-		RoomID: t.RoomID, ThreadID: t.ThreadID,
+		RoomID: t.RoomID, ThreadID: t.ThreadID, BatchID: t.BatchID,
 		RequestedBy: t.Actor.Email(), RequestedByID: t.Actor.ID,
 		Spec: spec, OrgName: report.OrgName, Facts: report.Facts, Assessment: report.Assessment,
 	}
@@ -278,7 +278,7 @@ func (b *Bot) Attach(ctx context.Context, t *Turn, spec AttachSpec) error {
 	}
 	b.wakeOutbox()
 	err = b.submit(ctx, id)
-	if err != nil && !report.Assessment.ApprovalRequired {
+	if err != nil && !report.Assessment.ApprovalRequired && r.BatchID == "" {
 		// Webex did not answer yet: the partner hears what is known now, and the outcome when
 		// the submission is carried on.
 		n := b.notice(r, "created", automaticText(r)+"\n\nWebex has not accepted the submission yet; I keep trying and will tell you here how it goes.")

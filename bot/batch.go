@@ -78,6 +78,9 @@ type Batch struct {
 	// about the batch went to the space (a grouped notice or a new progress message).
 	Notices  int       `json:"notices,omitempty"`
 	LastPost time.Time `json:"lastPost,omitempty"`
+	// Finished says the batch submits nothing more, every request of it ended, and the space
+	// was told all of it: nothing more is reported.
+	Finished bool `json:"finished,omitempty"`
 }
 
 // BatchRefusal is a row of a batch that got no request when it was submitted: the one-line

@@ -121,6 +121,13 @@ type Bot struct {
 	polling   atomic.Bool   // the poll loop runs
 	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
+	wakeBatch    chan struct{}
+	batchWakes   atomic.Uint64 // how often the batch loop was woken (wakeBatches)
+	batchRead    atomic.Uint64 // the batchWakes the batch loop has looked after
+	batchNext    atomic.Int64  // when the batch loop has work again (UnixNano; 0: when woken)
+	batchPace    sync.Mutex    // guards batchLastRow
+	batchLastRow time.Time     // when the last row of a batch started (paceRow)
+
 	owner    string           // who this bot is in the store's claims (Config.Owner)
 	keeper   leaseKeeper      // the claims held, renewed by runLeases
 	intake   *groupCommit     // the group commit of accepted events
@@ -202,7 +209,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		cfg:       cfg,
 		webex:     timedMessenger{Messenger: deps.Messenger, metrics: deps.Metrics, clock: deps.Clock},
 		partner:   deps.Partner,
-		db:        deps.Store,
+		db:        groupedNotices{deps.Store},
 		cards:     deps.Cards,
 		tokens:    deps.Tokens,
 		metrics:   deps.Metrics,
@@ -212,6 +219,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		wakeInbox: make(chan struct{}, 1),
 		wakeOut:   make(chan struct{}, 1),
 		wakePoll:  make(chan struct{}, 1),
+		wakeBatch: make(chan struct{}, 1),
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
 		owner:     cfg.Owner,
@@ -254,10 +262,12 @@ func (b *Bot) Start(ctx context.Context) error {
 	b.mu.Lock()
 	b.runCtx = runCtx
 	b.mu.Unlock()
-	b.wg.Add(3)
+	b.wakeBatches() // the batches an earlier run left running carry on
+	b.wg.Add(4)
 	go func() { defer b.wg.Done(); b.runInbox(runCtx) }()
 	go func() { defer b.wg.Done(); b.runOutbox(runCtx) }()
 	go func() { defer b.wg.Done(); b.runLeases(runCtx) }()
+	go func() { defer b.wg.Done(); b.runBatches(runCtx) }()
 	if !b.cfg.PollInSweepOnly {
 		b.polling.Store(true)
 		b.wg.Add(1)
@@ -368,7 +378,7 @@ func (b *Bot) Settle(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if inflight == 0 && !pollDue && b.outWakes.Load() == b.outRead.Load() {
+		if inflight == 0 && !pollDue && !b.batchBehind() && b.outWakes.Load() == b.outRead.Load() {
 			if s := b.QueueStats(); s.InboxDepth == 0 && s.OutboxDepth == 0 {
 				return nil
 			}

@@ -17,35 +17,44 @@ const csvContentType = "text/csv"
 // large, not allowed, not CSV) gets an answer that says what to do; a Webex error that may
 // pass is returned, so the event is tried again.
 func (b *Bot) CheckFile(ctx context.Context, t *Turn) error {
+	_, _, err := b.dryRunFile(ctx, t, "check")
+	return err
+}
+
+// dryRunFile reads the turn's one CSV file and answers it with the dry run of every row (the
+// summary and the file of `check`), and returns the results and the file's name; nil results mean the turn was
+// answered already (the file could not be read, or what to do instead). verb is the command
+// the file came with, for the answers that say how to send it again.
+func (b *Bot) dryRunFile(ctx context.Context, t *Turn, verb string) ([]BulkResult, string, error) {
 	if len(t.Files) != 1 {
-		t.Reply("Please attach one CSV file to `check`.")
-		return nil
+		t.Replyf("Please attach one CSV file to `%s`.", verb)
+		return nil, "", nil
 	}
 	f, err := b.webex.Download(ctx, t.Files[0], MaxBulkFileBytes)
 	var apiErr *APIError
 	switch {
 	case errors.Is(err, ErrFileTooLarge):
 		t.Replyf("Your file is larger than 5 MiB (%d bytes), so I did not read it. Split it into files of at most %d rows.", MaxBulkFileBytes, MaxBulkRows)
-		return nil
+		return nil, "", nil
 	case errors.As(err, &apiErr) && !apiErr.Temporary():
-		t.Replyf("I could not download your file: Webex answered %d. Post it again in this space, as a CSV file attached to `check`. %s",
-			apiErr.Status, trackingNote(apiErr.TrackingID))
-		return nil
+		t.Replyf("I could not download your file: Webex answered %d. Post it again in this space, as a CSV file attached to `%s`. %s",
+			apiErr.Status, verb, trackingNote(apiErr.TrackingID))
+		return nil, "", nil
 	case err != nil:
-		return fmt.Errorf("download the file to check: %w", err)
+		return nil, "", fmt.Errorf("download the file to %s: %w", verb, err)
 	}
 	rows, err := ParseBulkCSV(f.Data)
 	if err != nil {
 		t.Reply("I could not read your file. " + Explain(err) + "\n\nThe first line names the columns: " + Code(strings.Join(BulkColumns(), ",")) + ".")
-		return nil
+		return nil, "", nil
 	}
 	results, err := b.CheckBulk(ctx, rows, t.Actor.Email())
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	t.Reply(BulkCheckSummary(results))
 	t.ReplyFile("The check, row by row.", File{Name: "check-results.csv", ContentType: csvContentType, Data: BulkCheckCSV(results)})
-	return nil
+	return results, f.Name, nil
 }
 
 // trackingNote names a trackingId for Cisco support, or nothing.

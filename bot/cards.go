@@ -24,6 +24,9 @@ type Cards interface {
 	// Retry returns the partner's card for an attach that ended error or
 	// provisioned_with_errors: what a retry does, and a Retry button.
 	Retry(v RetryView) (json.RawMessage, error)
+	// Batch returns the partner's card for a CSV file's dry run: the counts, and Start and
+	// Cancel buttons.
+	Batch(v BatchView) (json.RawMessage, error)
 }
 
 // The steps of the attach wizard, as in Partner Hub's "Create wholesale customer".
@@ -46,11 +49,14 @@ const (
 	ActionDecline      = "decline"       // data: requestId
 	ActionAskFullAdmin = "fulladmin.ask" // data: requestId (partner asks the admin for Full Admin)
 	ActionRetry        = "retry"         // data: requestId (partner submits a failed attach again)
+	ActionBatchStart   = "batch.start"   // data: batchId (partner starts a file's batch)
+	ActionBatchCancel  = "batch.cancel"  // data: batchId (partner discards a file's batch)
 
 	FieldAction    = "action"
 	FieldStep      = "step"
 	FieldState     = "state"
 	FieldRequestID = "requestId"
+	FieldBatchID   = "batchId"
 )
 
 // Submit is the data of a card button's Action.Submit: the action and its fields. The views
@@ -82,6 +88,16 @@ func (v ProvisionedView) AskFullAdmin() Submit {
 
 // Retry is the data of the Retry card's button.
 func (v RetryView) Retry() Submit { return requestSubmit(ActionRetry, v.Request.ID) }
+
+// Start is the data of the batch card's Start.
+func (v BatchView) Start() Submit {
+	return Submit{FieldAction: ActionBatchStart, FieldBatchID: v.Batch.ID}
+}
+
+// Cancel is the data of the batch card's Cancel.
+func (v BatchView) Cancel() Submit {
+	return Submit{FieldAction: ActionBatchCancel, FieldBatchID: v.Batch.ID}
+}
 
 // requestSubmit is the data of a button about a request.
 func requestSubmit(action, requestID string) Submit {
@@ -142,6 +158,11 @@ type ProvisionedView struct {
 	Request Request
 	Role    string // roleInCustomerOrg, verbatim
 	Mapped  Role   // what the role means in the help article's words, when known
+}
+
+// BatchView is what the partner's batch card shows: the batch with its dry run's counts.
+type BatchView struct {
+	Batch Batch
 }
 
 // RetryView is what the partner's Retry card shows.

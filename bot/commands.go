@@ -48,8 +48,8 @@ func (b *Bot) routes() []route {
 			Summary: "reports whether attaching an organization needs the customer admin's approval, and why; it changes nothing. Add admin=, template=, packages= and the address to run Webex's precheck too. With a CSV file attached (a header row of attach keys, one organization a row, at most 5,000 rows and 5 MiB), checks every row and answers with a summary and a file",
 			Example: "check 6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 verified-domain=no claimed-domain=no",
 			Run:     b.checkCommand},
-		{Command: "attach", Args: "[key=value …]",
-			Summary: "attaches Webex for Wholesale to an existing organization. Without arguments, a card wizard walks you through it. Keys: " + strings.Join(AttachKeys(), ", "),
+		{Command: "attach", Args: "[key=value …] | with a CSV file attached", Who: attachAudience,
+			Summary: "attaches Webex for Wholesale to an existing organization. Without arguments, a card wizard walks you through it. Keys: " + strings.Join(AttachKeys(), ", ") + ". With a CSV file attached (the columns of `check`'s file), checks every row, then offers a card to Start attaching them all as one batch",
 			Example: `attach org=6f1c0a52-4d0e-4c55-9a5e-2f1b8c1d9e01 admin=it@smallshop.example template=Standard packages=webex_meetings name="Small Shop ApS" street="Nørregade 1" city=København zip=1165 country=DK verified-domain=no claimed-domain=no`,
 			Run:     b.attachCommand},
 		{Command: "status", Args: "[<id>]", Summary: "shows one attach request in full, or this space's requests in short", Example: "status K7QM2X",
@@ -66,8 +66,17 @@ func (b *Bot) routes() []route {
 			}},
 		{Command: "remind", Args: "<id>", Summary: "sends the approval card to the customer admin again", Example: "remind K7QM2X",
 			Run: withID(b.Remind)},
-		{Command: "cancel", Args: "<id>", Summary: "withdraws a request that waits for approval", Example: "cancel K7QM2X",
-			Run: withID(b.Cancel)},
+		{Command: "batch", Args: "[<batch id>]", Summary: "shows how a batch (an attach from a CSV file) goes, or this space's batches", Example: "batch B-K7QM2X",
+			Run: func(ctx context.Context, t *Turn, in input) error {
+				return b.ShowBatch(ctx, t, strings.Join(in.Args.Words, " "))
+			}},
+		{Command: "cancel", Args: "<id> | <batch id>", Summary: "withdraws a request that waits for approval; with a batch id (B-…), stops submitting the batch's rows that are not submitted yet", Example: "cancel K7QM2X",
+			Run: func(ctx context.Context, t *Turn, in input) error {
+				if len(in.Args.Words) == 1 && len(in.Args.Pairs) == 0 && LooksLikeBatchID(in.Args.Words[0]) {
+					return b.CancelBatch(ctx, t, in.Args.Words[0])
+				}
+				return withID(b.Cancel)(ctx, t, in)
+			}},
 		{Command: "retry", Args: "<id>",
 			Summary: "asks Webex to provision an attach that ended `error` or `provisioned_with_errors` again, with the same packages (the failed notice's Retry button does the same)",
 			Example: "retry K7QM2X", Run: withID(b.Retry)},
@@ -90,6 +99,12 @@ func (b *Bot) routes() []route {
 			b.WizardCancel(t)
 			return nil
 		}},
+		{Action: ActionBatchStart, Who: attachAudience, Run: func(ctx context.Context, t *Turn, in input) error {
+			return b.StartBatch(ctx, t, in.Card.Input(FieldBatchID))
+		}},
+		{Action: ActionBatchCancel, Who: attachAudience, Run: func(ctx context.Context, t *Turn, in input) error {
+			return b.DiscardBatch(ctx, t, in.Card.Input(FieldBatchID))
+		}},
 		{Action: ActionApprove, Who: ForAddressedCustomerAdmin, Run: func(ctx context.Context, t *Turn, in input) error {
 			return b.Decide(ctx, t, in.Card.Input(FieldRequestID), true, in.Card.Input(InputComment))
 		}},
@@ -104,6 +119,10 @@ func (b *Bot) routes() []route {
 		}},
 	}
 }
+
+// attachAudience is who may attach: the `attach` command, and the Start and Cancel of a
+// batch, which attach a file's rows.
+const attachAudience = ForPartnerAdmins
 
 // quotedWordBytes bounds a word of the user's quoted back in an answer.
 const quotedWordBytes = 43
@@ -229,8 +248,11 @@ func (b *Bot) checkCommand(ctx context.Context, t *Turn, in input) error {
 func (b *Bot) attachCommand(ctx context.Context, t *Turn, in input) error {
 	a := in.Args
 	if len(t.Files) > 0 {
-		t.Reply("I cannot attach from a file yet. Send the file with `check` to see what would happen to each row, then attach the organizations with `attach key=value …`.")
-		return nil
+		if len(a.Words) > 0 || len(a.Pairs) > 0 {
+			t.Reply("With a file, `attach` takes no arguments: the file's columns say everything. Type `attach` alone with the CSV file attached.")
+			return nil
+		}
+		return b.AttachFile(ctx, t)
 	}
 	if len(a.Words) == 0 && len(a.Pairs) == 0 {
 		return b.StartWizard(ctx, t)

@@ -27,8 +27,8 @@ func (b *Bot) Sweep(ctx context.Context) error {
 // Job is one concern of the bot's periodic work, run on its own schedule entry so that a
 // slow one (a poll waiting on Webex) does not hold up the others.
 type Job struct {
-	// Name names the concern in logs: tokens, expiry, resubmission, polls, digests,
-	// webhooks, pruning.
+	// Name names the concern in logs: tokens, expiry, resubmission, polls, batches,
+	// digests, webhooks, pruning.
 	Name string
 	// Run does the work once.
 	Run func(context.Context) error
@@ -48,10 +48,18 @@ func (b *Bot) Jobs() []Job {
 		jobs = append(jobs, Job{"polls", b.pollDue})
 	}
 	return append(jobs,
+		Job{"batches", b.batchesJob}, // wakes this process's batch loop
 		b.asLeader(Job{"digests", b.sendDigests}),
 		b.asLeader(Job{"webhooks", b.checkWebhooks}),
 		b.asLeader(Job{"pruning", b.pruneProcessed}),
 	)
+}
+
+// batchesJob has the batch loop report on every batch not finished: its progress message and
+// the grouped notice of what the polls found since the last one.
+func (b *Bot) batchesJob(context.Context) error {
+	b.wakeBatches()
+	return nil
 }
 
 // pruneProcessed forgets the processed event keys older than the retention period.

@@ -20,6 +20,8 @@ type Turn struct {
 	// Files are the content URLs of the files on the message, for a message.
 	Files []string
 	Now   time.Time
+	// BatchID is the batch a row's attach belongs to, for the turn of a batch's row.
+	BatchID string
 
 	out  []Outgoing
 	next int

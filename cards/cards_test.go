@@ -22,7 +22,7 @@ const maxButtons = 5
 
 // dataFields are the Submit data fields; Webex merges data with the inputs, so no input may
 // use these ids.
-var dataFields = []string{bot.FieldAction, bot.FieldStep, bot.FieldState, bot.FieldRequestID}
+var dataFields = []string{bot.FieldAction, bot.FieldStep, bot.FieldState, bot.FieldRequestID, bot.FieldBatchID}
 
 // TestCardRules checks what every card must do for Webex and for the bot.
 func TestCardRules(t *testing.T) {
@@ -100,6 +100,8 @@ func checkSubmitData(t *testing.T, submit map[string]any) {
 		bot.ActionDecline:      {bot.FieldRequestID},
 		bot.ActionAskFullAdmin: {bot.FieldRequestID},
 		bot.ActionRetry:        {bot.FieldRequestID},
+		bot.ActionBatchStart:   {bot.FieldBatchID},
+		bot.ActionBatchCancel:  {bot.FieldBatchID},
 	}
 	action, _ := data[bot.FieldAction].(string)
 	fields, ok := need[action]

@@ -239,6 +239,9 @@ func cardCases(t *testing.T) []cardCase {
 		{"provisioned-with-errors", func(c bot.Cards) (json.RawMessage, error) {
 			return c.Provisioned(bot.ProvisionedView{Request: withErrors, Role: withErrors.Role})
 		}},
+		{"batch", func(c bot.Cards) (json.RawMessage, error) {
+			return c.Batch(bot.BatchView{Batch: bot.Batch{ID: "B-K7QM2X", FileName: "customers.csv", FileRows: 6, Automatic: 3, Approval: 1, Refused: 2}})
+		}},
 		{"retry-error", func(c bot.Cards) (json.RawMessage, error) {
 			r := provisionedRequest()
 			r.State, r.WebexStatus, r.Role = bot.StateError, "error", ""

@@ -37,6 +37,9 @@ func TestCardsShowUntrustedTextLiterally(t *testing.T) {
 		{"provisioned", func() (json.RawMessage, error) {
 			return c.Provisioned(bot.ProvisionedView{Request: attacked, Role: bottest.Attack})
 		}},
+		{"batch", func() (json.RawMessage, error) {
+			return c.Batch(bot.BatchView{Batch: bot.Batch{ID: "B-K7QM2X", FileName: bottest.Attack, FileRows: 2, Automatic: 1, Refused: 1}})
+		}},
 		{"wizard company step", func() (json.RawMessage, error) {
 			return c.Wizard(bot.WizardView{Step: bot.StepCompany, Spec: attacked.Spec, OrgName: bottest.Attack, Problems: []string{bottest.Attack}})
 		}},
