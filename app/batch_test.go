@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"attachbot/app/apptest"
 	"attachbot/bot"
@@ -194,4 +196,157 @@ func TestAttachFileMixed(t *testing.T) {
 	}
 	states := strings.Join(column(t, records, "state"), " ")
 	apptest.MustContain(t, "the export's states", states, string(bot.StateProvisioned), string(bot.StateAwaitingApproval))
+}
+
+func TestBatchStartOnce(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	if err := h.Sim.AddMember(webextest.PartnerSpaceID, webextest.EveID); err != nil {
+		t.Fatal(err)
+	}
+	cmd, card := h.attachFile(batchHeader + batchRow(webextest.SmallOrgID, webextest.SmallAdminEmail, "no"))
+	id := h.batchIDOf(card)
+
+	// An outsider's Start is refused, and changes nothing.
+	h.Press(webextest.EveID, card, "Start", nil)
+	apptest.MustContain(t, "the outsider's answer", apptest.Joined(h.DirectFromBot(webextest.EveID)), "I only take commands from the partner's Webex for Wholesale admins")
+	if got := h.batchOf(id).State; got != bot.BatchReady {
+		t.Fatalf("the batch is %s after an outsider's Start, want ready", got)
+	}
+	if n := len(h.provisionCalls()); n != 0 {
+		t.Fatalf("an outsider's Start provisioned %d customers", n)
+	}
+
+	// A double click: two submissions of the card before the bot has answered either.
+	data := h.Submission(card, "Start", nil)
+	for range 2 {
+		if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, data); err != nil {
+			t.Fatalf("click Start: %v", err)
+		}
+	}
+	h.Settle()
+	if transport == apptest.Webhook { // and Webex delivers the first click again
+		var last webextest.Delivery
+		for _, d := range h.Sim.Deliveries() {
+			if strings.Contains(string(d.Body), `"attachmentActions"`) {
+				last = d
+			}
+		}
+		if _, err := h.Sim.Redeliver(t.Context(), last); err != nil {
+			t.Fatal(err)
+		}
+		h.Settle()
+	}
+	if got := h.provisionsOf(); got[webextest.SmallOrgID] != 1 {
+		t.Errorf("accepted provisionings by org = %v, want the small org's once", got)
+	}
+	if rs := h.batchRequests(id); len(rs) != 1 {
+		t.Errorf("the batch made %d requests, want 1", len(rs))
+	}
+	if got := withMarker(h.RepliesTo(cmd), progressMarker); len(got) != 1 {
+		t.Errorf("%d progress messages, want 1", len(got))
+	}
+	// The card is gone by the second click, so its answer goes to the space.
+	apptest.MustContain(t, "the second click's answer", apptest.Joined(h.BotMessages(webextest.PartnerSpaceID)), "already; your click changed nothing")
+}
+
+func TestBatchCancel(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	const rows = 6
+	file := batchHeader
+	for i := range rows {
+		o, err := h.Sim.AddOrg(webextest.Org{Name: fmt.Sprintf("Shop %d", i), AdminEmail: fmt.Sprintf("admin@shop%d.example", i), Users: 5, Readable: true,
+			Licenses: []webextest.License{{Name: "Messaging", TotalUnits: 5, ConsumedUnits: 5}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file += batchRow(o.ID, o.AdminEmail, "no")
+	}
+	cmd, card := h.attachFile(file)
+	id := h.batchIDOf(card)
+	// The provisionings take a while, so that the cancel comes in the middle of the batch.
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Latency: 150 * time.Millisecond})
+	if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, h.Submission(card, "Start", nil)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCustomers(1)
+	cancel := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+id)
+	apptest.MustContain(t, "the cancel's answer", apptest.Joined(h.RepliesTo(cancel)), "Batch **"+id+"** is cancelled", "go on")
+	h.Settle()
+	bt := h.batchOf(id)
+	if bt.State != bot.BatchCancelled || bt.Next >= rows {
+		t.Fatalf("batch %s: state %s, %d rows submitted; want cancelled before the end", id, bt.State, bt.Next)
+	}
+	if got := len(h.batchRequests(id)); got != bt.Next {
+		t.Errorf("%d requests for %d rows submitted", got, bt.Next)
+	}
+	for org, n := range h.provisionsOf() {
+		if n != 1 {
+			t.Errorf("org %s provisioned %d times", org, n)
+		}
+	}
+	again := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+id)
+	apptest.MustContain(t, "a second cancel", apptest.Joined(h.RepliesTo(again)), "nothing left to stop")
+	apptest.MustContain(t, "the progress", apptest.Joined(withMarker(h.RepliesTo(cmd), progressMarker)), "cancelled by "+webextest.AnnEmail)
+	bad := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel B-12")
+	apptest.MustContain(t, "a malformed batch id", apptest.Joined(h.RepliesTo(bad)), "That is not a batch id")
+}
+
+// waitCustomers waits until the simulated Webex has n customers more than it was seeded with.
+func (h *harness) waitCustomers(n int) {
+	h.T.Helper()
+	ctx, cancel := context.WithTimeout(h.T.Context(), 20*time.Second)
+	defer cancel()
+	if err := h.Sim.WaitFor(ctx, func() bool { return h.newCustomers() >= n }); err != nil {
+		h.T.Fatalf("waiting for %d customers: %v", n, err)
+	}
+}
+
+func TestBatchRestartInTheMiddle(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	const rows = 6
+	file := batchHeader
+	var orgs []string
+	for i := range rows {
+		o, err := h.Sim.AddOrg(webextest.Org{Name: fmt.Sprintf("Cafe %d", i), AdminEmail: fmt.Sprintf("admin@cafe%d.example", i), Users: 5, Readable: true,
+			Licenses: []webextest.License{{Name: "Messaging", TotalUnits: 5, ConsumedUnits: 5}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orgs = append(orgs, o.ID)
+		file += batchRow(o.ID, o.AdminEmail, "no")
+	}
+	cmd, card := h.attachFile(file)
+	id := h.batchIDOf(card)
+	h.Sim.Inject(webextest.Fault{Method: http.MethodPost, Path: "/v1/wholesale/customers", Latency: 150 * time.Millisecond})
+	if _, err := h.Sim.Click(t.Context(), webextest.AnnID, card.ID, h.Submission(card, "Start", nil)); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCustomers(2)
+	h.CloseApp(h.App()) // a row may be cut in the middle of its submission
+	if n := h.newCustomers(); n >= rows {
+		t.Fatalf("the batch was over (%d customers) before the restart; the test proves nothing", n)
+	}
+	h.Sim.ClearFaults()
+	h.StartApp()
+	h.Settle()
+	h.Advance(time.Minute) // past batchReportGap, for the last edit of the progress
+	h.MustSweep()
+
+	got := h.provisionsOf()
+	for _, org := range orgs {
+		if got[org] != 1 {
+			t.Errorf("org %s provisioned %d times, want once", org, got[org])
+		}
+	}
+	if rs := h.batchRequests(id); len(rs) != rows {
+		t.Errorf("the batch has %d requests, want one per row (%d)", len(rs), rows)
+	}
+	if bt := h.batchOf(id); bt.State != bot.BatchSubmitted || bt.Next != rows || len(bt.Refusals) != 0 {
+		t.Errorf("batch %s: state %s, %d rows submitted, refusals %v", id, bt.State, bt.Next, bt.Refusals)
+	}
+	progress := withMarker(h.RepliesTo(cmd), progressMarker)
+	if len(progress) == 0 {
+		t.Fatal("no progress message")
+	}
+	apptest.MustContain(t, "the progress", progress[len(progress)-1].Markdown, fmt.Sprintf("submitted: %d of %d rows", rows, rows))
 }

@@ -137,9 +137,10 @@ func (b *Bot) submitBatch(ctx context.Context, id string) (time.Time, error) {
 			return time.Time{}, err
 		}
 		bt, err = b.db.UpdateBatch(ctx, id, func(bt *Batch) ([]Outgoing, error) {
-			if bt.Next != from || bt.State != BatchRunning {
-				return nil, nil // cancelled meanwhile: the rows submitted are counted by their requests
+			if bt.Next != from {
+				return nil, nil
 			}
+			// Recorded even when the batch was cancelled meanwhile: these rows were submitted.
 			b.recordRows(bt, window, outcomes, len(rows))
 			return nil, nil
 		})
@@ -174,7 +175,7 @@ func (b *Bot) recordRows(bt *Batch, window []BulkRow, outcomes []rowOutcome, tot
 		bt.Next++
 		bt.Attempts, bt.NotBefore, bt.LastError = 0, time.Time{}, ""
 	}
-	if bt.Next >= total {
+	if bt.Next >= total && bt.State == BatchRunning {
 		bt.State = BatchSubmitted
 	}
 }
