@@ -107,6 +107,7 @@ type Sim struct {
 	customers     map[string]*customer
 	customerOrder []string
 	faults        []*faultState
+	rate          rateState
 	listLag       listLag
 	calls         []Call
 	deliveries    []Delivery
@@ -259,6 +260,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.now = s.nowLocked()
 	who := s.authenticateLocked(r.Header, q.now)
 	fault := s.takeFaultLocked(r.Method, path, body)
+	limited := who != nil && s.rateLimitedLocked(who.identity, q.now)
 	s.mu.Unlock()
 
 	call := Call{
@@ -281,6 +283,15 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.record(call)
 			return
 		}
+	}
+	if limited {
+		call.Status = http.StatusTooManyRequests
+		s.record(call)
+		s.mu.Lock()
+		rep := s.rateReplyLocked(call.Identity, s.nowLocked())
+		s.mu.Unlock()
+		s.write(w, tid, rep)
+		return
 	}
 	if fault != nil && !fault.AfterApply && fault.Status != 0 {
 		call.Status = fault.Status
