@@ -74,7 +74,7 @@ type Batch struct {
 	Told map[string]State `json:"told,omitempty"`
 	// ToldRefusals is how many of Refusals the grouped notices told.
 	ToldRefusals int `json:"toldRefusals,omitempty"`
-	// Notices counts the grouped notices enqueued; LastPost is when the last new message
+	// Notices counts the grouped notices posted; LastPost is when the last new message
 	// about the batch went to the space (a grouped notice or a new progress message).
 	Notices  int       `json:"notices,omitempty"`
 	LastPost time.Time `json:"lastPost,omitempty"`

@@ -124,8 +124,7 @@ func (b *Bot) reportBatch(ctx context.Context, id string) (time.Time, error) {
 			return now.Add(batchReportGap), err
 		}
 		if posted {
-			bt.LastPost = now
-			postAt = now.Add(batchReportGap)
+			postAt = b.clock.Now().Add(batchReportGap)
 		}
 	}
 	switch {
@@ -133,20 +132,14 @@ func (b *Bot) reportBatch(ctx context.Context, id string) (time.Time, error) {
 	case now.Before(postAt):
 		next = earliest(next, postAt)
 	default:
-		notices := bt.Notices
-		bt, err = b.db.UpdateBatch(ctx, id, func(bt *Batch) ([]Outgoing, error) {
-			if bt.Notices != notices {
-				return nil, nil // told meanwhile
-			}
-			bt.Notices++
-			bt.LastPost, bt.Told, bt.ToldRefusals = now, told.states, told.refusals
-			return []Outgoing{{Key: fmt.Sprintf("batch/%s/notice/%d", bt.ID, bt.Notices), Created: now,
-				Message: OutMessage{RoomID: bt.RoomID, ParentID: bt.ThreadID, Markdown: trimMarkdown(notice, MaxMessageBytes)}}}, nil
-		})
-		if err != nil {
-			return now.Add(batchReportGap), fmt.Errorf("tell the space about batch %s: %w", id, err)
+		if err := b.sendNotice(ctx, bt, notice, told); err != nil {
+			return now.Add(batchReportGap), err
 		}
-		b.wakeOutbox()
+	}
+	if next.IsZero() && c.open() && b.polling.Load() {
+		// The poll loop changes the requests without waking the batch loop: it looks again.
+		// (With Config.PollInSweepOnly, the sweep's batches job wakes it.)
+		next = now.Add(batchReportGap)
 	}
 	if next.IsZero() && !c.open() && !bt.State.Open() && notice == "" {
 		_, err = b.db.UpdateBatch(ctx, id, func(bt *Batch) ([]Outgoing, error) {
@@ -155,6 +148,26 @@ func (b *Bot) reportBatch(ctx context.Context, id string) (time.Time, error) {
 		})
 	}
 	return next, err
+}
+
+// sendNotice posts a grouped notice to the batch's thread and records what it told. It is sent
+// directly, as the progress message is, so that the gap between two of the batch's messages is
+// measured from when Webex had the first; a crash between the post and the record tells it
+// again, which is better than not at all.
+func (b *Bot) sendNotice(ctx context.Context, bt Batch, notice string, told toldState) error {
+	if _, err := b.webex.Send(ctx, OutMessage{RoomID: bt.RoomID, ParentID: bt.ThreadID, Markdown: trimMarkdown(notice, MaxMessageBytes)}); err != nil {
+		return fmt.Errorf("post the grouped notice of batch %s: %w", bt.ID, err)
+	}
+	done := b.clock.Now()
+	_, err := b.db.UpdateBatch(ctx, bt.ID, func(bt *Batch) ([]Outgoing, error) {
+		bt.Notices++
+		bt.LastPost, bt.Told, bt.ToldRefusals = done, told.states, told.refusals
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the grouped notice of batch %s: %w", bt.ID, err)
+	}
+	return nil
 }
 
 // earliest returns the earlier of two times, a zero time being none.
@@ -179,8 +192,9 @@ func (b *Bot) showProgress(ctx context.Context, bt Batch, body string, now time.
 			if err != nil {
 				return false, fmt.Errorf("edit the progress of batch %s: %w", bt.ID, err)
 			}
+			done := b.clock.Now() // the gap runs from when Webex had the edit
 			_, err = b.db.UpdateBatch(ctx, bt.ID, func(bt *Batch) ([]Outgoing, error) {
-				bt.Progress.Shown, bt.Progress.At = body, now
+				bt.Progress.Shown, bt.Progress.At = body, done
 				bt.Progress.Edits++
 				return nil, nil
 			})
@@ -191,9 +205,10 @@ func (b *Bot) showProgress(ctx context.Context, bt Batch, body string, now time.
 	if err != nil {
 		return false, fmt.Errorf("post the progress of batch %s: %w", bt.ID, err)
 	}
+	done := b.clock.Now()
 	_, err = b.db.UpdateBatch(ctx, bt.ID, func(bt *Batch) ([]Outgoing, error) {
-		bt.Progress = BatchProgress{MessageID: sent.ID, Shown: body, At: now}
-		bt.LastPost = now
+		bt.Progress = BatchProgress{MessageID: sent.ID, Shown: body, At: done}
+		bt.LastPost = done
 		if old != "" {
 			return []Outgoing{deleteCard(old, now)}, nil
 		}

@@ -24,11 +24,16 @@ type RateLimit struct {
 type RateStats struct {
 	// Refused counts the calls answered 429.
 	Refused int
-	// Early counts the calls that came after a 429 had been answered to their identity and
-	// before its Retry-After had passed: a client that ignores Retry-After. They are refused
-	// too. Calls already on their way when the 429 was answered are not early.
+	// Early counts the calls that came more than earlyGrace after a 429 had been answered to
+	// their identity and before its Retry-After had passed: a client that ignores
+	// Retry-After. They are refused too. Calls already on their way when the 429 was
+	// answered (sent before the client could read it) are not early.
 	Early int
 }
+
+// earlyGrace is how long after a 429 is answered a call of its identity still counts as one
+// sent before the client could read it (the answer's transit, the calls already sent).
+const earlyGrace = 50 * time.Millisecond
 
 // rateState is the rate limit's memory: the calls answered in the last second, and the
 // Retry-After each identity was given, per identity.
@@ -73,7 +78,7 @@ func (s *Sim) rateLimitedLocked(identity string, now time.Time) bool {
 	}
 	if b, ok := r.blocked[identity]; ok && now.Before(b.until) {
 		r.stats.Refused++
-		if !now.Before(b.answered) {
+		if !now.Before(b.answered.Add(earlyGrace)) {
 			r.stats.Early++
 		}
 		return true
