@@ -208,7 +208,7 @@ func TestBatchStartOnce(t *testing.T) {
 
 	// An outsider's Start is refused, and changes nothing.
 	h.Press(webextest.EveID, card, "Start", nil)
-	apptest.MustContain(t, "the outsider's answer", apptest.Joined(h.DirectFromBot(webextest.EveID)), "I only take commands from the partner's Webex for Wholesale admins")
+	apptest.MustContain(t, "the outsider's answer", apptest.Joined(h.DirectFromBot(webextest.EveID)), "only the partner's Webex for Wholesale admins may start or discard a batch", "the batch was not started")
 	if got := h.batchOf(id).State; got != bot.BatchReady {
 		t.Fatalf("the batch is %s after an outsider's Start, want ready", got)
 	}
@@ -349,4 +349,29 @@ func TestBatchRestartInTheMiddle(t *testing.T) {
 		t.Fatal("no progress message")
 	}
 	apptest.MustContain(t, "the progress", progress[len(progress)-1].Markdown, fmt.Sprintf("submitted: %d of %d rows", rows, rows))
+}
+
+func TestBatchDiscard(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	cmd, card := h.attachFile(batchHeader + batchRow(webextest.SmallOrgID, webextest.SmallAdminEmail, "no"))
+	id := h.batchIDOf(card)
+	h.Press(webextest.AnnID, card, "Cancel", nil)
+	apptest.MustContain(t, "the answer", apptest.Joined(h.RepliesTo(cmd)), "discarded batch **"+id+"**: nothing was attached")
+	if _, ok := h.Sim.Message(card.ID); ok {
+		t.Errorf("the card is still there after Cancel")
+	}
+	if got := h.batchOf(id).State; got != bot.BatchDiscarded {
+		t.Errorf("the batch is %s, want discarded", got)
+	}
+	h.MustSweep()
+	if n := len(h.provisionCalls()); n != 0 {
+		t.Errorf("a discarded batch provisioned %d customers", n)
+	}
+	if rs := h.batchRequests(id); len(rs) != 0 {
+		t.Errorf("a discarded batch made %d requests", len(rs))
+	}
+	cancel := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "cancel "+strings.ToLower(id))
+	apptest.MustContain(t, "cancel of a discarded batch", apptest.Joined(h.RepliesTo(cancel)), "is discarded by "+webextest.AnnEmail+", so there is nothing left to stop")
+	list := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "batch")
+	apptest.MustContain(t, "batch", apptest.Joined(h.RepliesTo(list)), "**"+id+"**: customers.csv, 1 row, discarded")
 }

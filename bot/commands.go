@@ -30,7 +30,9 @@ type route struct {
 	Who     Audience
 	// The help of a command: its argument synopsis, what it does, an example.
 	Args, Summary, Example string
-	Run                    func(ctx context.Context, t *Turn, in input) error
+	// Refusal is what a card action tells someone Who does not admit (default refusalText).
+	Refusal string
+	Run     func(ctx context.Context, t *Turn, in input) error
 }
 
 // input is what a route runs on: a command's arguments, or a card's submission.
@@ -99,10 +101,10 @@ func (b *Bot) routes() []route {
 			b.WizardCancel(t)
 			return nil
 		}},
-		{Action: ActionBatchStart, Who: attachAudience, Run: func(ctx context.Context, t *Turn, in input) error {
+		{Action: ActionBatchStart, Who: attachAudience, Refusal: batchRefusal, Run: func(ctx context.Context, t *Turn, in input) error {
 			return b.StartBatch(ctx, t, in.Card.Input(FieldBatchID))
 		}},
-		{Action: ActionBatchCancel, Who: attachAudience, Run: func(ctx context.Context, t *Turn, in input) error {
+		{Action: ActionBatchCancel, Who: attachAudience, Refusal: batchRefusal, Run: func(ctx context.Context, t *Turn, in input) error {
 			return b.DiscardBatch(ctx, t, in.Card.Input(FieldBatchID))
 		}},
 		{Action: ActionApprove, Who: ForAddressedCustomerAdmin, Run: func(ctx context.Context, t *Turn, in input) error {
@@ -123,6 +125,10 @@ func (b *Bot) routes() []route {
 // attachAudience is who may attach: the `attach` command, and the Start and Cancel of a
 // batch, which attach a file's rows.
 const attachAudience = ForPartnerAdmins
+
+// batchRefusal answers a click on a batch card's Start or Cancel by someone who may not attach.
+const batchRefusal = "Sorry, only the partner's Webex for Wholesale admins may start or discard a batch of attaches, so your click changed nothing: the batch was not started. " +
+	"If you work for the partner and need to, ask whoever runs attachbot to allow your email address."
 
 // quotedWordBytes bounds a word of the user's quoted back in an answer.
 const quotedWordBytes = 43
@@ -221,7 +227,11 @@ func (b *Bot) card(ctx context.Context, t *Turn, a AttachmentAction) error {
 		if !b.allowed(r.Who, t) {
 			b.log.Warn("card action refused: not a partner admin", "action", action, "person_email", t.Actor.Email(), "room_id", t.RoomID)
 			// Told directly: a card's clicker may not be in the partner's space at all.
-			t.Tell(refusalText)
+			if r.Refusal != "" {
+				t.Tell(r.Refusal)
+			} else {
+				t.Tell(refusalText)
+			}
 			return nil
 		}
 		return r.Run(ctx, t, input{Card: a})
