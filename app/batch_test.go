@@ -375,3 +375,46 @@ func TestBatchDiscard(t *testing.T) {
 	list := h.Say(webextest.AnnID, webextest.PartnerSpaceID, "batch")
 	apptest.MustContain(t, "batch", apptest.Joined(h.RepliesTo(list)), "**"+id+"**: customers.csv, 1 row, discarded")
 }
+
+// TestBatchProgressPastTheEditLimit: the progress message is edited at most every 10 s; after
+// Webex's 10 edits it is posted anew and the old one deleted, so the thread always has one.
+func TestBatchProgressPastTheEditLimit(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	const rows = 14
+	file := batchHeader
+	for i := range rows {
+		o, err := h.Sim.AddOrg(webextest.Org{Name: fmt.Sprintf("Bakery %d", i), AdminEmail: fmt.Sprintf("admin@bakery%d.example", i), Users: 5, Readable: true,
+			Licenses: []webextest.License{{Name: "Messaging", TotalUnits: 5, ConsumedUnits: 5}},
+			Outcome:  webextest.Outcome{Delay: time.Duration(i+1) * 20 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file += batchRow(o.ID, o.AdminEmail, "no")
+	}
+	cmd, card := h.attachFile(file)
+	h.Press(webextest.AnnID, card, "Start", nil)
+	for range 40 { // one more request provisioned every 20 s or so
+		h.Advance(11 * time.Second)
+		h.MustSweep()
+		if got := withMarker(h.RepliesTo(cmd), progressMarker); len(got) != 1 {
+			t.Fatalf("%d progress messages in the thread, want 1:\n%s", len(got), apptest.Joined(got))
+		}
+	}
+	progress := withMarker(h.RepliesTo(cmd), progressMarker)[0]
+	apptest.MustContain(t, "the last progress", progress.Markdown, fmt.Sprintf("provisioned: %d", rows))
+	edits := h.Sim.CallsTo(http.MethodPut, "/v1/messages/*")
+	deletions := 0
+	for _, c := range h.Sim.CallsTo(http.MethodDelete, "/v1/messages/*") {
+		if c.Status == http.StatusNoContent || c.Status == http.StatusOK {
+			deletions++
+		}
+	}
+	if len(edits) < 10 || deletions == 0 {
+		t.Errorf("%d edits and %d deletions; want the 10 edits one message allows, and the full one deleted", len(edits), deletions)
+	}
+	for _, c := range edits {
+		if c.Status != http.StatusOK {
+			t.Errorf("an edit was refused: %d", c.Status)
+		}
+	}
+}
