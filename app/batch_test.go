@@ -418,3 +418,35 @@ func TestBatchProgressPastTheEditLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchHeldByAnotherProcess: a batch another process (a replica sharing the store) holds
+// is not submitted here until that process's lease runs out.
+func TestBatchHeldByAnotherProcess(t *testing.T) {
+	h := newHarness(t, apptest.Options{})
+	_, card := h.attachFile(batchHeader + batchRow(webextest.SmallOrgID, webextest.SmallAdminEmail, "no"))
+	id := h.batchIDOf(card)
+	until := h.Clock.Now().Add(time.Hour)
+	if _, err := h.App().Store().UpdateBatch(t.Context(), id, func(bt *bot.Batch) ([]bot.Outgoing, error) {
+		bt.Runner, bt.RunnerUntil = "another-replica", until
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.Press(webextest.AnnID, card, "Start", nil)
+	// The batch loop waits for the lease on the clock, which moves at once in these tests; the
+	// wait is not work Settle sees, so the test waits for the provisioning itself.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	provisioned := func() bool { return len(h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")) > 0 }
+	if err := h.Sim.WaitFor(ctx, provisioned); err != nil {
+		t.Fatalf("waiting for the row's provisioning: %v", err)
+	}
+	h.Settle()
+	calls := h.Sim.CallsTo(http.MethodPost, "/v1/wholesale/customers")
+	if len(calls) != 1 {
+		t.Fatalf("%d provisionings, want 1 once the other's lease ran out", len(calls))
+	}
+	if calls[0].Time.Before(until) {
+		t.Errorf("the row was submitted at %s, before the other process's lease ran out at %s", calls[0].Time, until)
+	}
+}

@@ -38,6 +38,7 @@ func (b *Bot) runBatches(ctx context.Context) {
 		b.progressed()
 		select {
 		case <-ctx.Done():
+			b.releaseBatches()
 			return
 		case <-b.wakeBatch:
 		case <-b.timerFor(next):
@@ -73,15 +74,23 @@ func (b *Bot) advanceBatches(ctx context.Context) time.Time {
 	}
 	var next time.Time
 	for _, bt := range open {
+		if bt.Finished {
+			continue
+		}
+		_, held, err := b.claimBatch(ctx, bt.ID)
+		if err != nil || !held.IsZero() {
+			if err != nil && ctx.Err() == nil {
+				b.log.Error("claim a batch", "batch", bt.ID, "err", err)
+			}
+			next = earliest(next, held)
+			continue
+		}
 		if bt.State == BatchRunning {
 			due, err := b.submitBatch(ctx, bt.ID)
 			if err != nil && ctx.Err() == nil {
 				b.log.Error("submit a batch's rows", "batch", bt.ID, "err", err)
 			}
 			next = earliest(next, due)
-		}
-		if bt.Finished {
-			continue
 		}
 		due, err := b.reportBatch(ctx, bt.ID)
 		if err != nil && ctx.Err() == nil {
@@ -93,6 +102,55 @@ func (b *Bot) advanceBatches(ctx context.Context) time.Time {
 		return time.Time{}
 	}
 	return next
+}
+
+// batchLease is how long a process keeps a batch to itself after it last claimed it: longer
+// than a window of rows takes with the Webex client's retries.
+const batchLease = 2 * time.Minute
+
+// claimBatch claims a batch for this process (Bot.owner) for batchLease, or renews its claim,
+// and returns the batch; when another process holds it, held is when that lease runs out.
+func (b *Bot) claimBatch(ctx context.Context, id string) (bt Batch, held time.Time, err error) {
+	bt, err = b.db.UpdateBatch(ctx, id, func(bt *Batch) ([]Outgoing, error) {
+		now := b.clock.Now()
+		held = time.Time{}
+		if bt.Runner != "" && bt.Runner != b.owner && now.Before(bt.RunnerUntil) {
+			held = bt.RunnerUntil
+			return nil, nil
+		}
+		bt.Runner, bt.RunnerUntil = b.owner, now.Add(batchLease)
+		return nil, nil
+	})
+	if err != nil {
+		return Batch{}, time.Time{}, fmt.Errorf("claim batch %s: %w", id, err)
+	}
+	return bt, held, nil
+}
+
+// releaseBatches gives up this process's claims on batches when the batch loop stops, so that
+// the next process (a restart, another replica) carries on at once.
+func (b *Bot) releaseBatches() {
+	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
+	defer cancel()
+	all, err := b.db.Batches(ctx, []BatchState{BatchRunning, BatchSubmitted, BatchCancelled})
+	if err != nil {
+		b.log.Error("release the batches: list them", "err", err)
+		return
+	}
+	for _, bt := range all {
+		if bt.Runner != b.owner {
+			continue
+		}
+		_, err := b.db.UpdateBatch(ctx, bt.ID, func(bt *Batch) ([]Outgoing, error) {
+			if bt.Runner == b.owner {
+				bt.Runner, bt.RunnerUntil = "", time.Time{}
+			}
+			return nil, nil
+		})
+		if err != nil {
+			b.log.Error("release a batch", "batch", bt.ID, "err", err)
+		}
+	}
 }
 
 // rowOutcome is what submitting one row came to: a request (refusal and err empty), the
@@ -111,12 +169,14 @@ func (b *Bot) submitBatch(ctx context.Context, id string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("load the rows of batch %s: %w", id, err)
 	}
 	for {
-		bt, err := b.db.Batch(ctx, id)
+		bt, held, err := b.claimBatch(ctx, id)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("load batch %s: %w", id, err)
+			return time.Time{}, err
 		}
 		now := b.clock.Now()
 		switch {
+		case !held.IsZero():
+			return held, nil
 		case bt.State != BatchRunning:
 			return time.Time{}, nil
 		case bt.NotBefore.After(now):
