@@ -426,11 +426,8 @@ func TestBatchHeldByAnotherProcess(t *testing.T) {
 	_, card := h.attachFile(batchHeader + batchRow(webextest.SmallOrgID, webextest.SmallAdminEmail, "no"))
 	id := h.batchIDOf(card)
 	until := h.Clock.Now().Add(time.Hour)
-	if _, err := h.App().Store().UpdateBatch(t.Context(), id, func(bt *bot.Batch) ([]bot.Outgoing, error) {
-		bt.Runner, bt.RunnerUntil = "another-replica", until
-		return nil, nil
-	}); err != nil {
-		t.Fatal(err)
+	if ok, err := h.App().Store().AcquireLease(t.Context(), "batch/"+id, "another-replica", h.Clock.Now(), until); err != nil || !ok {
+		t.Fatalf("take the batch's lease for another process: %v, %v", ok, err)
 	}
 	h.Press(webextest.AnnID, card, "Start", nil)
 	// The batch loop waits for the lease on the clock, which moves at once in these tests; the

@@ -78,11 +78,6 @@ type Batch struct {
 	// about the batch went to the space (a grouped notice or a new progress message).
 	Notices  int       `json:"notices,omitempty"`
 	LastPost time.Time `json:"lastPost,omitempty"`
-	// Runner is the process (Bot's owner) that submits and reports on the batch until
-	// RunnerUntil, so that replicas sharing one store do not both do it; another process takes
-	// the batch over once the lease has run out, and a process that stops gives it up.
-	Runner      string    `json:"runner,omitempty"`
-	RunnerUntil time.Time `json:"runnerUntil,omitempty"`
 	// Finished says the batch submits nothing more, every request of it ended, and the space
 	// was told all of it: nothing more is reported.
 	Finished bool `json:"finished,omitempty"`

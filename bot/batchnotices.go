@@ -39,6 +39,14 @@ func (s groupedNotices) UpdateRequests(ctx context.Context, ids []string, fn fun
 	})
 }
 
+// FinishPolls records poll answers without the notices their batches group.
+func (s groupedNotices) FinishPolls(ctx context.Context, ids []string, owner string, fn func(id string, r *Request) ([]Outgoing, error)) error {
+	return s.Store.FinishPolls(ctx, ids, owner, func(id string, r *Request) ([]Outgoing, error) {
+		out, err := fn(id, r)
+		return withoutGrouped(*r, out), err
+	})
+}
+
 // withoutGrouped returns out without the notices to r's thread that r's batch groups.
 func withoutGrouped(r Request, out []Outgoing) []Outgoing {
 	if r.BatchID == "" {

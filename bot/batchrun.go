@@ -104,27 +104,36 @@ func (b *Bot) advanceBatches(ctx context.Context) time.Time {
 	return next
 }
 
-// batchLease is how long a process keeps a batch to itself after it last claimed it: longer
-// than a window of rows takes with the Webex client's retries.
-const batchLease = 2 * time.Minute
+// batchLease is how long a process keeps a batch to itself after it last claimed it (the
+// store's named lease "batch/<id>"): longer than a window of rows takes with the Webex client's
+// retries. batchLeaseRetry is how soon a process looks again at a batch another one holds.
+const (
+	batchLease      = 2 * time.Minute
+	batchLeaseRetry = 30 * time.Second
+)
+
+// batchLeaseName is the name of a batch's lease in the store.
+func batchLeaseName(id string) string { return "batch/" + id }
 
 // claimBatch claims a batch for this process (Bot.owner) for batchLease, or renews its claim,
-// and returns the batch; when another process holds it, held is when that lease runs out.
+// so that one process at a time (of replicas sharing the store) submits and reports on it,
+// and returns the batch; held is when to look again when another process holds it. Only the
+// batch loop calls it, and releaseBatches gives the claims up when the loop stops.
 func (b *Bot) claimBatch(ctx context.Context, id string) (bt Batch, held time.Time, err error) {
-	bt, err = b.db.UpdateBatch(ctx, id, func(bt *Batch) ([]Outgoing, error) {
-		now := b.clock.Now()
-		held = time.Time{}
-		if bt.Runner != "" && bt.Runner != b.owner && now.Before(bt.RunnerUntil) {
-			held = bt.RunnerUntil
-			return nil, nil
-		}
-		bt.Runner, bt.RunnerUntil = b.owner, now.Add(batchLease)
-		return nil, nil
-	})
+	now := b.clock.Now()
+	ok, err := b.db.AcquireLease(ctx, batchLeaseName(id), b.owner, now, now.Add(batchLease))
 	if err != nil {
 		return Batch{}, time.Time{}, fmt.Errorf("claim batch %s: %w", id, err)
 	}
-	return bt, held, nil
+	if !ok {
+		return Batch{}, now.Add(batchLeaseRetry), nil
+	}
+	b.batchHeld[id] = true
+	bt, err = b.db.Batch(ctx, id)
+	if err != nil {
+		return Batch{}, time.Time{}, fmt.Errorf("load batch %s: %w", id, err)
+	}
+	return bt, time.Time{}, nil
 }
 
 // releaseBatches gives up this process's claims on batches when the batch loop stops, so that
@@ -132,24 +141,11 @@ func (b *Bot) claimBatch(ctx context.Context, id string) (bt Batch, held time.Ti
 func (b *Bot) releaseBatches() {
 	ctx, cancel := context.WithTimeout(context.Background(), recordTimeout)
 	defer cancel()
-	all, err := b.db.Batches(ctx, []BatchState{BatchRunning, BatchSubmitted, BatchCancelled})
-	if err != nil {
-		b.log.Error("release the batches: list them", "err", err)
-		return
-	}
-	for _, bt := range all {
-		if bt.Runner != b.owner {
-			continue
+	for id := range b.batchHeld {
+		if err := b.db.ReleaseLease(ctx, batchLeaseName(id), b.owner); err != nil && !errors.Is(err, ErrLeaseLost) {
+			b.log.Warn("give up a batch's lease; another process takes it when it runs out", "batch", id, "err", err)
 		}
-		_, err := b.db.UpdateBatch(ctx, bt.ID, func(bt *Batch) ([]Outgoing, error) {
-			if bt.Runner == b.owner {
-				bt.Runner, bt.RunnerUntil = "", time.Time{}
-			}
-			return nil, nil
-		})
-		if err != nil {
-			b.log.Error("release a batch", "batch", bt.ID, "err", err)
-		}
+		delete(b.batchHeld, id)
 	}
 }
 

@@ -122,11 +122,12 @@ type Bot struct {
 	pollSlots chan struct{} // one per status call under way, pollConcurrency at most
 
 	wakeBatch    chan struct{}
-	batchWakes   atomic.Uint64 // how often the batch loop was woken (wakeBatches)
-	batchRead    atomic.Uint64 // the batchWakes the batch loop has looked after
-	batchNext    atomic.Int64  // when the batch loop has work again (UnixNano; 0: when woken)
-	batchPace    sync.Mutex    // guards batchLastRow
-	batchLastRow time.Time     // when the last row of a batch started (paceRow)
+	batchWakes   atomic.Uint64   // how often the batch loop was woken (wakeBatches)
+	batchRead    atomic.Uint64   // the batchWakes the batch loop has looked after
+	batchNext    atomic.Int64    // when the batch loop has work again (UnixNano; 0: when woken)
+	batchPace    sync.Mutex      // guards batchLastRow
+	batchLastRow time.Time       // when the last row of a batch started (paceRow)
+	batchHeld    map[string]bool // the batches this process claimed (the batch loop's)
 
 	owner    string           // who this bot is in the store's claims (Config.Owner)
 	keeper   leaseKeeper      // the claims held, renewed by runLeases
@@ -220,6 +221,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		wakeOut:   make(chan struct{}, 1),
 		wakePoll:  make(chan struct{}, 1),
 		wakeBatch: make(chan struct{}, 1),
+		batchHeld: map[string]bool{},
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
 		owner:     cfg.Owner,

@@ -48,7 +48,7 @@ func (b *Bot) Jobs() []Job {
 		jobs = append(jobs, Job{"polls", b.pollDue})
 	}
 	return append(jobs,
-		Job{"batches", b.batchesJob}, // wakes this process's batch loop
+		Job{"batches", b.batchesJob}, // every process's: each batch is claimed (claimBatch)
 		b.asLeader(Job{"digests", b.sendDigests}),
 		b.asLeader(Job{"webhooks", b.checkWebhooks}),
 		b.asLeader(Job{"pruning", b.pruneProcessed}),
