@@ -1,0 +1,45 @@
+package pgtest_test
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"attachbot/store/postgres/pgtest"
+)
+
+var server *pgtest.Server
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &server)) }
+
+// TestDatabasesAreFreshAndSeparate writes a table in one test database and finds it in
+// neither the next one nor the server's default database.
+func TestDatabasesAreFreshAndSeparate(t *testing.T) {
+	ctx := context.Background()
+	first, second := server.Database(t), server.Database(t)
+	if first == second {
+		t.Fatalf("two databases with one URL %s", first)
+	}
+	conn := connect(t, first)
+	if _, err := conn.Exec(ctx, "CREATE TABLE marker (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err := connect(t, second).QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'marker'").Scan(&n)
+	if err != nil || n != 0 {
+		t.Errorf("the second database has %d tables named marker (%v), want 0", n, err)
+	}
+}
+
+// connect connects to url, until the test ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
