@@ -1,0 +1,205 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"attachbot/bot"
+)
+
+// AddEvent puts a verified event in the inbox. It reports false, and changes nothing, when
+// an event with the same key is in the inbox or was processed (and not pruned since).
+func (db *DB) AddEvent(ctx context.Context, ev bot.Event) (bool, error) {
+	added, err := db.AddEvents(ctx, []bot.Event{ev})
+	if err != nil {
+		return false, err
+	}
+	return added[0], nil
+}
+
+// AddEvents puts verified events in the inbox in one transaction, sets the Seq of each
+// event added (its order of arrival), and reports for each whether it was added: an event
+// whose key is in the inbox, was processed (and not pruned since), or came earlier in evs
+// is not. Deduplication is exact across replicas: the key is the row's primary key, so a
+// second insert of it waits for the first's transaction and then does nothing. An event
+// without a key fails the whole batch.
+func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
+	docs := make([][]byte, len(evs))
+	for i, ev := range evs {
+		if ev.Key == "" {
+			return nil, errors.New("add events: an event has no key")
+		}
+		ev.Seq = 0
+		data, err := encode(ev)
+		if err != nil {
+			return nil, fmt.Errorf("add events: %w", err)
+		}
+		docs[i] = data
+	}
+	added := make([]bool, len(evs))
+	seqs := make([]uint64, len(evs))
+	err := db.write(ctx, fmt.Sprintf("add %d events", len(evs)), func(tx *txn) error {
+		clear(added)
+		batch := &pgx.Batch{}
+		for i, ev := range evs {
+			batch.Queue(`INSERT INTO events (key, doc, not_before) VALUES ($1, $2, $3)
+				ON CONFLICT (key) DO NOTHING RETURNING seq`, ev.Key, docs[i], nullTime(ev.NotBefore)).
+				QueryRow(func(row pgx.Row) error {
+					err := row.Scan(&seqs[i])
+					if errors.Is(err, pgx.ErrNoRows) {
+						return nil
+					}
+					added[i] = err == nil
+					return err
+				})
+		}
+		return tx.SendBatch(ctx, batch).Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		if added[i] {
+			evs[i].Seq = seqs[i]
+		}
+	}
+	return added, nil
+}
+
+// Events returns the inbox in the order it arrived.
+func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
+	var evs []bot.Event
+	err := db.read(ctx, "read the inbox", func(q querier) error {
+		rows, err := q.Query(ctx, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL ORDER BY seq`)
+		if err != nil {
+			return err
+		}
+		evs, err = collectEvents(rows)
+		return err
+	})
+	return evs, err
+}
+
+// collectEvents reads rows of key, seq and doc as events.
+func collectEvents(rows pgx.Rows) ([]bot.Event, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Event, error) {
+		var (
+			ev  bot.Event
+			key string
+			seq uint64
+			doc []byte
+		)
+		if err := row.Scan(&key, &seq, &doc); err != nil {
+			return ev, err
+		}
+		if err := decode("event "+key, doc, &ev); err != nil {
+			return ev, err
+		}
+		ev.Seq = seq
+		return ev, nil
+	})
+}
+
+// SaveEvent replaces an event in the inbox (its attempts, when to try again and why); its
+// Seq, and any claim on it, stay. It returns bot.ErrNotFound if the event is no longer in the
+// inbox.
+func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
+	return db.write(ctx, fmt.Sprintf("save event %s", ev.Key), func(tx *txn) error {
+		return replaceEvent(ctx, tx, ev, "")
+	})
+}
+
+// replaceEvent replaces a waiting event's doc and due time, keeping its Seq; with an owner,
+// only if owner holds its claim, which it then gives up. bot.ErrNotFound if no such row.
+func replaceEvent(ctx context.Context, tx *txn, ev bot.Event, owner string) error {
+	ev.Seq = 0
+	data, err := encode(ev)
+	if err != nil {
+		return err
+	}
+	sql := `UPDATE events SET doc = $2, not_before = $3 WHERE key = $1 AND processed_at IS NULL`
+	args := []any{ev.Key, data, nullTime(ev.NotBefore)}
+	if owner != "" {
+		sql = `UPDATE events SET doc = $2, not_before = $3, lease_owner = NULL, lease_until = NULL
+			WHERE key = $1 AND processed_at IS NULL AND lease_owner = $4`
+		args = append(args, owner)
+	}
+	tag, err := tx.Exec(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return bot.ErrNotFound
+	}
+	return nil
+}
+
+// FinishEvent removes an event from the inbox, drops any claim on it, records its key as
+// processed at processed and enqueues out (see Enqueue), in one transaction. It returns
+// bot.ErrNotFound, and changes nothing, if the event is not in the inbox.
+func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, out []bot.Outgoing) error {
+	return db.write(ctx, fmt.Sprintf("finish event %s", key), func(tx *txn) error {
+		tag, err := tx.Exec(ctx, `UPDATE events SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
+			processed_at = $2 WHERE key = $1 AND processed_at IS NULL`, key, processed)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return bot.ErrNotFound
+		}
+		return tx.enqueue(out)
+	})
+}
+
+// DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator,
+// records its key as processed at at, and enqueues out (the notice to the space), all at
+// once. The event need not be in the inbox any more.
+func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
+	if ev.Key == "" {
+		return errors.New("dead-letter event: the event has no key")
+	}
+	data, err := encode(ev)
+	if err != nil {
+		return fmt.Errorf("dead-letter event %s: %w", ev.Key, err)
+	}
+	return db.write(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *txn) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO event_dead_letters (key, doc, at) VALUES ($1, $2, $3)`, ev.Key, data, at); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO events (key, processed_at) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
+			processed_at = EXCLUDED.processed_at`, ev.Key, at)
+		if err != nil {
+			return err
+		}
+		return tx.enqueue(out)
+	})
+}
+
+// PruneProcessed forgets the keys of events processed before before, and the keys of
+// outbox messages sent (or given up on) before before. A forgotten key is no longer
+// deduplicated. It returns how many keys it forgot; the indexes on the times make it read
+// only what it forgets.
+func (db *DB) PruneProcessed(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := db.write(ctx, "prune processed keys", func(tx *txn) error {
+		events, err := tx.Exec(ctx, `DELETE FROM events WHERE processed_at < $1`, before)
+		if err != nil {
+			return fmt.Errorf("processed events: %w", err)
+		}
+		sent, err := tx.Exec(ctx, `DELETE FROM outbox WHERE done_at < $1`, before)
+		if err != nil {
+			return fmt.Errorf("outbox keys: %w", err)
+		}
+		n = int(events.RowsAffected() + sent.RowsAffected())
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
