@@ -1,7 +1,7 @@
-// Package storetest is the contract of the bot's durable queues (bot.Store's inbox, outbox,
-// and the claims with leases on events, outbox lanes, polls and named leases) and of its
-// batches, as a test suite that every implementation runs: Run it from the implementation's
-// tests with a Harness that opens the implementation's stores.
+// Package storetest is the contract of the bot's durable state (bot.Store's inbox, outbox,
+// the claims with leases on events, outbox lanes, polls and named leases, requests,
+// batches, subscriptions and tokens) as a test suite that every implementation runs: Run it
+// from the implementation's tests with a Harness that opens the implementation's stores.
 package storetest
 
 import (
@@ -50,6 +50,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("PollOfADeadOwnerIsTakenOver", func(t *testing.T) { testPollCrash(t, h) })
 	t.Run("NamedLeasesHaveOneHolder", func(t *testing.T) { testNamedLeases(t, h) })
 	t.Run("BatchesKeepTheirRowsAndUpdates", func(t *testing.T) { testBatches(t, h) })
+	t.Run("Requests", func(t *testing.T) { testRequests(t, h) })
+	t.Run("SubscriptionsAndTokens", func(t *testing.T) { testSubscriptionsAndTokens(t, h) })
+	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, h) })
 }
 
 // event returns an inbox event with key k, received at at.
