@@ -16,6 +16,7 @@ import (
 	"attachbot/handlers"
 	"attachbot/metrics"
 	"attachbot/store"
+	"attachbot/store/postgres"
 	"attachbot/webex"
 	"attachbot/webex/mercury"
 
@@ -28,12 +29,32 @@ import (
 type App struct {
 	cfg     Config
 	log     *slog.Logger
-	db      *store.DB
+	db      durableStore
 	bot     *bot.Bot
 	jobs    *jobs
 	handler http.Handler
 	// websocket receives the events in EVENTS=websocket mode; nil in webhook mode.
 	websocket *websocket
+}
+
+// durableStore is what the app needs of a store: the bot's state, a health probe that
+// writes, and Close. *store.DB (bbolt) and *postgres.DB are two.
+type durableStore interface {
+	bot.Store
+	handlers.Pinger
+	Close() error
+}
+
+// openStore opens PostgreSQL at cfg.Database.URL when it is set, waiting for it while it is
+// unreachable (until ctx ends), else the bbolt file at cfg.DBPath.
+func openStore(ctx context.Context, cfg Config, clock bot.Clock, logger *slog.Logger) (durableStore, error) {
+	if cfg.Database.URL == "" {
+		return store.Open(cfg.DBPath, store.Options{})
+	}
+	return postgres.Open(ctx, cfg.Database.URL, postgres.Options{
+		MaxConns: cfg.Database.MaxConns, StatementTimeout: cfg.Database.StatementTimeout,
+		Clock: clock, Logger: logger.With("component", "store"),
+	})
 }
 
 // Wiring is what differs between production, the sandbox and the tests.
@@ -75,8 +96,9 @@ func processOwner() string {
 // otherwise they come as webhooks.
 func (c Config) Websocket() bool { return c.Events == EventsWebsocket }
 
-// New opens the store and builds everything. It does no Webex call; Start does.
-func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
+// New opens the store and builds everything. It does no Webex call; Start does. A
+// PostgreSQL store that is unreachable is waited for until ctx ends.
+func New(ctx context.Context, cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	if w.Clock == nil {
 		w.Clock = bot.SystemClock{}
 	}
@@ -89,7 +111,7 @@ func New(cfg Config, w Wiring, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register the metrics: %w", err)
 	}
-	db, err := store.Open(cfg.DBPath, store.Options{})
+	db, err := openStore(ctx, cfg, w.Clock, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open the store: %w", err)
 	}
@@ -225,7 +247,7 @@ func (a *App) Store() bot.Store { return a.db }
 // serves; the server serves before the webhooks are registered, so that Webex's first
 // delivery finds it. Run closes ln.
 func Run(ctx context.Context, cfg Config, ln net.Listener, logger *slog.Logger) error {
-	a, err := New(cfg, Wiring{}, logger)
+	a, err := New(ctx, cfg, Wiring{}, logger)
 	if err != nil {
 		ln.Close()
 		return err

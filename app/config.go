@@ -24,6 +24,9 @@ type Config struct {
 	PublicURL     string
 	ListenAddr    string
 	DBPath        string
+	// Database is where the state is kept when DATABASE_URL is set: PostgreSQL, shared by
+	// any number of replicas; without it, the bbolt file at DBPath.
+	Database      DatabaseConfig
 	PartnerAdmins bot.Allowlist
 	Templates     []bot.Template
 	PollSchedule  string
@@ -48,6 +51,28 @@ type Config struct {
 	// token; all three variables or none.
 	OAuth struct{ ClientID, ClientSecret, RefreshToken string }
 }
+
+// DatabaseConfig is the PostgreSQL store's configuration (DATABASE_URL and its variables).
+type DatabaseConfig struct {
+	// URL is DATABASE_URL: a postgres:// URL or a libpq key=value string; empty for bbolt.
+	URL string
+	// MaxConns is DATABASE_MAX_CONNS: the most connections one replica opens.
+	MaxConns int32
+	// StatementTimeout is DATABASE_STATEMENT_TIMEOUT: a statement running longer is ended.
+	StatementTimeout time.Duration
+}
+
+// The defaults of DATABASE_MAX_CONNS and DATABASE_STATEMENT_TIMEOUT.
+const (
+	// DefaultDatabaseMaxConns lets the workers and SEND_CONCURRENCY's senders (16 by
+	// default) write at once, with room for intake and the jobs.
+	DefaultDatabaseMaxConns = 20
+	// DefaultDatabaseStatementTimeout ends a statement stuck behind a lock or a sick server
+	// long before Webex gives up on a delivery.
+	DefaultDatabaseStatementTimeout = 30 * time.Second
+	// maxDatabaseConns bounds DATABASE_MAX_CONNS (PostgreSQL's default max_connections is 100).
+	maxDatabaseConns = 1000
+)
 
 // The values of EVENTS.
 const (
@@ -99,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, loadDatabase(getenv, &c)...)
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("LISTEN_ADDR=%q is not a host:port address such as :8080", c.ListenAddr))
 	}
@@ -187,6 +213,43 @@ func loadEvents(getenv func(string) string, c *Config) []error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("EVENTS=%q is neither webhook (Webex delivers events to PUBLIC_URL/webhook) nor websocket (the bot receives them over Webex's websocket, with no public address)", c.Events))
+	}
+	return errs
+}
+
+// loadDatabase reads DATABASE_URL and its variables, and returns every problem.
+func loadDatabase(getenv func(string) string, c *Config) []error {
+	var errs []error
+	c.Database.URL = strings.TrimSpace(getenv("DATABASE_URL"))
+	conns := strings.TrimSpace(getenv("DATABASE_MAX_CONNS"))
+	timeout := strings.TrimSpace(getenv("DATABASE_STATEMENT_TIMEOUT"))
+	if c.Database.URL == "" {
+		for name, v := range map[string]string{"DATABASE_MAX_CONNS": conns, "DATABASE_STATEMENT_TIMEOUT": timeout} {
+			if v != "" {
+				errs = append(errs, fmt.Errorf("%s is for the PostgreSQL store: set DATABASE_URL too, or unset %s", name, name))
+			}
+		}
+		return errs
+	}
+	if scheme, _, ok := strings.Cut(c.Database.URL, "://"); ok && scheme != "postgres" && scheme != "postgresql" {
+		// The rest of the URL may hold a password: it is not repeated.
+		errs = append(errs, fmt.Errorf("DATABASE_URL is a %s:// URL; use a postgres:// URL such as postgres://attachbot:password@db:5432/attachbot", scheme))
+	}
+	if strings.TrimSpace(getenv("DB_PATH")) != "" {
+		errs = append(errs, fmt.Errorf("DB_PATH is for the bbolt store, and DATABASE_URL is set: the state is kept in PostgreSQL; unset DB_PATH (to move a bbolt file's state into PostgreSQL, run attachbot migrate-store --from DB_PATH --to DATABASE_URL once)"))
+	}
+	c.Database.MaxConns = DefaultDatabaseMaxConns
+	if conns != "" {
+		n, err := strconv.Atoi(conns)
+		if err != nil || n < 1 || n > maxDatabaseConns {
+			errs = append(errs, fmt.Errorf("DATABASE_MAX_CONNS=%q is not a whole number from 1 to %d, such as %d", conns, maxDatabaseConns, DefaultDatabaseMaxConns))
+		} else {
+			c.Database.MaxConns = int32(n)
+		}
+	}
+	var err error
+	if c.Database.StatementTimeout, err = parseDuration(getenv, "DATABASE_STATEMENT_TIMEOUT", DefaultDatabaseStatementTimeout); err != nil {
+		errs = append(errs, err)
 	}
 	return errs
 }

@@ -120,6 +120,54 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 }
 
+func TestLoadConfigDatabase(t *testing.T) {
+	const url = "postgres://attachbot:pw-s3cret@db:5432/attachbot"
+	tests := []struct {
+		name      string
+		env       map[string]string
+		want      DatabaseConfig
+		wantInErr string
+	}{
+		{"bbolt", nil, DatabaseConfig{}, ""},
+		{"postgres with defaults", map[string]string{"DATABASE_URL": url},
+			DatabaseConfig{URL: url, MaxConns: 20, StatementTimeout: 30 * time.Second}, ""},
+		{"postgres tuned", map[string]string{"DATABASE_URL": " " + url + " ", "DATABASE_MAX_CONNS": "5", "DATABASE_STATEMENT_TIMEOUT": "2s"},
+			DatabaseConfig{URL: url, MaxConns: 5, StatementTimeout: 2 * time.Second}, ""},
+		{"libpq key=value", map[string]string{"DATABASE_URL": "host=/run/postgresql dbname=attachbot"},
+			DatabaseConfig{URL: "host=/run/postgresql dbname=attachbot", MaxConns: 20, StatementTimeout: 30 * time.Second}, ""},
+		{"another scheme", map[string]string{"DATABASE_URL": "mysql://root:pw-s3cret@db/attachbot"}, DatabaseConfig{},
+			"DATABASE_URL is a mysql:// URL; use a postgres:// URL"},
+		{"with DB_PATH", map[string]string{"DATABASE_URL": url, "DB_PATH": "/data/attachbot.db"}, DatabaseConfig{},
+			"DB_PATH is for the bbolt store, and DATABASE_URL is set"},
+		{"pool size zero", map[string]string{"DATABASE_URL": url, "DATABASE_MAX_CONNS": "0"}, DatabaseConfig{},
+			`DATABASE_MAX_CONNS="0" is not a whole number from 1 to 1000`},
+		{"timeout without unit", map[string]string{"DATABASE_URL": url, "DATABASE_STATEMENT_TIMEOUT": "30"}, DatabaseConfig{},
+			`DATABASE_STATEMENT_TIMEOUT="30" is not a positive duration`},
+		{"pool size without a database", map[string]string{"DATABASE_MAX_CONNS": "5"}, DatabaseConfig{},
+			"DATABASE_MAX_CONNS is for the PostgreSQL store: set DATABASE_URL too"},
+	}
+	for _, tt := range tests {
+		env := validEnv()
+		for k, v := range tt.env {
+			env[k] = v
+		}
+		got, err := Load(getenvFrom(env))
+		if tt.wantInErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantInErr) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s: error %v, want one containing %q (and no password)", tt.name, err, tt.wantInErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got.Database); diff != "" {
+			t.Errorf("%s: Database (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
 func TestLoadConfigAdminSpaces(t *testing.T) {
 	env := validEnv()
 	env["ADMIN_SPACES"] = " Y2lzY29zcGFyazovL3VzL1JPT00vYWJj , Y2lzY29zcGFyazovL3VzL1JPT00vZGVm,"

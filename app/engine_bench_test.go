@@ -53,7 +53,7 @@ func newEngineBench(tb testing.TB, sim *webextest.Sim, workers int) *app.App {
 	srv := httptest.NewServer(sim)
 	tb.Cleanup(srv.Close)
 	cfg := benchConfig(tb, srv.URL)
-	a, err := app.New(cfg, app.Wiring{Workers: workers}, slog.New(slog.DiscardHandler))
+	a, err := app.New(tb.Context(), cfg, app.Wiring{Workers: workers}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/bot"
+	"attachbot/store/postgres/pgtest"
 	"attachbot/webex/webextest"
 )
 
@@ -23,10 +24,19 @@ type harness struct{ *apptest.Harness }
 // per transport, and newHarness uses it unless the options choose one.
 var transport = apptest.Webhook
 
+// pg is the package's throwaway PostgreSQL (pgtest), for the tests of the PostgreSQL store;
+// it has no server when PostgreSQL is not installed (see pgtest).
+var pg *pgtest.Server
+
 // TestMain runs every test of the package once per transport (apptest.Transports), so that
 // the whole end-to-end suite holds over webhooks and over the websocket alike. Tests that are
 // about webhooks alone skip the websocket run (webhookOnly).
 func TestMain(m *testing.M) {
+	var err error
+	if pg, err = pgtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		os.Exit(1)
+	}
 	code := 0
 	for _, tr := range apptest.Transports() {
 		transport = tr
@@ -35,6 +45,10 @@ func TestMain(m *testing.M) {
 			fmt.Printf("--- FAIL: the tests over %s\n", tr)
 			code = c
 		}
+	}
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		code = max(code, 1)
 	}
 	os.Exit(code)
 }

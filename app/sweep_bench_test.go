@@ -64,7 +64,7 @@ func newSweepBench(tb testing.TB, n int) *sweepBench {
 	if sb.customers, err = sb.sim.AddCustomers(webextest.StatusProvisioning, external...); err != nil {
 		tb.Fatal(err)
 	}
-	if sb.app, err = app.New(cfg, app.Wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
+	if sb.app, err = app.New(tb.Context(), cfg, app.Wiring{Clock: sb.clock, PollInSweepOnly: true}, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
 	now := sb.clock.Now()

@@ -83,7 +83,9 @@ func handleWebhook(inbox Inbox, secret []byte, deliveries DeliveryCounter, logge
 		if err := inbox.Accept(r.Context(), ev); err != nil {
 			logger.Error("webhook not stored; Webex may deliver it again", "event", ev.Key, "err", err)
 			deliveries.Delivery(refused, "store_failed")
-			http.Error(w, "could not store the event", http.StatusInternalServerError)
+			// 503: the store (a database that is down, a full disk) is unavailable, not the
+			// delivery wrong; Webex delivers a refused event again.
+			http.Error(w, "could not store the event; deliver it again", http.StatusServiceUnavailable)
 			return
 		}
 		deliveries.Delivery(accepted, "acknowledged")

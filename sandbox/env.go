@@ -132,7 +132,7 @@ func newSandboxEnv(ctx context.Context, opts sandboxOptions) (*sandboxEnv, error
 		// Never the real Webex's device service, even when the catalog cannot be read.
 		wiring.Websocket = func(o *mercury.Options) { o.FallbackWDMURL = simURL + "/wdm/api/v1" }
 	}
-	a, err := app.New(cfg, wiring, logger)
+	a, err := app.New(ctx, cfg, wiring, logger)
 	if err != nil {
 		return fail(err)
 	}

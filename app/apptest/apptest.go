@@ -250,7 +250,7 @@ func (h *Harness) BuildApp() *app.App {
 			}
 		}
 	}
-	a, err := app.New(h.Cfg, w, logger)
+	a, err := app.New(h.T.Context(), h.Cfg, w, logger)
 	if err != nil {
 		h.T.Fatalf("build attachbot: %v", err)
 	}

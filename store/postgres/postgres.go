@@ -14,7 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -125,58 +128,87 @@ func (db *DB) Close() error {
 // Ping reports whether the database can be written, for health checks: one small write
 // transaction, which counts the probes in the health table.
 func (db *DB) Ping(ctx context.Context) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO health (id, probes) VALUES (1, 1)
-		ON CONFLICT (id) DO UPDATE SET probes = health.probes + 1`)
-	if err != nil {
-		return fmt.Errorf("ping store %s: %w", db.host, err)
-	}
-	return nil
+	return db.write(ctx, fmt.Sprintf("ping store %s", db.host), func(tx *txn) error {
+		_, err := tx.Exec(ctx, `INSERT INTO health (id, probes) VALUES (1, 1)
+			ON CONFLICT (id) DO UPDATE SET probes = health.probes + 1`)
+		return err
+	})
 }
 
 // write runs fn in a read-write transaction (READ COMMITTED; fn locks the rows it changes)
 // and commits it together with the messages fn enqueued (see Enqueue). A transaction that
-// PostgreSQL aborts for a deadlock or a serialization failure is run again, fn and all. An
-// error from fn, or the database's, is wrapped with what the transaction does; what ctx's
-// end causes is returned as is.
+// PostgreSQL aborts for a deadlock or a serialization failure, or that lost its connection
+// before its commit (a restarted server, a failover), is run again, fn and all. An error
+// from fn, or the database's, is wrapped with what the transaction does; what ctx's end
+// causes is returned as is.
 func (db *DB) write(ctx context.Context, what string, fn func(tx *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		err := db.writeOnce(ctx, fn)
+		committing, err := db.writeOnce(ctx, fn)
 		if err == nil {
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var pgErr *pgconn.PgError
-		if attempt < maxAttempts && errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+		if attempt < maxAttempts && (aborted(err) || (!committing && db.connLost(err))) {
 			continue
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 }
 
-// maxAttempts is how often write runs a transaction that PostgreSQL keeps aborting.
+// maxAttempts is how often write or read runs what PostgreSQL keeps aborting.
 const maxAttempts = 5
 
-// writeOnce is one attempt of write.
-func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) error {
+// writeOnce is one attempt of write; committing reports that the error came from the
+// commit, whose outcome is then unknown.
+func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) (committing bool, err error) {
 	ptx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// After a commit Rollback does nothing; after a failure the failure is what matters.
 	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
 	tx := &txn{Tx: ptx}
 	if err := fn(tx); err != nil {
-		return err
+		return false, err
 	}
 	if err := tx.flushOutbox(ctx); err != nil {
-		return err
+		return false, err
 	}
-	return ptx.Commit(ctx)
+	return true, ptx.Commit(ctx)
+}
+
+// aborted reports whether PostgreSQL aborted a transaction that may simply be run again: a
+// deadlock it broke, or a serialization failure.
+func aborted(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// connLost reports whether err says the connection was lost (the server shut down or ended
+// it, or the network failed) rather than that a statement failed; then the pool's other
+// connections are likely lost too, and are dropped, so that the next attempt connects anew.
+func (db *DB) connLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if !strings.HasPrefix(pgErr.Code, "57P") && !strings.HasPrefix(pgErr.Code, "08") {
+			return false
+		}
+	} else if !pgconn.SafeToRetry(err) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !isNetError(err) {
+		return false
+	}
+	db.pool.Reset()
+	return true
+}
+
+// isNetError reports whether err is a network failure.
+func isNetError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }
 
 // txn is a write transaction, and the messages enqueued in it so far, which it writes last
@@ -186,19 +218,25 @@ type txn struct {
 	out []bot.Outgoing
 }
 
-// read runs one query and wraps its error with what it reads; what ctx's end causes is
-// returned as is.
+// read runs fn, one or more queries, again after a lost connection, and wraps its error
+// with what it reads; what ctx's end causes is returned as is.
 func (db *DB) read(ctx context.Context, what string, fn func(q querier) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := fn(db.pool); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := fn(db.pool)
+		if err == nil {
+			return nil
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if attempt < maxAttempts && db.connLost(err) {
+			continue
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return nil
 }
 
 // querier is what a read needs: the pool or a transaction.

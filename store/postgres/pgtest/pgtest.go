@@ -88,6 +88,34 @@ func (s *Server) Database(t testing.TB) string {
 		t.Skipf("%s (install Debian's postgresql to run this test; CI does)", why)
 	}
 	name := fmt.Sprintf("test_%d", s.databases.Add(1))
+	s.admin(t, "CREATE DATABASE "+name)
+	return s.URL(name)
+}
+
+// URL returns the connection string of database name on s.
+func (s *Server) URL(name string) string {
+	return fmt.Sprintf("postgres:///%s?host=%s&user=%s&sslmode=disable", name, s.socketDir, superuser)
+}
+
+// Cut makes the database of url unreachable: it refuses new connections, and the server ends
+// every connection to it, as a database that went down would (or a replica whose connections
+// are cut). Restore undoes it.
+func (s *Server) Cut(t testing.TB, url string) {
+	t.Helper()
+	name := databaseOf(t, url)
+	s.admin(t, fmt.Sprintf("ALTER DATABASE %s ALLOW_CONNECTIONS false", name))
+	s.admin(t, fmt.Sprintf("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'", name))
+}
+
+// Restore lets the database of url be connected to again, after Cut.
+func (s *Server) Restore(t testing.TB, url string) {
+	t.Helper()
+	s.admin(t, fmt.Sprintf("ALTER DATABASE %s ALLOW_CONNECTIONS true", databaseOf(t, url)))
+}
+
+// admin runs sql as the superuser, on the server's default database.
+func (s *Server) admin(t testing.TB, sql string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, s.URL("postgres"))
@@ -95,13 +123,17 @@ func (s *Server) Database(t testing.TB) string {
 		t.Fatalf("connect to the test server: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
 	}
-	return s.URL(name)
 }
 
-// URL returns the connection string of database name on s.
-func (s *Server) URL(name string) string {
-	return fmt.Sprintf("postgres:///%s?host=%s&user=%s&sslmode=disable", name, s.socketDir, superuser)
+// databaseOf returns the name of the database of a URL that Database returned.
+func databaseOf(t testing.TB, url string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	return cfg.Database
 }
