@@ -75,6 +75,13 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	sortInbox(evs)
+	return evs, nil
+}
+
+// sortInbox sorts events in the order they arrived: by Seq (the events kept by a version
+// before it, Seq 0, first), then by Received, then by key.
+func sortInbox(evs []bot.Event) {
 	slices.SortFunc(evs, func(a, b bot.Event) int {
 		if c := cmp.Compare(a.Seq, b.Seq); c != 0 {
 			return c
@@ -84,7 +91,6 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	return evs, nil
 }
 
 // SaveEvent replaces an event in the inbox (to record its attempts, when to try again and
