@@ -43,7 +43,10 @@ func fillBBolt(t *testing.T, path string) {
 	waiting := ev("e-waiting")
 	waiting.Attempts, waiting.NotBefore, waiting.LastError = 2, at.Add(time.Minute), "Webex answered 503"
 	steps := []error{
-		func() error { _, err := db.AddEvents(ctx, []bot.Event{ev("e-done"), ev("e-dead"), waiting, ev("e-next")}); return err }(),
+		func() error {
+			_, err := db.AddEvents(ctx, []bot.Event{ev("e-done"), ev("e-dead"), waiting, ev("e-next")})
+			return err
+		}(),
 		db.FinishEvent(ctx, "e-done", at, []bot.Outgoing{msg("m-sent"), msg("m-dead"), msg("m-waiting")}),
 		db.DeadLetterEvent(ctx, ev("e-dead"), at, nil),
 		db.MarkSent(ctx, "m-sent", at),
