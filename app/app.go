@@ -258,6 +258,10 @@ func Run(ctx context.Context, cfg Config, ln net.Listener, logger *slog.Logger) 
 		defer cancel()
 		return errors.Join(err, a.Close(closeCtx))
 	}
+	if cfg.Database.URL != "" {
+		logger.Info("state kept in PostgreSQL (DATABASE_URL); DB_PATH is not used", "max_conns", cfg.Database.MaxConns,
+			"statement_timeout", cfg.Database.StatementTimeout.String())
+	}
 	front := StartServer(ln, a.handler, logger, 30*time.Second)
 	if cfg.Websocket() {
 		logger.Info("attachbot listening", "addr", ln.Addr().String(), "events", EventsWebsocket, "u2c", cfg.U2CURL)

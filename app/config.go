@@ -25,7 +25,8 @@ type Config struct {
 	ListenAddr    string
 	DBPath        string
 	// Database is where the state is kept when DATABASE_URL is set: PostgreSQL, shared by
-	// any number of replicas; without it, the bbolt file at DBPath.
+	// any number of replicas; DBPath is then not used (but by migrate-store, which copies
+	// it). Without it, the bbolt file at DBPath.
 	Database      DatabaseConfig
 	PartnerAdmins bot.Allowlist
 	Templates     []bot.Template
@@ -234,9 +235,6 @@ func loadDatabase(getenv func(string) string, c *Config) []error {
 	if scheme, _, ok := strings.Cut(c.Database.URL, "://"); ok && scheme != "postgres" && scheme != "postgresql" {
 		// The rest of the URL may hold a password: it is not repeated.
 		errs = append(errs, fmt.Errorf("DATABASE_URL is a %s:// URL; use a postgres:// URL such as postgres://attachbot:password@db:5432/attachbot", scheme))
-	}
-	if strings.TrimSpace(getenv("DB_PATH")) != "" {
-		errs = append(errs, fmt.Errorf("DB_PATH is for the bbolt store, and DATABASE_URL is set: the state is kept in PostgreSQL; unset DB_PATH (to move a bbolt file's state into PostgreSQL, run attachbot migrate-store --from DB_PATH --to DATABASE_URL once)"))
 	}
 	c.Database.MaxConns = DefaultDatabaseMaxConns
 	if conns != "" {

@@ -57,6 +57,6 @@ func MigrateStore(ctx context.Context, from, to string, out io.Writer, logger *s
 	if len(missing) > 0 {
 		return fmt.Errorf("migrate-store: verification failed: %w", errors.Join(missing...))
 	}
-	fmt.Fprintln(out, "verified: PostgreSQL holds every record of the file. Start attachbot with DATABASE_URL (and without DB_PATH).")
+	fmt.Fprintln(out, "verified: PostgreSQL holds every record of the file. Start attachbot with DATABASE_URL.")
 	return nil
 }
