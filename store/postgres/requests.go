@@ -37,18 +37,7 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoi
 // Request returns the request with id, or an error wrapping bot.ErrNotFound.
 func (db *DB) Request(ctx context.Context, id string) (bot.Request, error) {
 	var r bot.Request
-	err := db.read(ctx, fmt.Sprintf("request %s", id), func(q querier) error {
-		var doc []byte
-		err := q.QueryRow(ctx, `SELECT doc FROM requests WHERE id = $1`, id).Scan(&doc)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return bot.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		return decode("request "+id, doc, &r)
-	})
-	if err != nil {
+	if err := db.getDoc(ctx, "request "+id, `SELECT doc FROM requests WHERE id = $1`, id, &r); err != nil {
 		return bot.Request{}, err
 	}
 	return r, nil

@@ -109,21 +109,26 @@ func (db *DB) SaveTokens(ctx context.Context, name string, t bot.Tokens) error {
 // Tokens returns the OAuth token set called name, or an error wrapping bot.ErrNotFound.
 func (db *DB) Tokens(ctx context.Context, name string) (bot.Tokens, error) {
 	var t bot.Tokens
-	err := db.read(ctx, fmt.Sprintf("tokens %s", name), func(q querier) error {
+	if err := db.getDoc(ctx, "tokens "+name, `SELECT doc FROM tokens WHERE name = $1`, name, &t); err != nil {
+		return bot.Tokens{}, err
+	}
+	return t, nil
+}
+
+// getDoc decodes into v the JSON that sql, given key as $1, selects; bot.ErrNotFound when
+// it selects no row. what names the record in errors.
+func (db *DB) getDoc(ctx context.Context, what, sql, key string, v any) error {
+	return db.read(ctx, what, func(q querier) error {
 		var doc []byte
-		err := q.QueryRow(ctx, `SELECT doc FROM tokens WHERE name = $1`, name).Scan(&doc)
+		err := q.QueryRow(ctx, sql, key).Scan(&doc)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return bot.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		return decode("tokens "+name, doc, &t)
+		return decode(what, doc, v)
 	})
-	if err != nil {
-		return bot.Tokens{}, err
-	}
-	return t, nil
 }
 
 // putDoc runs an upsert of v, as JSON, under key: sql takes $1 the key and $2 the JSON.
