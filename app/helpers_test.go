@@ -28,9 +28,14 @@ var transport = apptest.Webhook
 // it has no server when PostgreSQL is not installed (see pgtest).
 var pg *pgtest.Server
 
+// storeOnPostgres has newHarness keep attachbot's state in PostgreSQL: TestMain runs the
+// suite once more so, over webhooks, when PostgreSQL is installed.
+var storeOnPostgres bool
+
 // TestMain runs every test of the package once per transport (apptest.Transports), so that
-// the whole end-to-end suite holds over webhooks and over the websocket alike. Tests that are
-// about webhooks alone skip the websocket run (webhookOnly).
+// the whole end-to-end suite holds over webhooks and over the websocket alike, then once more
+// over webhooks with the state in PostgreSQL (storeOnPostgres) when it is installed. Tests
+// that are about webhooks alone skip the websocket run (webhookOnly).
 func TestMain(m *testing.M) {
 	var err error
 	if pg, err = pgtest.Start(); err != nil {
@@ -43,6 +48,14 @@ func TestMain(m *testing.M) {
 		fmt.Printf("=== transport %s\n", tr)
 		if c := m.Run(); c != 0 {
 			fmt.Printf("--- FAIL: the tests over %s\n", tr)
+			code = c
+		}
+	}
+	if pg.Available() {
+		transport, storeOnPostgres = apptest.Webhook, true
+		fmt.Printf("=== store postgres, transport %s\n", transport)
+		if c := m.Run(); c != 0 {
+			fmt.Printf("--- FAIL: the tests on PostgreSQL\n")
 			code = c
 		}
 	}
@@ -67,6 +80,9 @@ func newHarness(t *testing.T, opts apptest.Options) *harness {
 	t.Helper()
 	if opts.Transport == "" {
 		opts.Transport = transport
+	}
+	if storeOnPostgres {
+		opts, _ = onPostgres(t, opts)
 	}
 	return &harness{apptest.New(t, opts)}
 }

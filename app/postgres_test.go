@@ -7,6 +7,8 @@ import (
 	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/bot"
+	"attachbot/store"
+	"attachbot/store/postgres"
 	"attachbot/webex/webextest"
 )
 
@@ -23,6 +25,31 @@ func onPostgres(t *testing.T, opts apptest.Options) (apptest.Options, string) {
 		}
 	}
 	return opts, url
+}
+
+// storeCloser is a store that can be closed: both the bbolt and the PostgreSQL store.
+type storeCloser interface {
+	bot.Store
+	Close() error
+}
+
+// openStoreOf opens the store of cfg as the next process would: PostgreSQL at
+// cfg.Database.URL when it is set, else the bbolt file at cfg.DBPath.
+func openStoreOf(t *testing.T, cfg app.Config) storeCloser {
+	t.Helper()
+	var (
+		db  storeCloser
+		err error
+	)
+	if cfg.Database.URL != "" {
+		db, err = postgres.Open(t.Context(), cfg.Database.URL, postgres.Options{})
+	} else {
+		db, err = store.Open(cfg.DBPath, store.Options{})
+	}
+	if err != nil {
+		t.Fatalf("open the store: %v", err)
+	}
+	return db
 }
 
 // healthz returns the status of GET /healthz.

@@ -14,7 +14,6 @@ import (
 	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/bot"
-	"attachbot/store"
 	"attachbot/webex/webextest"
 )
 
@@ -70,10 +69,7 @@ func TestStatusNoticeOnceAfterStopBetweenPollAndSend(t *testing.T) {
 			if got := len(h.statusNotices(cmd, statusProvisionedMarker)); got != 0 {
 				t.Fatalf("the notice was sent before the restart (%d times); the stop came too late", got)
 			}
-			db, err := store.Open(h.Cfg.DBPath, store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := openStoreOf(t, h.Cfg)
 			stored, err := db.Request(t.Context(), r.ID)
 			if err != nil {
 				t.Fatal(err)

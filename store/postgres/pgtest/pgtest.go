@@ -72,6 +72,9 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
+// Available reports whether s runs a server: whether PostgreSQL is installed.
+func (s *Server) Available() bool { return s != nil && s.bin != "" }
+
 // Database creates a new, empty database for t and returns its connection string (a
 // postgres:// URL with the socket folder as host). Without a server it skips t, or fails it
 // when RequireEnv is set.
