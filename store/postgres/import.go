@@ -92,11 +92,12 @@ const (
 	importProcessed       = `INSERT INTO events (key, processed_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`
 	importEventDeadLetter = `INSERT INTO event_dead_letters (key, doc, at) SELECT $1, $2, $3
 		WHERE NOT EXISTS (SELECT 1 FROM event_dead_letters WHERE key = $1 AND at = $3)`
-	importOutgoing           = `INSERT INTO outbox (key, doc) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`
+	importOutgoing           = `INSERT INTO outbox (key, lane, doc, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`
 	importOutboxDone         = `INSERT INTO outbox (key, done_at, dead) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`
 	importOutgoingDeadLetter = `INSERT INTO outbox_dead_letters (key, doc, at) SELECT $1, $2, $3
 		WHERE NOT EXISTS (SELECT 1 FROM outbox_dead_letters WHERE key = $1 AND at = $3)`
-	importRequest      = `INSERT INTO requests (id, state, room_id, created, doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
+	importRequest = `INSERT INTO requests (id, state, room_id, created, next_poll, doc) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO NOTHING`
 	importSubscription = `INSERT INTO subscriptions (room_id, doc) VALUES ($1, $2) ON CONFLICT (room_id) DO NOTHING`
 	importTokens       = `INSERT INTO tokens (name, doc) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`
 )
@@ -138,7 +139,7 @@ func importKinds(s store.Snapshot) ([]importKind, error) {
 	outbox := importKind{name: "waiting messages", count: `SELECT count(*) FROM outbox WHERE key = ANY($1)`}
 	for _, o := range s.Outbox {
 		o.Seq = 0
-		add(&outbox, o.Key, importOutgoing, o.Key, doc(o))
+		add(&outbox, o.Key, importOutgoing, o.Key, o.Lane(), doc(o), nullTime(o.NotBefore))
 	}
 	done := importKind{name: "sent message keys", count: `SELECT count(*) FROM outbox WHERE key = ANY($1) AND done_at IS NOT NULL`}
 	for _, d := range s.OutboxDone {
@@ -151,7 +152,7 @@ func importKinds(s store.Snapshot) ([]importKind, error) {
 	}
 	reqs := importKind{name: "requests", count: `SELECT count(*) FROM requests WHERE id = ANY($1)`}
 	for _, r := range s.Requests {
-		add(&reqs, r.ID, importRequest, r.ID, string(r.State), r.RoomID, r.Created, doc(r))
+		add(&reqs, r.ID, importRequest, r.ID, string(r.State), r.RoomID, r.Created, nullTime(r.NextPoll), doc(r))
 	}
 	subs := importKind{name: "subscriptions", count: `SELECT count(*) FROM subscriptions WHERE room_id = ANY($1)`}
 	for _, sub := range s.Subscriptions {

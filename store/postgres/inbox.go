@@ -195,6 +195,11 @@ func (db *DB) PruneProcessed(ctx context.Context, before time.Time) (int, error)
 		if err != nil {
 			return fmt.Errorf("outbox keys: %w", err)
 		}
+		// The claim rows of lanes that have nothing waiting and no lease since before.
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox_lanes l WHERE (lease_until IS NULL OR lease_until < $1)
+			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.lane = l.lane AND o.done_at IS NULL)`, before); err != nil {
+			return fmt.Errorf("idle lanes: %w", err)
+		}
 		n = int(events.RowsAffected() + sent.RowsAffected())
 		return nil
 	})

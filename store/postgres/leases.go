@@ -53,18 +53,33 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 // bot.ErrLeaseLost, and changes nothing, when one of them is not claimed by owner any more
 // (another owner took it after the lease ran out, or it left the inbox).
 func (db *DB) RenewEvents(ctx context.Context, keys []string, owner string, until time.Time) error {
-	distinct := slices.Compact(slices.Sorted(slices.Values(keys)))
 	return db.write(ctx, "renew claims", func(tx *txn) error {
-		tag, err := tx.Exec(ctx, `UPDATE events SET lease_until = $3
-			WHERE key = ANY($1) AND processed_at IS NULL AND lease_owner = $2`, distinct, owner, until)
+		return renewRows(ctx, tx, `UPDATE events SET lease_until = $3
+			WHERE key = ANY($1) AND processed_at IS NULL AND lease_owner = $2`, keys, owner, until)
+	})
+}
+
+// DueEvents returns, in the order of arrival, at most limit inbox events (no limit when
+// limit is zero or less) due at now that no owner holds under a lease living at now: the
+// work a replica that died left, and the events other replicas accepted.
+func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Event, error) {
+	var evs []bot.Event
+	err := db.read(ctx, "read the due events", func(q querier) error {
+		rows, err := q.Query(ctx, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL
+			AND (not_before IS NULL OR not_before <= $1) AND (lease_until IS NULL OR lease_until <= $1)
+			ORDER BY seq LIMIT $2`, now, limitOrNull(limit))
 		if err != nil {
 			return err
 		}
-		if n := tag.RowsAffected(); n != int64(len(distinct)) {
-			return fmt.Errorf("%d of the %d events are not claimed by %s: %w", int64(len(distinct))-n, len(distinct), owner, bot.ErrLeaseLost)
-		}
-		return nil
+		evs, err = collectEvents(rows)
+		return err
 	})
+	return evs, err
+}
+
+// distinctOf returns keys sorted, without repeats.
+func distinctOf(keys []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
 }
 
 // ReleaseEvent gives up owner's claim on an event after a failure, and saves ev (its

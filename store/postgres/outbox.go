@@ -54,7 +54,8 @@ func (tx *txn) flushOutbox(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		batch.Queue(`INSERT INTO outbox (key, doc) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, o.Key, data)
+		batch.Queue(`INSERT INTO outbox (key, lane, doc, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`,
+			o.Key, o.Lane(), data, nullTime(o.NotBefore))
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
@@ -76,43 +77,53 @@ func (db *DB) OutboxAfter(ctx context.Context, seq uint64) ([]bot.Outgoing, erro
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Outgoing, error) {
-			var (
-				o   bot.Outgoing
-				key string
-				doc []byte
-			)
-			if err := row.Scan(&key, &o.Seq, &doc); err != nil {
-				return o, err
-			}
-			seq := o.Seq
-			if err := decode("outgoing message "+key, doc, &o); err != nil {
-				return o, err
-			}
-			o.Seq = seq
-			return o, nil
-		})
+		out, err = collectOutgoing(rows)
 		return err
 	})
 	return out, err
+}
+
+// collectOutgoing reads rows of key, seq and doc as messages.
+func collectOutgoing(rows pgx.Rows) ([]bot.Outgoing, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Outgoing, error) {
+		var (
+			o   bot.Outgoing
+			key string
+			seq uint64
+			doc []byte
+		)
+		if err := row.Scan(&key, &seq, &doc); err != nil {
+			return o, err
+		}
+		if err := decode("outgoing message "+key, doc, &o); err != nil {
+			return o, err
+		}
+		o.Seq = seq
+		return o, nil
+	})
 }
 
 // SaveOutgoing replaces a waiting message, found by its key (to record its attempts, when to
 // try again and why); its Seq stays what Enqueue assigned. It returns bot.ErrNotFound if no
 // message with that key is waiting.
 func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
+	return db.write(ctx, fmt.Sprintf("save outgoing message %s", o.Key), func(tx *txn) error {
+		return saveOutgoing(ctx, tx, o)
+	})
+}
+
+// saveOutgoing is SaveOutgoing within tx.
+func saveOutgoing(ctx context.Context, tx *txn, o bot.Outgoing) error {
 	o.Seq = 0
 	data, err := encode(o)
 	if err != nil {
-		return fmt.Errorf("save outgoing message %s: %w", o.Key, err)
-	}
-	return db.write(ctx, fmt.Sprintf("save outgoing message %s", o.Key), func(tx *txn) error {
-		tag, err := tx.Exec(ctx, `UPDATE outbox SET doc = $2 WHERE key = $1 AND done_at IS NULL`, o.Key, data)
-		if err == nil && tag.RowsAffected() == 0 {
-			err = bot.ErrNotFound
-		}
 		return err
-	})
+	}
+	tag, err := tx.Exec(ctx, `UPDATE outbox SET doc = $2, not_before = $3 WHERE key = $1 AND done_at IS NULL`, o.Key, data, nullTime(o.NotBefore))
+	if err == nil && tag.RowsAffected() == 0 {
+		err = bot.ErrNotFound
+	}
+	return err
 }
 
 // MarkSent removes a message from the outbox and remembers its key as sent at at, so that it
@@ -120,17 +131,22 @@ func (db *DB) SaveOutgoing(ctx context.Context, o bot.Outgoing) error {
 // unknown key is bot.ErrNotFound.
 func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 	return db.write(ctx, fmt.Sprintf("mark message %s sent", key), func(tx *txn) error {
-		var done bool
-		err := tx.QueryRow(ctx, `SELECT done_at IS NOT NULL FROM outbox WHERE key = $1 FOR UPDATE`, key).Scan(&done)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return bot.ErrNotFound
-		case err != nil || done:
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE outbox SET doc = NULL, done_at = $2 WHERE key = $1`, key, at)
-		return err
+		return markSent(ctx, tx, key, at)
 	})
+}
+
+// markSent is MarkSent within tx.
+func markSent(ctx context.Context, tx *txn, key string, at time.Time) error {
+	var done bool
+	err := tx.QueryRow(ctx, `SELECT done_at IS NOT NULL FROM outbox WHERE key = $1 FOR UPDATE`, key).Scan(&done)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return bot.ErrNotFound
+	case err != nil || done:
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE outbox SET doc = NULL, not_before = NULL, done_at = $2 WHERE key = $1`, key, at)
+	return err
 }
 
 // DeadLetterOutgoing removes a waiting message from the outbox, keeps o (with at) for the
@@ -138,21 +154,26 @@ func (db *DB) MarkSent(ctx context.Context, key string, at time.Time) error {
 // at once. It returns bot.ErrNotFound if no message with o's key is waiting.
 func (db *DB) DeadLetterOutgoing(ctx context.Context, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
 	return db.write(ctx, fmt.Sprintf("dead-letter outgoing message %s", o.Key), func(tx *txn) error {
-		err := tx.QueryRow(ctx, `UPDATE outbox SET doc = NULL, done_at = $2, dead = true
-			WHERE key = $1 AND done_at IS NULL RETURNING seq`, o.Key, at).Scan(&o.Seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return bot.ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		data, err := encode(o)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox_dead_letters (key, doc, at) VALUES ($1, $2, $3)`, o.Key, data, at); err != nil {
-			return err
-		}
-		return tx.enqueue(out)
+		return deadLetterOutgoing(ctx, tx, o, at, out)
 	})
+}
+
+// deadLetterOutgoing is DeadLetterOutgoing within tx.
+func deadLetterOutgoing(ctx context.Context, tx *txn, o bot.Outgoing, at time.Time, out []bot.Outgoing) error {
+	err := tx.QueryRow(ctx, `UPDATE outbox SET doc = NULL, not_before = NULL, done_at = $2, dead = true
+		WHERE key = $1 AND done_at IS NULL RETURNING seq`, o.Key, at).Scan(&o.Seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return bot.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	data, err := encode(o)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox_dead_letters (key, doc, at) VALUES ($1, $2, $3)`, o.Key, data, at); err != nil {
+		return err
+	}
+	return tx.enqueue(out)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,8 +23,8 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoi
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
 	return db.write(ctx, fmt.Sprintf("create request %s", r.ID), func(tx *txn) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO requests (id, state, room_id, created, doc) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (id) DO NOTHING`, r.ID, string(r.State), r.RoomID, r.Created, data)
+		tag, err := tx.Exec(ctx, `INSERT INTO requests (id, state, room_id, created, next_poll, doc) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO NOTHING`, r.ID, string(r.State), r.RoomID, r.Created, nullTime(r.NextPoll), data)
 		if err != nil {
 			return err
 		}
@@ -94,38 +95,49 @@ func (db *DB) UpdateRequests(ctx context.Context, ids []string, fn func(id strin
 	}
 	var skipped []error
 	err := db.write(ctx, fmt.Sprintf("update %d requests", len(ids)), func(tx *txn) error {
-		skipped = nil
-		reqs, err := lockRequests(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			r, ok := reqs[id]
-			if !ok {
-				skipped = append(skipped, fmt.Errorf("update request %s: %w", id, bot.ErrNotFound))
-				continue
-			}
-			var fnErr error
-			err := updateLocked(ctx, tx, id, &r, func(r *bot.Request) ([]bot.Outgoing, error) {
-				out, err := fn(id, r)
-				fnErr = err
-				return out, err
-			})
-			switch {
-			case fnErr != nil || errors.Is(err, errIDChanged):
-				skipped = append(skipped, fmt.Errorf("update request %s: %w", id, err))
-			case err != nil:
-				return fmt.Errorf("update request %s: %w", id, err)
-			default:
-				reqs[id] = r
-			}
-		}
-		return nil
+		var err error
+		skipped, err = updateRequestsTx(ctx, tx, ids, fn)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return errors.Join(skipped...)
+}
+
+// updateRequestsTx is UpdateRequests within tx: it returns the errors of the requests it
+// skipped, and a failure to write, after which tx must be rolled back.
+func updateRequestsTx(ctx context.Context, tx *txn, ids []string, fn func(id string, r *bot.Request) ([]bot.Outgoing, error)) ([]error, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	reqs, err := lockRequests(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var skipped []error
+	for _, id := range ids {
+		r, ok := reqs[id]
+		if !ok {
+			skipped = append(skipped, fmt.Errorf("update request %s: %w", id, bot.ErrNotFound))
+			continue
+		}
+		var fnErr error
+		err := updateLocked(ctx, tx, id, &r, func(r *bot.Request) ([]bot.Outgoing, error) {
+			out, err := fn(id, r)
+			fnErr = err
+			return out, err
+		})
+		switch {
+		case fnErr != nil || errors.Is(err, errIDChanged):
+			skipped = append(skipped, fmt.Errorf("update request %s: %w", id, err))
+		case err != nil:
+			return nil, fmt.Errorf("update request %s: %w", id, err)
+		default:
+			reqs[id] = r
+		}
+	}
+	return skipped, nil
 }
 
 // errIDChanged is updateLocked's refusal of an fn that changed the request's id.
@@ -174,8 +186,8 @@ func updateLocked(ctx context.Context, tx *txn, id string, r *bot.Request, fn fu
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `UPDATE requests SET state = $2, room_id = $3, created = $4, doc = $5 WHERE id = $1`,
-		id, string(changed.State), changed.RoomID, changed.Created, data)
+	_, err = tx.Exec(ctx, `UPDATE requests SET state = $2, room_id = $3, created = $4, next_poll = $5, doc = $6 WHERE id = $1`,
+		id, string(changed.State), changed.RoomID, changed.Created, nullTime(changed.NextPoll), data)
 	if err != nil {
 		return err
 	}
@@ -202,18 +214,32 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 		if err != nil {
 			return err
 		}
-		rs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Request, error) {
-			var (
-				r   bot.Request
-				id  string
-				doc []byte
-			)
-			if err := row.Scan(&id, &doc); err != nil {
-				return r, err
-			}
-			return r, decode("request "+id, doc, &r)
-		})
+		rs, err = collectRequests(rows)
 		return err
 	})
 	return rs, err
+}
+
+// collectRequests reads rows of id and doc as requests.
+func collectRequests(rows pgx.Rows) ([]bot.Request, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Request, error) {
+		var (
+			r   bot.Request
+			id  string
+			doc []byte
+		)
+		if err := row.Scan(&id, &doc); err != nil {
+			return r, err
+		}
+		return r, decode("request "+id, doc, &r)
+	})
+}
+
+// compareNewestFirst orders requests as Requests lists them: by Created, then by ID, both
+// descending.
+func compareNewestFirst(a, b bot.Request) int {
+	if c := b.Created.Compare(a.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(b.ID, a.ID)
 }
