@@ -210,6 +210,7 @@ func (b *Bot) handle(ctx context.Context, ev Event) handled {
 			b.log.Warn("claim on the event lost while processing it; another replica has it", "event", ev.Key)
 		} else {
 			b.log.Info("event left in the inbox for the next start", "event", ev.Key)
+			b.giveBack(ctx, "event "+ev.Key, func(ctx context.Context) error { return b.db.ReleaseEvent(ctx, ev, b.owner) })
 		}
 		return stay
 	}
@@ -218,7 +219,10 @@ func (b *Bot) handle(ctx context.Context, ev Event) handled {
 	if isTemporary(err) && ev.Attempts < b.cfg.MaxAttempts {
 		ev.NotBefore = now.Add(b.backoff(ev.Attempts))
 		b.log.Warn("event failed; will retry", "event", ev.Key, "attempt", ev.Attempts, "retry_at", ev.NotBefore, "err", err)
-		if err := b.db.ReleaseEvent(ctx, ev, b.owner); err != nil {
+		// Saved even when the bot is stopping meanwhile: its claim must not outlive it.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := b.db.ReleaseEvent(recordCtx, ev, b.owner); err != nil {
 			b.log.Error("save event for retry", "event", ev.Key, "err", err)
 		}
 		return handled{ev: ev, retryAt: ev.NotBefore}

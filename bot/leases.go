@@ -257,6 +257,18 @@ func (b *Bot) asLeader(job Job) Job {
 	return job
 }
 
+// giveBack releases, when the bot stops, the claim on work it did not finish (release saves
+// the work as it was and drops the claim), so that another replica, or the next start, takes
+// the work over at once rather than when the lease runs out. A claim lost meanwhile is
+// another's already; any other failure is logged, and the lease then runs out.
+func (b *Bot) giveBack(ctx context.Context, what string, release func(ctx context.Context) error) {
+	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := release(releaseCtx); err != nil && !errors.Is(err, ErrLeaseLost) {
+		b.log.Warn("give back the claim on "+what+"; it is taken over when its lease runs out", "err", err)
+	}
+}
+
 // resign gives up the leader's lease when the bot stops, so that another replica takes the
 // jobs over at once.
 func (b *Bot) resign(ctx context.Context) {

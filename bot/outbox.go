@@ -221,6 +221,9 @@ func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 		return o, true
 	}
 	if ctx.Err() != nil {
+		if !errors.Is(context.Cause(ctx), ErrLeaseLost) {
+			b.giveBack(ctx, "the lane of message "+o.Key, func(ctx context.Context) error { return b.db.ReleaseLane(ctx, o, b.owner) })
+		}
 		return o, false
 	}
 	o.Attempts++
@@ -230,7 +233,10 @@ func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 	if retry && o.Attempts < b.cfg.MaxAttempts {
 		o.NotBefore = now.Add(b.backoff(o.Attempts))
 		b.log.Warn("message not sent; will retry", "key", o.Key, "attempt", o.Attempts, "retry_at", o.NotBefore, "err", err)
-		if err := b.db.ReleaseLane(ctx, o, b.owner); err != nil {
+		// Saved even when the bot is stopping meanwhile: its claim must not outlive it.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		defer cancel()
+		if err := b.db.ReleaseLane(recordCtx, o, b.owner); err != nil {
 			b.log.Error("save message for retry", "key", o.Key, "err", err)
 			// A lane lost is another replica's now.
 			return o, errors.Is(err, ErrLeaseLost)
