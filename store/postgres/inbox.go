@@ -72,37 +72,11 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 
 // Events returns the inbox in the order it arrived.
 func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
-	var evs []bot.Event
-	err := db.read(ctx, "read the inbox", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL ORDER BY seq`)
-		if err != nil {
-			return err
-		}
-		evs, err = collectEvents(rows)
-		return err
-	})
-	return evs, err
+	return selectAll(ctx, db, "read the inbox", collectEvents, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL ORDER BY seq`)
 }
 
 // collectEvents reads rows of key, seq and doc as events.
-func collectEvents(rows pgx.Rows) ([]bot.Event, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Event, error) {
-		var (
-			ev  bot.Event
-			key string
-			seq uint64
-			doc []byte
-		)
-		if err := row.Scan(&key, &seq, &doc); err != nil {
-			return ev, err
-		}
-		if err := decode("event "+key, doc, &ev); err != nil {
-			return ev, err
-		}
-		ev.Seq = seq
-		return ev, nil
-	})
-}
+var collectEvents = collectSequenced("event", func(ev *bot.Event, seq uint64) { ev.Seq = seq })
 
 // SaveEvent replaces an event in the inbox (its attempts, when to try again and why); its
 // Seq, and any claim on it, stay. It returns bot.ErrNotFound if the event is no longer in the

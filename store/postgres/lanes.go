@@ -24,19 +24,10 @@ const laneHeads = `SELECT DISTINCT ON (lane) lane, key, seq, doc, not_before FRO
 // whose head is due at now and that no owner holds under a lease living at now, oldest head
 // first.
 func (db *DB) DueLanes(ctx context.Context, now time.Time, limit int) ([]bot.Outgoing, error) {
-	var out []bot.Outgoing
-	err := db.read(ctx, "read the due lanes", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT h.key, h.seq, h.doc FROM (`+laneHeads+`) h
-			LEFT JOIN outbox_lanes l ON l.lane = h.lane
-			WHERE (h.not_before IS NULL OR h.not_before <= $1) AND (l.lease_until IS NULL OR l.lease_until <= $1)
-			ORDER BY h.seq LIMIT $2`, now, limitOrNull(limit))
-		if err != nil {
-			return err
-		}
-		out, err = collectOutgoing(rows)
-		return err
-	})
-	return out, err
+	return selectAll(ctx, db, "read the due lanes", collectOutgoing, `SELECT h.key, h.seq, h.doc FROM (`+laneHeads+`) h
+		LEFT JOIN outbox_lanes l ON l.lane = h.lane
+		WHERE (h.not_before IS NULL OR h.not_before <= $1) AND (l.lease_until IS NULL OR l.lease_until <= $1)
+		ORDER BY h.seq LIMIT $2`, now, limitOrNull(limit))
 }
 
 // ClaimLanes claims, for owner until until, those of lanes whose head is due at now and that

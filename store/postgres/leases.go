@@ -63,18 +63,9 @@ func (db *DB) RenewEvents(ctx context.Context, keys []string, owner string, unti
 // limit is zero or less) due at now that no owner holds under a lease living at now: the
 // work a replica that died left, and the events other replicas accepted.
 func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Event, error) {
-	var evs []bot.Event
-	err := db.read(ctx, "read the due events", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL
-			AND (not_before IS NULL OR not_before <= $1) AND (lease_until IS NULL OR lease_until <= $1)
-			ORDER BY seq LIMIT $2`, now, limitOrNull(limit))
-		if err != nil {
-			return err
-		}
-		evs, err = collectEvents(rows)
-		return err
-	})
-	return evs, err
+	return selectAll(ctx, db, "read the due events", collectEvents, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL
+		AND (not_before IS NULL OR not_before <= $1) AND (lease_until IS NULL OR lease_until <= $1)
+		ORDER BY seq LIMIT $2`, now, limitOrNull(limit))
 }
 
 // distinctOf returns keys sorted, without repeats.

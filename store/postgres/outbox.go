@@ -71,37 +71,12 @@ func (db *DB) Outbox(ctx context.Context) ([]bot.Outgoing, error) {
 // OutboxAfter returns the messages waiting to be sent whose Seq is greater than seq, in the
 // order they were enqueued, which is the order they were committed in (see outboxLock).
 func (db *DB) OutboxAfter(ctx context.Context, seq uint64) ([]bot.Outgoing, error) {
-	var out []bot.Outgoing
-	err := db.read(ctx, "read the outbox", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT key, seq, doc FROM outbox WHERE done_at IS NULL AND seq > $1 ORDER BY seq`, int64(seq))
-		if err != nil {
-			return err
-		}
-		out, err = collectOutgoing(rows)
-		return err
-	})
-	return out, err
+	return selectAll(ctx, db, "read the outbox", collectOutgoing,
+		`SELECT key, seq, doc FROM outbox WHERE done_at IS NULL AND seq > $1 ORDER BY seq`, int64(seq))
 }
 
 // collectOutgoing reads rows of key, seq and doc as messages.
-func collectOutgoing(rows pgx.Rows) ([]bot.Outgoing, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Outgoing, error) {
-		var (
-			o   bot.Outgoing
-			key string
-			seq uint64
-			doc []byte
-		)
-		if err := row.Scan(&key, &seq, &doc); err != nil {
-			return o, err
-		}
-		if err := decode("outgoing message "+key, doc, &o); err != nil {
-			return o, err
-		}
-		o.Seq = seq
-		return o, nil
-	})
-}
+var collectOutgoing = collectSequenced("outgoing message", func(o *bot.Outgoing, seq uint64) { o.Seq = seq })
 
 // SaveOutgoing replaces a waiting message, found by its key (to record its attempts, when to
 // try again and why); its Seq stays what Enqueue assigned. It returns bot.ErrNotFound if no

@@ -239,6 +239,62 @@ func (db *DB) read(ctx context.Context, what string, fn func(q querier) error) e
 	}
 }
 
+// selectAll runs sql, a query of db's, and reads its rows with collect; what names it in
+// errors (see read).
+func selectAll[T any](ctx context.Context, db *DB, what string, collect func(pgx.Rows) ([]T, error), sql string, args ...any) ([]T, error) {
+	var all []T
+	err := db.read(ctx, what, func(q querier) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		all, err = collect(rows)
+		return err
+	})
+	return all, err
+}
+
+// collectSequenced reads rows of key, seq and doc: each doc decoded into a T (what names it
+// in errors), whose Seq setSeq sets from the seq column.
+func collectSequenced[T any](what string, setSeq func(*T, uint64)) func(pgx.Rows) ([]T, error) {
+	return func(rows pgx.Rows) ([]T, error) {
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+			var (
+				x   T
+				key string
+				seq uint64
+				doc []byte
+			)
+			if err := row.Scan(&key, &seq, &doc); err != nil {
+				return x, err
+			}
+			if err := decode(what+" "+key, doc, &x); err != nil {
+				return x, err
+			}
+			setSeq(&x, seq)
+			return x, nil
+		})
+	}
+}
+
+// collectKeyed reads rows of key and doc: each doc decoded into a T (what names it in
+// errors).
+func collectKeyed[T any](what string) func(pgx.Rows) ([]T, error) {
+	return func(rows pgx.Rows) ([]T, error) {
+		return pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+			var (
+				x   T
+				key string
+				doc []byte
+			)
+			if err := row.Scan(&key, &doc); err != nil {
+				return x, err
+			}
+			return x, decode(what+" "+key, doc, &x)
+		})
+	}
+}
+
 // querier is what a read needs: the pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

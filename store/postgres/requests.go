@@ -202,38 +202,13 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 	for _, s := range f.States {
 		states = append(states, string(s))
 	}
-	limit := any(nil) // LIMIT NULL is no limit
-	if f.Limit > 0 {
-		limit = f.Limit
-	}
-	var rs []bot.Request
-	err := db.read(ctx, "list requests", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT id, doc FROM requests
-			WHERE ($1 = '' OR room_id = $1) AND (cardinality($2::text[]) = 0 OR state = ANY($2))
-			ORDER BY created DESC, id DESC LIMIT $3`, f.RoomID, states, limit)
-		if err != nil {
-			return err
-		}
-		rs, err = collectRequests(rows)
-		return err
-	})
-	return rs, err
+	return selectAll(ctx, db, "list requests", collectRequests, `SELECT id, doc FROM requests
+		WHERE ($1 = '' OR room_id = $1) AND (cardinality($2::text[]) = 0 OR state = ANY($2))
+		ORDER BY created DESC, id DESC LIMIT $3`, f.RoomID, states, limitOrNull(f.Limit))
 }
 
 // collectRequests reads rows of id and doc as requests.
-func collectRequests(rows pgx.Rows) ([]bot.Request, error) {
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Request, error) {
-		var (
-			r   bot.Request
-			id  string
-			doc []byte
-		)
-		if err := row.Scan(&id, &doc); err != nil {
-			return r, err
-		}
-		return r, decode("request "+id, doc, &r)
-	})
-}
+var collectRequests = collectKeyed[bot.Request]("request")
 
 // compareNewestFirst orders requests as Requests lists them: by Created, then by ID, both
 // descending.

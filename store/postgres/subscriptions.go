@@ -34,26 +34,8 @@ func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
 
 // Subscriptions returns every digest subscription, by room id.
 func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
-	var subs []bot.Subscription
-	err := db.read(ctx, "read subscriptions", func(q querier) error {
-		rows, err := q.Query(ctx, `SELECT room_id, doc FROM subscriptions ORDER BY room_id`)
-		if err != nil {
-			return err
-		}
-		subs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (bot.Subscription, error) {
-			var (
-				s    bot.Subscription
-				room string
-				doc  []byte
-			)
-			if err := row.Scan(&room, &doc); err != nil {
-				return s, err
-			}
-			return s, decode("subscription of room "+room, doc, &s)
-		})
-		return err
-	})
-	return subs, err
+	return selectAll(ctx, db, "read subscriptions", collectKeyed[bot.Subscription]("subscription of room"),
+		`SELECT room_id, doc FROM subscriptions ORDER BY room_id`)
 }
 
 // RecordDigest enqueues a space's digest (see Enqueue) and sets its subscription's LastSent
