@@ -43,3 +43,19 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// TestWithoutPostgresTheTestSkips asks a Server that has no PostgreSQL (as on a machine
+// without the binaries) for a database, with RequireEnv unset: the test skips, saying why.
+func TestWithoutPostgresTheTestSkips(t *testing.T) {
+	t.Setenv(pgtest.RequireEnv, "")
+	var none *pgtest.Server
+	skipped := false
+	t.Run("without PostgreSQL", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		none.Database(t)
+		t.Error("Database returned a database without a server")
+	})
+	if !skipped {
+		t.Error("the test without PostgreSQL did not skip")
+	}
+}
