@@ -53,6 +53,8 @@ func fillBBolt(t *testing.T, path string) {
 		db.DeadLetterOutgoing(ctx, msg("m-dead"), at, []bot.Outgoing{msg("m-alert")}),
 		db.CreateRequest(ctx, bot.Request{ID: "REQ1", State: bot.StateProvisioning, RoomID: "room-1", Created: at}, nil),
 		db.CreateRequest(ctx, bot.Request{ID: "REQ2", State: bot.StateDeclined, RoomID: "room-2", Created: at.Add(time.Hour)}, nil),
+		db.CreateBatch(ctx, bot.Batch{ID: "B-ABC123", State: bot.BatchRunning, RoomID: "room-1", Created: at},
+			[]bot.BulkRow{{Line: 2}, {Line: 3}}, nil),
 		db.SaveSubscription(ctx, bot.Subscription{RoomID: "room-1", Schedule: "0 8 * * 1", Created: at}),
 		db.SaveTokens(ctx, "partner", bot.Tokens{AccessToken: "access", RefreshToken: "refresh", Expires: at}),
 	}
@@ -68,7 +70,7 @@ func fillBBolt(t *testing.T, path string) {
 var wantCounts = []string{
 	"inbox events 2 ADDED 2", "processed event keys 2 ADDED 2", "dead-letter events 1 ADDED 1",
 	"waiting messages 2 ADDED 2", "sent message keys 2 ADDED 2", "dead-letter messages 1 ADDED 1",
-	"requests 2 ADDED 2", "subscriptions 1 ADDED 1", "token sets 1 ADDED 1",
+	"requests 2 ADDED 2", "batches 1 ADDED 1", "subscriptions 1 ADDED 1", "token sets 1 ADDED 1",
 }
 
 // TestMigrateStore runs `attachbot migrate-store` twice on one bbolt file: the first run
@@ -131,6 +133,8 @@ type storeContent struct {
 	Inbox         []bot.Event
 	Outbox        []bot.Outgoing
 	Requests      []bot.Request
+	Batches       []bot.Batch
+	BatchRows     []bot.BulkRow
 	Subscriptions []bot.Subscription
 	Tokens        bot.Tokens
 }
@@ -140,12 +144,14 @@ func readAll(t *testing.T, s bot.Store) storeContent {
 	t.Helper()
 	ctx := context.Background()
 	var c storeContent
-	var err [5]error
+	var err [7]error
 	c.Inbox, err[0] = s.Events(ctx)
 	c.Outbox, err[1] = s.OutboxAfter(ctx, 0)
 	c.Requests, err[2] = s.Requests(ctx, bot.RequestFilter{})
 	c.Subscriptions, err[3] = s.Subscriptions(ctx)
 	c.Tokens, err[4] = s.Tokens(ctx, "partner")
+	c.Batches, err[5] = s.Batches(ctx, nil)
+	c.BatchRows, err[6] = s.BatchRows(ctx, "B-ABC123")
 	for _, e := range err {
 		if e != nil {
 			t.Fatalf("read %T: %v", s, e)

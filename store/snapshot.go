@@ -21,6 +21,7 @@ type Snapshot struct {
 	OutboxDone        []OutboxDone   // the keys of the messages that left the outbox
 	OutboxDeadLetters []OutgoingDeadLetter
 	Requests          []bot.Request
+	Batches           []BatchWithRows
 	Subscriptions     []bot.Subscription
 	Tokens            []NamedTokens
 }
@@ -49,6 +50,12 @@ type OutboxDone struct {
 type OutgoingDeadLetter struct {
 	Outgoing bot.Outgoing
 	At       time.Time
+}
+
+// BatchWithRows is a batch and its rows.
+type BatchWithRows struct {
+	Batch bot.Batch
+	Rows  []bot.BulkRow
 }
 
 // NamedTokens is an OAuth token set and its name.
@@ -91,6 +98,17 @@ func (db *DB) Snapshot(ctx context.Context) (Snapshot, error) {
 				return err
 			}},
 			{bucketRequests, func(k, v []byte) error { return appendJSON(&s.Requests, k, v) }},
+			{bucketBatches, func(k, v []byte) error {
+				var b BatchWithRows
+				if err := decodeJSON(k, v, &b.Batch); err != nil {
+					return err
+				}
+				if _, err := getJSON(tx.Bucket(bucketBatchRows), k, &b.Rows); err != nil {
+					return err
+				}
+				s.Batches = append(s.Batches, b)
+				return nil
+			}},
 			{bucketSubscriptions, func(k, v []byte) error { return appendJSON(&s.Subscriptions, k, v) }},
 			{bucketTokens, func(k, v []byte) error {
 				var t bot.Tokens

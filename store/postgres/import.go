@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"attachbot/bot"
 	"attachbot/store"
 )
 
@@ -98,6 +99,9 @@ const (
 		WHERE NOT EXISTS (SELECT 1 FROM outbox_dead_letters WHERE key = $1 AND at = $3)`
 	importRequest = `INSERT INTO requests (id, state, room_id, created, next_poll, doc) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (id) DO NOTHING`
+	importBatch = `WITH added AS (INSERT INTO batches (id, state, created, doc) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO NOTHING RETURNING id)
+		INSERT INTO batch_rows (batch_id, doc) SELECT id, $5 FROM added`
 	importSubscription = `INSERT INTO subscriptions (room_id, doc) VALUES ($1, $2) ON CONFLICT (room_id) DO NOTHING`
 	importTokens       = `INSERT INTO tokens (name, doc) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`
 )
@@ -154,6 +158,14 @@ func importKinds(s store.Snapshot) ([]importKind, error) {
 	for _, r := range s.Requests {
 		add(&reqs, r.ID, importRequest, r.ID, string(r.State), r.RoomID, r.Created, nullTime(r.NextPoll), doc(r))
 	}
+	batches := importKind{name: "batches", count: `SELECT count(*) FROM batches WHERE id = ANY($1)`}
+	for _, b := range s.Batches {
+		rows := b.Rows
+		if rows == nil {
+			rows = []bot.BulkRow{}
+		}
+		add(&batches, b.Batch.ID, importBatch, b.Batch.ID, string(b.Batch.State), b.Batch.Created, doc(b.Batch), doc(rows))
+	}
 	subs := importKind{name: "subscriptions", count: `SELECT count(*) FROM subscriptions WHERE room_id = ANY($1)`}
 	for _, sub := range s.Subscriptions {
 		add(&subs, sub.RoomID, importSubscription, sub.RoomID, doc(sub))
@@ -162,7 +174,7 @@ func importKinds(s store.Snapshot) ([]importKind, error) {
 	for _, t := range s.Tokens {
 		add(&tokens, t.Name, importTokens, t.Name, doc(t.Tokens))
 	}
-	kinds = append(kinds, inbox, processed, deadEvents, outbox, done, deadOut, reqs, subs, tokens)
+	kinds = append(kinds, inbox, processed, deadEvents, outbox, done, deadOut, reqs, batches, subs, tokens)
 	for i := range kinds {
 		if kinds[i].keys == nil {
 			kinds[i].keys = []string{}

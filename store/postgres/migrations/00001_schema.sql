@@ -76,6 +76,19 @@ CREATE INDEX requests_next_poll ON requests (next_poll NULLS FIRST);
 CREATE INDEX requests_room ON requests (room_id);
 CREATE INDEX requests_newest ON requests (created DESC, id DESC);
 
+-- batches holds the batches of attaches from a file, and batch_rows each batch's rows,
+-- which never change after it is created.
+CREATE TABLE batches (
+    id      text COLLATE "C" PRIMARY KEY,
+    state   text NOT NULL,
+    created timestamptz NOT NULL,
+    doc     json NOT NULL -- bot.Batch
+);
+CREATE TABLE batch_rows (
+    batch_id text COLLATE "C" PRIMARY KEY REFERENCES batches (id),
+    doc      json NOT NULL -- []bot.BulkRow
+);
+
 -- subscriptions holds the digest subscriptions, one a space.
 CREATE TABLE subscriptions (
     room_id text COLLATE "C" PRIMARY KEY,
@@ -103,4 +116,4 @@ CREATE TABLE health (
 );
 
 -- +goose Down
-DROP TABLE health, leases, tokens, subscriptions, requests, outbox_dead_letters, outbox_lanes, outbox, event_dead_letters, events;
+DROP TABLE health, leases, tokens, subscriptions, batch_rows, batches, requests, outbox_dead_letters, outbox_lanes, outbox, event_dead_letters, events;
