@@ -78,6 +78,7 @@ func (db *DB) UpdateBatch(ctx context.Context, id string, fn func(b *bot.Batch) 
 		fnErr error
 	)
 	err := db.update(ctx, fmt.Sprintf("update batch %s", id), func(tx *bolt.Tx) error {
+		b, fnErr = bot.Batch{}, nil // a transaction run again starts afresh
 		batches := tx.Bucket(bucketBatches)
 		found, err := getJSON(batches, []byte(id), &b)
 		switch {

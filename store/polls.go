@@ -65,14 +65,14 @@ func (db *DB) FinishPolls(ctx context.Context, ids []string, owner string, fn fu
 			skipped = append(skipped, fmt.Errorf("record the poll of %s: %w", id, bot.ErrLeaseLost))
 		}
 	}
-	err := db.update(ctx, fmt.Sprintf("record %d polls", len(held)), func(tx *bolt.Tx) error {
-		failed, err := updateRequestsTx(tx, held, fn)
-		skipped = append(skipped, failed...)
+	var failed []error
+	err := db.update(ctx, fmt.Sprintf("record %d polls", len(held)), func(tx *bolt.Tx) (err error) {
+		failed, err = updateRequestsTx(tx, held, fn) // set afresh if the transaction runs again
 		return err
 	})
 	db.claims.letGo(db.claims.polls, held, err == nil)
 	if err != nil {
 		return err
 	}
-	return errors.Join(skipped...)
+	return errors.Join(append(skipped, failed...)...)
 }

@@ -61,6 +61,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 		fnErr error
 	)
 	err := db.update(ctx, fmt.Sprintf("update request %s", id), func(tx *bolt.Tx) error {
+		fnErr = nil // a transaction run again starts afresh
 		var skipped, err error
 		r, skipped, err = updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) {
 			out, err := fn(r)

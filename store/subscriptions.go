@@ -47,6 +47,7 @@ func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
 func (db *DB) RecordDigest(ctx context.Context, sub bot.Subscription, sent time.Time, out []bot.Outgoing) (bool, error) {
 	recorded := false
 	err := db.update(ctx, fmt.Sprintf("record the digest of room %s", sub.RoomID), func(tx *bolt.Tx) error {
+		recorded = false // a transaction run again starts afresh
 		subs := tx.Bucket(bucketSubscriptions)
 		var cur bot.Subscription
 		found, err := getJSON(subs, []byte(sub.RoomID), &cur)
