@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -26,7 +27,14 @@ var transport = apptest.Webhook
 // TestMain runs every test of the package once per transport (apptest.Transports), so that
 // the whole end-to-end suite holds over webhooks and over the websocket alike. Tests that are
 // about webhooks alone skip the websocket run (webhookOnly).
+//
+// Run with -bench-webex, the test binary serves the drain benchmark's simulated Webex
+// instead (bench_webex_test.go).
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if *benchWebexFlag != "" {
+		os.Exit(serveBenchWebex(*benchWebexFlag))
+	}
 	code := 0
 	for _, tr := range apptest.Transports() {
 		transport = tr
