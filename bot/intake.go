@@ -112,7 +112,7 @@ func (b *Bot) queueAdded(events []Event, added []bool) {
 	woke := false
 	for i, ev := range events {
 		if added[i] {
-			b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
+			b.inbox.push(eventLane(ev), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 			woke = true
 		}
 	}

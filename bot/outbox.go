@@ -46,7 +46,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		senders.Wait()
 	}()
 
-	calling := 0 // the messages handed out whose Webex call has not ended
+	calling := 0               // the messages handed out whose Webex call has not ended
 	probe := map[string]bool{} // lanes emptied in memory, which the store may hold more of
 	scan := b.timers.After(scanEvery)
 	for {

@@ -259,7 +259,13 @@ func decodeJSON(key, data []byte, v any) error {
 func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
 	var all []T
 	err := db.view(ctx, fmt.Sprintf("read %s", what), func(tx *bolt.Tx) error {
-		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+		b := tx.Bucket(bucket)
+		// Sized once (counting the keys reads the pages, not the values): a large inbox
+		// read at start leaves no trail of outgrown slices behind.
+		if n := b.Stats().KeyN; n > 0 {
+			all = make([]T, 0, n)
+		}
+		return b.ForEach(func(k, v []byte) error {
 			var x T
 			if err := decodeJSON(k, v, &x); err != nil {
 				return err
