@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"attachbot/webex/webextest"
 )
 
@@ -193,4 +195,33 @@ func addBenchRooms(sim *webextest.Sim, n int) ([]string, error) {
 		rooms[i] = r.ID
 	}
 	return rooms, nil
+}
+
+// TestBenchWebexChild runs the drain benchmark's simulated Webex in its child process, as
+// the benchmark does, on a small backlog: the setup it prints, and its report.
+func TestBenchWebexChild(t *testing.T) {
+	webhookOnly(t, "the child process serves no transport")
+	w := startBenchWebex(t, 4, 2)
+	if got, want := len(w.Rooms), 2; got != want {
+		t.Fatalf("%d rooms, want %d", got, want)
+	}
+	var got []string
+	for _, m := range w.Messages {
+		got = append(got, m.RoomID)
+	}
+	if diff := cmp.Diff([]string{w.Rooms[0], w.Rooms[1], w.Rooms[0], w.Rooms[1]}, got); diff != "" {
+		t.Errorf("the messages' spaces (-want +got):\n%s", diff)
+	}
+	w.setLatency(t)
+	resp, err := http.Get(w.URL + "/v1/messages/" + w.Messages[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, want := resp.StatusCode, http.StatusUnauthorized; got != want {
+		t.Errorf("a call without a token answered %d, want %d: the simulated Webex is served", got, want)
+	}
+	if diff := cmp.Diff(benchWebexReport{Calls: 1, Replies: map[string]int{}}, w.report(t)); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
 }
