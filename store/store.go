@@ -255,8 +255,8 @@ func decodeJSON(key, data []byte, v any) error {
 }
 
 // readAll decodes every value of a bucket, in key order, in one read transaction; what
-// names the values in an error.
-func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
+// names the values in an error. tidy, unless nil, is called with each value as decoded.
+func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string, tidy func(*T)) ([]T, error) {
 	var all []T
 	err := db.view(ctx, fmt.Sprintf("read %s", what), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
@@ -269,6 +269,9 @@ func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]
 			var x T
 			if err := decodeJSON(k, v, &x); err != nil {
 				return err
+			}
+			if tidy != nil {
+				tidy(&x)
 			}
 			all = append(all, x)
 			return nil

@@ -36,7 +36,7 @@ func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
 
 // Subscriptions returns every digest subscription, by room id.
 func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
-	return readAll[bot.Subscription](ctx, db, bucketSubscriptions, "subscriptions")
+	return readAll[bot.Subscription](ctx, db, bucketSubscriptions, "subscriptions", nil)
 }
 
 // RecordDigest enqueues a space's digest (see Enqueue) and sets its subscription's LastSent
