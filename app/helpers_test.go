@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -36,7 +37,14 @@ var storeOnPostgres bool
 // the whole end-to-end suite holds over webhooks and over the websocket alike, then once more
 // over webhooks with the state in PostgreSQL (storeOnPostgres) when it is installed. Tests
 // that are about webhooks alone skip the websocket run (webhookOnly).
+//
+// Run with -bench-webex, the test binary serves the drain benchmark's simulated Webex
+// instead (bench_webex_test.go).
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if *benchWebexFlag != "" {
+		os.Exit(serveBenchWebex(*benchWebexFlag))
+	}
 	var err error
 	if pg, err = pgtest.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)

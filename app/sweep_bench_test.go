@@ -162,3 +162,15 @@ func TestSweepBenchPollsEachRequestOnce(t *testing.T) {
 		t.Errorf("outbox = %v, %v; want empty (an unchanged status is not told)", out, err)
 	}
 }
+
+// TestSweepPollsBeyondOneClaim: a sweep polls every due request even when they are more than
+// one run of the polls claims at once (1,000), by following a full run with another.
+func TestSweepPollsBeyondOneClaim(t *testing.T) {
+	webhookOnly(t, "the sweep polls the same over both transports")
+	const n = 1_001
+	sb := newSweepBench(t, n)
+	sb.sweep(t)
+	if got := len(sb.sim.CallsTo(http.MethodGet, "/v1/wholesale/customers/*")); got != n {
+		t.Errorf("one sweep polled %d times, want %d", got, n)
+	}
+}

@@ -132,7 +132,7 @@ type Bot struct {
 	owner    string           // who this bot is in the store's claims (Config.Owner)
 	keeper   leaseKeeper      // the claims held, renewed by runLeases
 	intake   *groupCommit     // the group commit of accepted events
-	inbox    *lanes[Event]    // the inbox, as an index in memory: a lane per space
+	inbox    *lanes[struct{}] // the inbox, as an index in memory: a lane per space (keys and order only: an event is read from the store when claimed)
 	outbox   *lanes[Outgoing] // the outbox, as an index in memory: a lane per destination
 	outSeq   uint64           // the last outbox Seq read from the store (the outbox loop's)
 	outWakes atomic.Uint64    // how often messages were committed to the outbox (wakeOutbox)
@@ -225,7 +225,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		pollSlots: make(chan struct{}, pollConcurrency),
 		changed:   make(chan struct{}),
 		owner:     cfg.Owner,
-		inbox:     newLanes[Event](),
+		inbox:     newLanes[struct{}](),
 		outbox:    newLanes[Outgoing](),
 	}
 	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded}
@@ -287,7 +287,7 @@ func (b *Bot) recover(ctx context.Context) error {
 		return fmt.Errorf("load the inbox: %w", err)
 	}
 	for _, ev := range events {
-		b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
+		b.inbox.push(eventLane(ev), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	}
 	out, err := b.db.OutboxAfter(ctx, 0)
 	if err != nil {

@@ -81,7 +81,7 @@ type claimedEvent struct {
 // are skipped).
 func (b *Bot) scanInbox(ctx context.Context) {
 	scanStore(ctx, b, "inbox events", b.db.DueEvents, func(ev Event) bool {
-		return b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
+		return b.inbox.push(eventLane(ev), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	})
 }
 
@@ -115,14 +115,14 @@ func scanStore[T any](ctx context.Context, b *Bot, what string, read func(contex
 func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork map[string]bool) (dropped bool) {
 	now := b.clock.Now()
 	var keys []string
-	taken := map[string]claimedEvent{}
+	taken := map[string]string{} // key → lane
 	for len(inWork)+len(keys) < b.cfg.Workers {
 		lane, it, ok := b.inbox.take(now)
 		if !ok {
 			break
 		}
 		keys = append(keys, it.key)
-		taken[it.key] = claimedEvent{lane: lane, ev: it.work}
+		taken[it.key] = lane
 	}
 	if len(keys) == 0 {
 		return false
@@ -138,16 +138,16 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		inWork[ev.Key] = true
 		b.addInflight(1)
 		workCtx, forget := b.keeper.hold(ctx, claimEvent, ev.Key)
-		jobs <- claimedEvent{lane: taken[ev.Key].lane, ev: ev, ctx: workCtx, forget: forget}
+		jobs <- claimedEvent{lane: taken[ev.Key], ev: ev, ctx: workCtx, forget: forget}
 		delete(taken, ev.Key)
 	}
-	for key, c := range taken {
+	for key, lane := range taken {
 		if err != nil {
-			b.inbox.retry(c.lane, c.ev, now.Add(b.cfg.RetryBase))
+			b.inbox.retry(lane, struct{}{}, now.Add(b.cfg.RetryBase))
 			continue
 		}
 		b.log.Info("event not handed out by the store (done, not due, or another replica's); left to the scan", "event", key)
-		b.inbox.done(c.lane)
+		b.inbox.done(lane)
 		dropped = true
 	}
 	return dropped
@@ -160,7 +160,7 @@ func (b *Bot) settleEvent(r handled, inWork map[string]bool) {
 	case r.left:
 		b.inbox.done(r.lane)
 	default:
-		b.inbox.retry(r.lane, r.ev, r.retryAt)
+		b.inbox.retry(r.lane, struct{}{}, r.retryAt)
 	}
 	b.addInflight(-1)
 	b.progressed()

@@ -6,10 +6,16 @@ import (
 )
 
 // groupCommit writes accepted events to the store by group commit: the events that arrive
-// while a commit (and its fsync) runs are gathered, and written together in the next
-// transaction as soon as it ends. An event that arrives when no commit runs is written at
-// once: there is no delay to wait for company. Each caller returns only after the commit of
-// its own event.
+// while commits (and their fsyncs) run are gathered, and written together in the next
+// transaction as soon as one ends. An event that arrives when fewer than maxCommitting
+// commits run is written at once: there is no delay to wait for company. Each caller
+// returns only after the commit of its own event.
+//
+// Two commits may run at once, so that a store that gathers the writes of all its callers
+// into one transaction (as the bbolt store does) finds the next batch of events already
+// waiting when it starts a transaction, instead of committing the workers' writes without
+// it. The in-memory inbox is told of each commit as it ends; an event acknowledged before
+// another arrives is still queued before it.
 type groupCommit struct {
 	// commit writes events in one transaction and reports which were added.
 	commit func(ctx context.Context, events []Event) ([]bool, error)
@@ -18,8 +24,11 @@ type groupCommit struct {
 
 	mu         sync.Mutex
 	gathering  *intakeBatch // the events waiting for the next commit, or nil
-	committing bool         // a caller (or the goroutine it handed over to) commits
+	committing int          // the callers (or the goroutines they handed over to) that commit
 }
+
+// maxCommitting is how many commits of accepted events run at once.
+const maxCommitting = 2
 
 // intakeBatch is the events of one commit and its outcome, known once done is closed.
 type intakeBatch struct {
@@ -38,8 +47,10 @@ func (g *groupCommit) add(ctx context.Context, ev Event) (bool, error) {
 	}
 	batch, i := g.gathering, len(g.gathering.events)
 	batch.events = append(batch.events, ev)
-	lead := !g.committing
-	g.committing = true
+	lead := g.committing < maxCommitting
+	if lead {
+		g.committing++
+	}
 	g.mu.Unlock()
 
 	if lead {
@@ -78,7 +89,7 @@ func (g *groupCommit) commitGathered(ctx context.Context, handedOver bool) {
 		batch := g.gathering
 		g.gathering = nil
 		if batch == nil {
-			g.committing = false
+			g.committing--
 			g.mu.Unlock()
 			return
 		}
@@ -101,7 +112,7 @@ func (b *Bot) queueAdded(events []Event, added []bool) {
 	woke := false
 	for i, ev := range events {
 		if added[i] {
-			b.inbox.push(eventLane(ev), ev.Key, ev.Seq, ev, ev.NotBefore, ev.Received)
+			b.inbox.push(eventLane(ev), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 			woke = true
 		}
 	}

@@ -12,9 +12,10 @@ import (
 )
 
 // recordingCommit is a commit function for groupCommit that deduplicates keys as the store
-// does, records each batch, and holds its first commit until release is closed.
+// does, records each batch, and holds its first held commits until release is closed.
 type recordingCommit struct {
-	started chan struct{} // closed when the first commit begins
+	held    int           // how many commits, from the first, wait for release
+	began   chan struct{} // told when each held commit begins
 	release chan struct{}
 	mu      sync.Mutex
 	seen    map[string]bool
@@ -22,21 +23,21 @@ type recordingCommit struct {
 	fail    error
 }
 
-func newRecordingCommit() *recordingCommit {
-	return &recordingCommit{started: make(chan struct{}), release: make(chan struct{}), seen: map[string]bool{}}
+func newRecordingCommit(held int) *recordingCommit {
+	return &recordingCommit{held: held, began: make(chan struct{}, held), release: make(chan struct{}), seen: map[string]bool{}}
 }
 
 func (r *recordingCommit) commit(_ context.Context, events []Event) ([]bool, error) {
 	r.mu.Lock()
-	first := len(r.batches) == 0
 	var keys []string
 	for _, ev := range events {
 		keys = append(keys, ev.Key)
 	}
 	r.batches = append(r.batches, keys)
+	n := len(r.batches)
 	r.mu.Unlock()
-	if first {
-		close(r.started)
+	if n <= r.held {
+		r.began <- struct{}{}
 		<-r.release
 	}
 	if r.fail != nil {
@@ -59,13 +60,18 @@ func waitGathered(g *groupCommit, n int) {
 	}
 }
 
-// TestGroupCommitGathersWhileACommitRuns: the events that arrive while a commit runs go
-// into the next commit together, each caller gets its own answer, and of two deliveries of
-// one key in a batch only the first is added.
-func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
-	rec := newRecordingCommit()
-	var committed []string
+// TestGroupCommitGathersWhileCommitsRun: while maxCommitting commits run, the events that
+// arrive go into the next commit together, each caller gets its own answer, and of two
+// deliveries of one key only the first is added.
+func TestGroupCommitGathersWhileCommitsRun(t *testing.T) {
+	rec := newRecordingCommit(maxCommitting)
+	var (
+		mu        sync.Mutex
+		committed []string
+	)
 	g := &groupCommit{commit: rec.commit, committed: func(events []Event, added []bool) {
+		mu.Lock()
+		defer mu.Unlock()
 		for i, ev := range events {
 			if added[i] {
 				committed = append(committed, ev.Key)
@@ -83,8 +89,11 @@ func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
 		added, err := g.add(ctx, Event{Key: key})
 		answers <- answer{key, added, err}
 	}
-	go add("first")
-	<-rec.started
+	first := []string{"first", "second"}
+	for _, k := range first {
+		go add(k)
+		<-rec.began // each alone: fewer than maxCommitting commits ran when it came
+	}
 	later := []string{"k1", "k2", "k1", "first", "k3"}
 	for _, k := range later {
 		go add(k)
@@ -93,7 +102,7 @@ func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
 	close(rec.release)
 
 	got := map[string][]bool{}
-	for range 1 + len(later) {
+	for range len(first) + len(later) {
 		a := <-answers
 		if a.err != nil {
 			t.Fatalf("add(%s) = %v", a.key, a.err)
@@ -105,19 +114,21 @@ func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
 			got[k][0], got[k][1] = got[k][1], got[k][0]
 		}
 	}
-	want := map[string][]bool{"first": {false, true}, "k1": {false, true}, "k2": {true}, "k3": {true}}
+	want := map[string][]bool{"first": {false, true}, "second": {true}, "k1": {false, true}, "k2": {true}, "k3": {true}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if got, want := len(rec.batches), 2; got != want {
-		t.Fatalf("%d commits %v, want %d: the first alone, then all that gathered meanwhile", got, rec.batches, want)
+	if got, want := len(rec.batches), maxCommitting+1; got != want {
+		t.Fatalf("%d commits %v, want %d: the first ones alone, then all that gathered meanwhile", got, rec.batches, want)
 	}
-	if got, want := len(rec.batches[1]), len(later); got != want {
-		t.Errorf("second commit holds %d events, want %d", got, want)
+	if got, want := len(rec.batches[maxCommitting]), len(later); got != want {
+		t.Errorf("last commit holds %d events, want %d", got, want)
 	}
-	if got, want := len(committed), 4; got != want {
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := len(committed), 5; got != want {
 		t.Errorf("told of %d added events %v, want %d", got, committed, want)
 	}
 }
@@ -125,7 +136,7 @@ func TestGroupCommitGathersWhileACommitRuns(t *testing.T) {
 // TestGroupCommitIdleCommitsAtOnce: with nothing else arriving, each add is its own commit,
 // made before add returns.
 func TestGroupCommitIdleCommitsAtOnce(t *testing.T) {
-	rec := newRecordingCommit()
+	rec := newRecordingCommit(0)
 	close(rec.release)
 	g := &groupCommit{commit: rec.commit, committed: func([]Event, []bool) {}}
 	for i := range 3 {
@@ -145,7 +156,7 @@ func TestGroupCommitIdleCommitsAtOnce(t *testing.T) {
 // TestGroupCommitFailureAnswersTheWholeBatch: when a commit fails, every caller of its batch
 // gets the error, and nothing is reported as added.
 func TestGroupCommitFailureAnswersTheWholeBatch(t *testing.T) {
-	rec := newRecordingCommit()
+	rec := newRecordingCommit(0)
 	rec.fail = errors.New("disk full")
 	close(rec.release)
 	told := false

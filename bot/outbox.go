@@ -17,18 +17,27 @@ import (
 // New messages are read from the store after the last one known (OutboxAfter), never the
 // whole outbox again; every scanEvery, the heads of the due lanes no one holds are read too
 // (another replica's messages, or those of one that died), at most scanLimit of them.
+//
+// SendConcurrency bounds the calls to Webex under way: a message's slot is free again once
+// Webex answered, while its outcome is committed, so that the next message (of another
+// lane) goes out during that commit. Its own lane's next message waits for the commit, so
+// that a crash never leaves a later message sent and an earlier one to send again. Twice
+// as many senders as slots run, so that those recording an outcome leave enough to call.
 func (b *Bot) runOutbox(ctx context.Context) {
 	jobs := make(chan queuedMessage, b.cfg.SendConcurrency)
-	results := make(chan sentResult, b.cfg.SendConcurrency)
+	results := make(chan sentResult)
+	callsEnded := make(chan struct{})
 	var senders sync.WaitGroup
-	for range b.cfg.SendConcurrency {
+	for range 2 * b.cfg.SendConcurrency {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
 			for job := range jobs {
-				o, left := b.send(job.ctx, job.o)
+				callEnded := sync.OnceFunc(func() { tell(ctx, callsEnded, struct{}{}) })
+				o, left := b.send(job.ctx, job.o, callEnded)
+				callEnded()
 				job.forget()
-				results <- sentResult{lane: job.lane, o: o, left: left}
+				tell(ctx, results, sentResult{lane: job.lane, o: o, left: left})
 			}
 		}()
 	}
@@ -37,7 +46,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		senders.Wait()
 	}()
 
-	sending := 0
+	calling := 0               // the messages handed out whose Webex call has not ended
 	probe := map[string]bool{} // lanes emptied in memory, which the store may hold more of
 	scan := b.timers.After(scanEvery)
 	for {
@@ -47,8 +56,8 @@ func (b *Bot) runOutbox(ctx context.Context) {
 			b.progressed()
 		}
 		for {
-			handed, dropped := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-sending, probe)
-			sending += handed
+			handed, dropped := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-calling, probe)
+			calling += handed
 			if !dropped { // else the lanes that lost their heads may have more ready
 				break
 			}
@@ -60,8 +69,9 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		case <-scan:
 			b.scanOutbox(ctx)
 			scan = b.timers.After(scanEvery)
+		case <-callsEnded:
+			calling--
 		case r := <-results:
-			sending--
 			if r.left {
 				b.outbox.finish(r.lane, r.o.Seq)
 				if !b.outbox.has(r.lane) {
@@ -139,6 +149,14 @@ func (b *Bot) scanOutbox(ctx context.Context) {
 	})
 }
 
+// tell sends v on ch, unless ctx ends first (the loop that reads ch has stopped).
+func tell[T any](ctx context.Context, ch chan<- T, v T) {
+	select {
+	case ch <- v:
+	case <-ctx.Done():
+	}
+}
+
 // queuedMessage is a message handed to a sender, its lane, the context of its sending
 // (cancelled if the claim on the lane is lost) and the function that forgets the claim.
 type queuedMessage struct {
@@ -193,10 +211,10 @@ func (b *Bot) wakeOutbox() {
 	wake(b.wakeOut)
 }
 
-// send sends one message, or deletes one (Outgoing.DeleteMessageID), and records the
-// outcome. It reports whether the entry left the outbox (done or given up), and the entry as
-// it now is (its attempts, when to try again).
-func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
+// send sends one message, or deletes one (Outgoing.DeleteMessageID), calls callEnded once
+// Webex answered, and records the outcome. It reports whether the entry left the outbox
+// (done or given up), and the entry as it now is (its attempts, when to try again).
+func (b *Bot) send(ctx context.Context, o Outgoing, callEnded func()) (Outgoing, bool) {
 	var err error
 	var sent Message
 	if o.DeleteMessageID != "" {
@@ -207,6 +225,7 @@ func (b *Bot) send(ctx context.Context, o Outgoing) (Outgoing, bool) {
 	} else {
 		sent, err = b.webex.Send(ctx, o.Message)
 	}
+	callEnded()
 	now := b.clock.Now()
 	if err == nil {
 		// Recorded even when the bot is stopping: Webex has the message.

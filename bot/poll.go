@@ -37,9 +37,16 @@ type pollAnswer struct {
 const pollClaimMax = 1000
 
 // pollDue polls every request in a polled state whose next poll is due: the sweep's polls
-// (with Config.PollInSweepOnly). See pollRequests.
+// (with Config.PollInSweepOnly). See pollRequests. A run that claimed pollClaimMax is
+// followed by another at once, as in the poll loop, until one claims fewer; a run that
+// failed ends the sweep's polls, and the next sweep goes on.
 func (b *Bot) pollDue(ctx context.Context) error {
-	return b.pollRequests(ctx)
+	for {
+		claimed, err := b.pollRequests(ctx)
+		if err != nil || claimed < pollClaimMax {
+			return err
+		}
+	}
 }
 
 // pollRequests claims in the store the requests in a polled state whose next poll is due and
@@ -49,12 +56,12 @@ func (b *Bot) pollDue(ctx context.Context) error {
 // are under way at once, across runs; the answers are recorded as they come by one writer,
 // each batch of the answers that arrived meanwhile in one store transaction (a group
 // commit), so that the pollers never wait for the disk. A status change is recorded with its
-// notice in the same transaction, so that it is told once.
-func (b *Bot) pollRequests(ctx context.Context) error {
+// notice in the same transaction, so that it is told once. It returns how many it claimed.
+func (b *Bot) pollRequests(ctx context.Context) (int, error) {
 	now := b.clock.Now()
 	claimed, err := b.db.ClaimPolls(ctx, b.owner, now, now.Add(pollLease), pollClaimMax)
 	if err != nil {
-		return fmt.Errorf("claim the due polls: %w", err)
+		return 0, fmt.Errorf("claim the due polls: %w", err)
 	}
 	answers := make(chan pollAnswer, 4*pollConcurrency)
 	recorded := make(chan []error, 1)
@@ -100,7 +107,7 @@ func (b *Bot) pollRequests(ctx context.Context) error {
 		defer cancel()
 		errs = append(errs, ctx.Err(), b.db.ReleasePolls(releaseCtx, unpolled, b.owner))
 	}
-	return summarize(slices.DeleteFunc(errs, func(err error) bool { return err == nil }), 3)
+	return len(claimed), summarize(slices.DeleteFunc(errs, func(err error) bool { return err == nil }), 3)
 }
 
 // summarize joins the first n errors and counts the others, so that an outage over

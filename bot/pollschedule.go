@@ -107,7 +107,7 @@ func (b *Bot) runPolls(ctx context.Context) {
 			// Counted before it starts, so that Settle waits for a run that is about to poll.
 			b.addInflight(1)
 			runs.Go(func() {
-				if err := b.pollRequests(ctx); err != nil && ctx.Err() == nil {
+				if _, err := b.pollRequests(ctx); err != nil && ctx.Err() == nil {
 					b.log.Error("poll", "err", err)
 				}
 				b.addInflight(-1)

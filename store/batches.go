@@ -78,6 +78,7 @@ func (db *DB) UpdateBatch(ctx context.Context, id string, fn func(b *bot.Batch) 
 		fnErr error
 	)
 	err := db.update(ctx, fmt.Sprintf("update batch %s", id), func(tx *bolt.Tx) error {
+		b, fnErr = bot.Batch{}, nil // a transaction run again starts afresh
 		batches := tx.Bucket(bucketBatches)
 		found, err := getJSON(batches, []byte(id), &b)
 		switch {
@@ -111,7 +112,7 @@ func (db *DB) UpdateBatch(ctx context.Context, id string, fn func(b *bot.Batch) 
 // Batches returns the batches in one of states (nil: every batch), oldest first. Batches are
 // few (one per file a partner attaches), so it reads them all.
 func (db *DB) Batches(ctx context.Context, states []bot.BatchState) ([]bot.Batch, error) {
-	all, err := readAll[bot.Batch](ctx, db, bucketBatches, "batches")
+	all, err := readAll[bot.Batch](ctx, db, bucketBatches, "batches", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,22 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 // Events returns the inbox in the order it arrived: by Seq (the events kept by a version
 // before it, Seq 0, first), then by Received, then by key.
 func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
-	evs, err := readAll[bot.Event](ctx, db, bucketEvents, "the inbox")
+	// The events of a backlog share a few spaces, senders and kinds: each such string is
+	// kept once, so that a large inbox read at start holds only what differs per event.
+	shared := map[string]string{}
+	once := func(s *string) {
+		if kept, ok := shared[*s]; ok {
+			*s = kept
+			return
+		}
+		shared[*s] = *s
+	}
+	evs, err := readAll(ctx, db, bucketEvents, "the inbox", func(ev *bot.Event) {
+		once(&ev.Resource)
+		once(&ev.Event)
+		once(&ev.ActorID)
+		once(&ev.RoomID)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func enqueue(tx *bolt.Tx, out []bot.Outgoing) error {
 
 // Outbox returns the messages waiting to be sent, in the order they were enqueued.
 func (db *DB) Outbox(ctx context.Context) ([]bot.Outgoing, error) {
-	return readAll[bot.Outgoing](ctx, db, bucketOutbox, "the outbox")
+	return readAll[bot.Outgoing](ctx, db, bucketOutbox, "the outbox", nil)
 }
 
 // OutboxAfter returns the messages waiting to be sent whose Seq is greater than seq, in the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,19 +23,58 @@ func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time
 	}
 	db.claims.mu.Lock()
 	defer db.claims.mu.Unlock()
-	polled, err := db.Requests(ctx, bot.RequestFilter{States: bot.PolledStates()})
+	var due []bot.Request
+	err := db.view(ctx, "claim polls", func(tx *bolt.Tx) error {
+		// Only the fields that choose are decoded from every polled request; the chosen
+		// ones are decoded whole after: a sweep claims many times over a large store.
+		var found []pollCandidate
+		err := eachInStates(tx, bot.PolledStates(), func(id, v []byte) error {
+			var c pollCandidate
+			if err := decodeJSON(id, v, &c); err != nil {
+				return err
+			}
+			if c.NextPoll.After(now) || db.claims.polls.busy(c.ID, now) {
+				return nil
+			}
+			found = append(found, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(found, func(a, b pollCandidate) int {
+			if c := a.NextPoll.Compare(b.NextPoll); c != 0 {
+				return c
+			}
+			if c := b.Created.Compare(a.Created); c != 0 { // as Requests lists them: newest first
+				return c
+			}
+			return strings.Compare(b.ID, a.ID)
+		})
+		found = clip(found, limit)
+		due = make([]bot.Request, len(found))
+		reqs := tx.Bucket(bucketRequests)
+		for i, c := range found {
+			if _, err := getJSON(reqs, []byte(c.ID), &due[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim polls: %w", err)
 	}
-	due := slices.DeleteFunc(polled, func(r bot.Request) bool {
-		return r.NextPoll.After(now) || db.claims.polls.busy(r.ID, now)
-	})
-	slices.SortStableFunc(due, func(a, b bot.Request) int { return a.NextPoll.Compare(b.NextPoll) })
-	due = clip(due, limit)
 	for _, r := range due {
 		db.claims.polls[r.ID] = lease{Owner: owner, Until: until}
 	}
 	return due, nil
+}
+
+// pollCandidate is what ClaimPolls reads of every polled request to choose those it claims.
+type pollCandidate struct {
+	ID       string    `json:"id"`
+	Created  time.Time `json:"created"`
+	NextPoll time.Time `json:"nextPoll"`
 }
 
 // RenewPolls extends owner's claims on requests until until; bot.ErrLeaseLost, changing
@@ -65,14 +105,14 @@ func (db *DB) FinishPolls(ctx context.Context, ids []string, owner string, fn fu
 			skipped = append(skipped, fmt.Errorf("record the poll of %s: %w", id, bot.ErrLeaseLost))
 		}
 	}
-	err := db.update(ctx, fmt.Sprintf("record %d polls", len(held)), func(tx *bolt.Tx) error {
-		failed, err := updateRequestsTx(tx, held, fn)
-		skipped = append(skipped, failed...)
+	var failed []error
+	err := db.update(ctx, fmt.Sprintf("record %d polls", len(held)), func(tx *bolt.Tx) (err error) {
+		failed, err = updateRequestsTx(tx, held, fn) // set afresh if the transaction runs again
 		return err
 	})
 	db.claims.letGo(db.claims.polls, held, err == nil)
 	if err != nil {
 		return err
 	}
-	return errors.Join(skipped...)
+	return errors.Join(append(skipped, failed...)...)
 }

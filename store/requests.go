@@ -61,6 +61,7 @@ func (db *DB) UpdateRequest(ctx context.Context, id string, fn func(r *bot.Reque
 		fnErr error
 	)
 	err := db.update(ctx, fmt.Sprintf("update request %s", id), func(tx *bolt.Tx) error {
+		fnErr = nil // a transaction run again starts afresh
 		var skipped, err error
 		r, skipped, err = updateRequestTx(tx, id, func(r *bot.Request) ([]bot.Outgoing, error) {
 			out, err := fn(r)
@@ -174,23 +175,7 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 		if len(f.States) == 0 {
 			return reqs.ForEach(keep)
 		}
-		states := slices.Clone(f.States)
-		slices.Sort(states)
-		c := tx.Bucket(bucketRequestsByState).Cursor()
-		for _, s := range slices.Compact(states) {
-			prefix := stateKey(s, "")
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				id := k[len(prefix):]
-				v := reqs.Get(id)
-				if v == nil {
-					return fmt.Errorf("the state index lists request %q, which does not exist", id)
-				}
-				if err := keep(id, v); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return eachInStates(tx, f.States, keep)
 	})
 	if err != nil {
 		return nil, err
@@ -205,6 +190,29 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 		rs = slices.Clip(rs[:f.Limit])
 	}
 	return rs, nil
+}
+
+// eachInStates calls fn with the id and the stored value of every request in one of states,
+// through the state index, state by state.
+func eachInStates(tx *bolt.Tx, states []bot.State, fn func(id, v []byte) error) error {
+	reqs := tx.Bucket(bucketRequests)
+	states = slices.Clone(states)
+	slices.Sort(states)
+	c := tx.Bucket(bucketRequestsByState).Cursor()
+	for _, s := range slices.Compact(states) {
+		prefix := stateKey(s, "")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := k[len(prefix):]
+			v := reqs.Get(id)
+			if v == nil {
+				return fmt.Errorf("the state index lists request %q, which does not exist", id)
+			}
+			if err := fn(id, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // stateKey returns the bucketRequestsByState key of the request with id in state s; with an

@@ -1,6 +1,7 @@
 // Package store keeps attachbot's durable state in one bbolt file: the event inbox, the
 // outbox, attach requests, digest subscriptions and OAuth tokens. DB implements bot.Store;
-// every method is one bbolt transaction.
+// every method is atomic: one bbolt transaction, which a write shares with the writes of
+// other callers committed together with it (group commit, commit.go).
 //
 // A bbolt file belongs to one process at a time: Open takes an exclusive lock on it, so
 // attachbot cannot run as several replicas sharing a file. The layout of the file (every
@@ -37,12 +38,14 @@ type Options struct {
 	ReadOnly bool
 }
 
-// DB is attachbot's state in a bbolt file. It is safe for concurrent use. Open one with Open
+// DB is attachbot's state in a bbolt file. It is safe for concurrent use; its write
+// transactions are group-committed (commit.go). Open one with Open
 // and release it with Close.
 type DB struct {
 	bdb    *bolt.DB
 	path   string
-	claims claims // the claims with leases, this process's (leases.go)
+	writes *committer // runs every write transaction, by group commit (commit.go)
+	claims claims     // the claims with leases, this process's (leases.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -73,7 +76,7 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &DB{bdb: bdb, path: path, claims: newClaims()}, nil
+	return &DB{bdb: bdb, path: path, writes: newCommitter(bdb), claims: newClaims()}, nil
 }
 
 // initSchema checks the file's schema version, creates the buckets that are missing and
@@ -147,8 +150,10 @@ func (e *SchemaVersionError) Error() string {
 		e.Path, e.Version, e.Supported)
 }
 
-// Close releases the file. Nothing may use db afterwards.
+// Close commits the writes under way, then releases the file. Nothing may use db
+// afterwards: a write submitted after Close fails.
 func (db *DB) Close() error {
+	db.writes.close()
 	if err := db.bdb.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", db.path, err)
 	}
@@ -194,9 +199,12 @@ func (db *DB) Check(ctx context.Context) error {
 }
 
 // update runs fn in a read-write transaction, unless ctx has ended (its error is returned
-// as is); fn's error, or the commit's, is wrapped with what the transaction does.
+// as is); fn's error, or the commit's, is wrapped with what the transaction does. The
+// transaction is shared with the writes of other callers that gathered meanwhile (group
+// commit, commit.go), and update returns after it committed. fn may run more than once, each
+// time against the same state: it must set what it reports afresh at each run.
 func (db *DB) update(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	return inTx(ctx, db.bdb.Update, what, fn)
+	return inTx(ctx, db.writes.write, what, fn)
 }
 
 // view is update for a read-only transaction.
@@ -204,7 +212,8 @@ func (db *DB) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error)
 	return inTx(ctx, db.bdb.View, what, fn)
 }
 
-// inTx runs fn in a transaction of kind (bbolt's Update or View) unless ctx has ended.
+// inTx runs fn in a transaction of kind (the committer's write or bbolt's View) unless ctx
+// has ended.
 func inTx(ctx context.Context, kind func(func(*bolt.Tx) error) error, what string, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -246,14 +255,23 @@ func decodeJSON(key, data []byte, v any) error {
 }
 
 // readAll decodes every value of a bucket, in key order, in one read transaction; what
-// names the values in an error.
-func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string) ([]T, error) {
+// names the values in an error. tidy, unless nil, is called with each value as decoded.
+func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string, tidy func(*T)) ([]T, error) {
 	var all []T
 	err := db.view(ctx, fmt.Sprintf("read %s", what), func(tx *bolt.Tx) error {
-		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+		b := tx.Bucket(bucket)
+		// Sized once (counting the keys reads the pages, not the values): a large inbox
+		// read at start leaves no trail of outgrown slices behind.
+		if n := b.Stats().KeyN; n > 0 {
+			all = make([]T, 0, n)
+		}
+		return b.ForEach(func(k, v []byte) error {
 			var x T
 			if err := decodeJSON(k, v, &x); err != nil {
 				return err
+			}
+			if tidy != nil {
+				tidy(&x)
 			}
 			all = append(all, x)
 			return nil

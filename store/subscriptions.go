@@ -36,7 +36,7 @@ func (db *DB) DeleteSubscription(ctx context.Context, roomID string) error {
 
 // Subscriptions returns every digest subscription, by room id.
 func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
-	return readAll[bot.Subscription](ctx, db, bucketSubscriptions, "subscriptions")
+	return readAll[bot.Subscription](ctx, db, bucketSubscriptions, "subscriptions", nil)
 }
 
 // RecordDigest enqueues a space's digest (see Enqueue) and sets its subscription's LastSent
@@ -47,6 +47,7 @@ func (db *DB) Subscriptions(ctx context.Context) ([]bot.Subscription, error) {
 func (db *DB) RecordDigest(ctx context.Context, sub bot.Subscription, sent time.Time, out []bot.Outgoing) (bool, error) {
 	recorded := false
 	err := db.update(ctx, fmt.Sprintf("record the digest of room %s", sub.RoomID), func(tx *bolt.Tx) error {
+		recorded = false // a transaction run again starts afresh
 		subs := tx.Bucket(bucketSubscriptions)
 		var cur bot.Subscription
 		found, err := getJSON(subs, []byte(sub.RoomID), &cur)

@@ -106,6 +106,7 @@ type Sim struct {
 	hookFailures  map[string][]time.Time
 	customers     map[string]*customer
 	customerOrder []string
+	deleting      map[string]bool // the ids of the customers whose deletion is under way
 	faults        []*faultState
 	rate          rateState
 	listLag       listLag
@@ -171,6 +172,7 @@ func New(opts Options) *Sim {
 		hooks:         map[string]*Webhook{},
 		hookFailures:  map[string][]time.Time{},
 		customers:     map[string]*customer{},
+		deleting:      map[string]bool{},
 		mercury:       newMercuryState(),
 	}
 	s.routes = s.routeTable()

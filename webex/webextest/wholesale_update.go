@@ -156,6 +156,7 @@ func (s *Sim) handleDeleteCustomer(q *request) reply {
 		return errReply(err)
 	}
 	c.busy, c.readyAt = StatusDeleting, q.now.Add(s.delayLocked(c))
+	s.deleting[c.id] = true
 	c.outcome = Outcome{}
 	if !c.readyAt.After(q.now) {
 		s.purgeDeletedLocked(q.now)
@@ -164,15 +165,25 @@ func (s *Sim) handleDeleteCustomer(q *request) reply {
 	return reply{status: http.StatusAccepted}
 }
 
-// purgeDeletedLocked forgets the customers whose deletion has ended.
+// purgeDeletedLocked forgets the customers whose deletion has ended. It looks at the
+// customers being deleted only, not at every customer: it runs before every request.
 func (s *Sim) purgeDeletedLocked(now time.Time) {
-	kept := s.customerOrder[:0]
-	for _, id := range s.customerOrder {
-		if c := s.customers[id]; c.busy == StatusDeleting && !now.Before(c.readyAt) {
+	gone := false
+	for id := range s.deleting {
+		c, ok := s.customers[id]
+		switch {
+		case !ok || c.busy != StatusDeleting:
+			delete(s.deleting, id)
+		case !now.Before(c.readyAt):
 			delete(s.customers, id)
-			continue
+			delete(s.deleting, id)
+			gone = true
 		}
-		kept = append(kept, id)
 	}
-	s.customerOrder = kept
+	if gone {
+		s.customerOrder = slices.DeleteFunc(s.customerOrder, func(id string) bool {
+			_, ok := s.customers[id]
+			return !ok
+		})
+	}
 }
