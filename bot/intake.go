@@ -11,11 +11,12 @@ import (
 // commits run is written at once: there is no delay to wait for company. Each caller
 // returns only after the commit of its own event.
 //
-// Two commits may run at once, so that a store that gathers the writes of all its callers
-// into one transaction (as the bbolt store does) finds the next batch of events already
-// waiting when it starts a transaction, instead of committing the workers' writes without
-// it. The in-memory inbox is told of each commit as it ends; an event acknowledged before
-// another arrives is still queued before it.
+// Up to maxCommitting commits run at once, so that a store that gathers the writes of all
+// its callers into one transaction (as the bbolt store does) finds every delivery that
+// arrived during its last transaction already waiting when it starts the next, instead of
+// committing the workers' writes without some of them. The in-memory inbox is told of each
+// commit as it ends, and orders what it is told by Seq; an event acknowledged before another
+// arrives is still queued before it.
 type groupCommit struct {
 	// commit writes events in one transaction and reports which were added.
 	commit func(ctx context.Context, events []Event) ([]bool, error)
@@ -27,8 +28,14 @@ type groupCommit struct {
 	committing int          // the callers (or the goroutines they handed over to) that commit
 }
 
-// maxCommitting is how many commits of accepted events run at once.
-const maxCommitting = 2
+// maxCommitting is how many commits of accepted events run at once. With the bbolt store,
+// whose committer gathers every caller's write into its next transaction, a delivery is
+// best handed to it at once: with 2, the deliveries that waited here for a commit to end
+// made each transaction hold fewer of them (BenchmarkIntake, 32 senders: 0.22–0.25× the bare
+// receiver against 0.31–0.37× with 32, in the same runs). The bound keeps a burst from opening
+// a transaction per delivery on a store without such a committer (PostgreSQL): past it,
+// deliveries gather here as before.
+const maxCommitting = 32
 
 // intakeBatch is the events of one commit and its outcome, known once done is closed.
 type intakeBatch struct {
