@@ -47,8 +47,8 @@ func fillBBolt(t *testing.T, path string) {
 			_, err := db.AddEvents(ctx, []bot.Event{ev("e-done"), ev("e-dead"), waiting, ev("e-next")})
 			return err
 		}(),
-		db.FinishEvent(ctx, "e-done", at, []bot.Outgoing{msg("m-sent"), msg("m-dead"), msg("m-waiting")}),
-		db.DeadLetterEvent(ctx, ev("e-dead"), at, nil),
+		db.FinishEvent(ctx, "e-done", "", at, []bot.Outgoing{msg("m-sent"), msg("m-dead"), msg("m-waiting")}),
+		db.DeadLetterEvent(ctx, ev("e-dead"), "", at, nil),
 		db.MarkSent(ctx, "m-sent", at),
 		db.DeadLetterOutgoing(ctx, msg("m-dead"), at, []bot.Outgoing{msg("m-alert")}),
 		db.CreateRequest(ctx, bot.Request{ID: "REQ1", State: bot.StateProvisioning, RoomID: "room-1", Created: at}, nil),

@@ -15,3 +15,7 @@ func (b *Bot) RenewLeases(ctx context.Context) { b.renewLeases(ctx) }
 func (b *Bot) HoldLane(ctx context.Context, lane string) (context.Context, func()) {
 	return b.keeper.hold(ctx, claimLane, lane)
 }
+
+// Handle is Bot.handle for an event the test claimed for the bot, for the tests of package
+// bot_test: it reports whether the event left this bot's inbox.
+func (b *Bot) Handle(ctx context.Context, ev Event) bool { return b.handle(ctx, ev).left }

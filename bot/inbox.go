@@ -196,7 +196,11 @@ func (b *Bot) handle(ctx context.Context, ev Event) handled {
 		// Recorded even when the bot is stopping: the work is done.
 		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 		defer cancel()
-		if err := b.db.FinishEvent(recordCtx, ev.Key, now, t.out); err != nil {
+		if err := b.db.FinishEvent(recordCtx, ev.Key, b.owner, now, t.out); err != nil {
+			if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrNotFound) {
+				b.log.Warn("event done, but its claim was lost: its replies are not recorded; the replica holding it does it", "event", ev.Key, "err", err)
+				return handled{ev: ev, left: true}
+			}
 			b.log.Error("finish event; it will be processed again", "event", ev.Key, "err", err)
 			return stay
 		}
@@ -234,7 +238,11 @@ func (b *Bot) handle(ctx context.Context, ev Event) handled {
 		notice.Key = failedEventKey(ev.Key)
 		out = append(out, notice)
 	}
-	if err := b.db.DeadLetterEvent(ctx, ev, now, out); err != nil {
+	if err := b.db.DeadLetterEvent(ctx, ev, b.owner, now, out); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			b.log.Warn("event given up, but its claim was lost: the replica holding it decides", "event", ev.Key, "err", err)
+			return handled{ev: ev, left: true}
+		}
 		b.log.Error("dead-letter event", "event", ev.Key, "err", err)
 		return stay
 	}

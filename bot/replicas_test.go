@@ -234,3 +234,51 @@ func TestLostLeaseStopsItsWork(t *testing.T) {
 		t.Errorf("another replica claims the renewed lane = %d heads, %v; want none", len(heads), err)
 	}
 }
+
+// TestLostEventCommitsNothing: a replica whose claim on an event ran out and was taken over
+// while it worked (before its renewal noticed) does the work but commits none of its effects:
+// the store refuses its completion, the event stays with the replica holding it, and that
+// replica's answer is the only one enqueued.
+func TestLostEventCommitsNothing(t *testing.T) {
+	ctx := context.Background()
+	r := newReplicas(t, 2)
+	a, b := r.bots[0], r.bots[1]
+	r.msgr.AddMessage(bot.Message{ID: "msg-1", RoomID: "room-1", RoomType: "group", PersonID: "person-1",
+		PersonEmail: "someone@else.example", Text: "attachbot help", Created: r.clock.Now()})
+	ev := bot.Event{Key: "messages/created/msg-1", Resource: "messages", Event: "created", DataID: "msg-1", RoomID: "room-1",
+		Created: r.clock.Now(), Received: r.clock.Now()}
+	if _, err := r.db.AddEvents(ctx, []bot.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	now := r.clock.Now()
+	if got, err := r.db.ClaimEvents(ctx, []string{ev.Key}, "replica-0", now, now.Add(time.Minute)); err != nil || len(got) != 1 {
+		t.Fatalf("replica-0 claims = %d events, %v; want 1", len(got), err)
+	}
+	r.clock.Advance(2 * time.Minute)
+	now = r.clock.Now()
+	if got, err := r.db.ClaimEvents(ctx, []string{ev.Key}, "replica-1", now, now.Add(time.Minute)); err != nil || len(got) != 1 {
+		t.Fatalf("replica-1 claims once replica-0's lease ran out = %d events, %v; want 1", len(got), err)
+	}
+	if !a.Handle(ctx, ev) {
+		t.Error("replica-0 keeps the event it lost in its inbox")
+	}
+	out, err := r.db.Outbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 0 {
+		t.Errorf("replica-0's completion of a lost event enqueued %d messages, want none", len(out))
+	}
+	if !b.Handle(ctx, ev) {
+		t.Error("replica-1 did not finish the event it holds")
+	}
+	if out, err = r.db.Outbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 {
+		t.Errorf("answers enqueued = %d, want 1 (replica-1's)", len(out))
+	}
+	if evs, err := r.db.Events(ctx); err != nil || len(evs) != 0 {
+		t.Errorf("inbox at the end = %d events, %v; want none", len(evs), err)
+	}
+}

@@ -39,12 +39,18 @@ type Store interface {
 	// ReleaseEvent saves ev (its attempts, when to try again, why) and gives up owner's
 	// claim on it, at once; ErrLeaseLost, changing nothing, if owner does not hold it.
 	ReleaseEvent(ctx context.Context, ev Event, owner string) error
-	// FinishEvent removes an event from the inbox, drops any claim on it, records its key
-	// as processed and enqueues out, all at once.
-	FinishEvent(ctx context.Context, key string, processed time.Time, out []Outgoing) error
+	// FinishEvent removes an event from the inbox, drops owner's claim on it, records its
+	// key as processed and enqueues out, all at once. ErrNotFound, changing nothing, if the
+	// event is not in the inbox; ErrLeaseLost, changing nothing, if owner does not hold its
+	// claim (an empty owner, for work done without claims, only if no owner holds the event
+	// under a lease living at processed).
+	FinishEvent(ctx context.Context, key, owner string, processed time.Time, out []Outgoing) error
 	// DeadLetterEvent removes an event that cannot be processed from the inbox, keeps it
 	// for the operator, records its key as processed and enqueues out (a notice), at once.
-	DeadLetterEvent(ctx context.Context, ev Event, at time.Time, out []Outgoing) error
+	// ErrLeaseLost, changing nothing, if owner does not hold the event's claim (an empty
+	// owner: if another owner holds it under a lease living at at; the event need not be in
+	// the inbox then).
+	DeadLetterEvent(ctx context.Context, ev Event, owner string, at time.Time, out []Outgoing) error
 	// DueEvents returns, in the order of arrival, at most limit inbox events due at now
 	// that no owner holds under a lease living at now: the work a replica that died left,
 	// and the events other replicas accepted, for the periodic scan (docs/engine.md).

@@ -48,8 +48,8 @@ func TestMigrateFromVersion2(t *testing.T) {
 		_, errOld := db.AddEvent(ctx, bot.Event{Key: "old", Received: at})
 		_, errNew := db.AddEvent(ctx, bot.Event{Key: "new", Received: at})
 		return []error{errOld, errNew,
-			db.FinishEvent(ctx, "old", at, []bot.Outgoing{reply}),
-			db.FinishEvent(ctx, "new", at.Add(48*time.Hour), nil),
+			db.FinishEvent(ctx, "old", "", at, []bot.Outgoing{reply}),
+			db.FinishEvent(ctx, "new", "", at.Add(48*time.Hour), nil),
 			db.MarkSent(ctx, "old#0", at),
 		}
 	})

@@ -134,37 +134,33 @@ func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
 
 // FinishEvent removes an event from the inbox, records its key as processed at processed,
 // and enqueues out (see Enqueue), in one transaction; then it drops the claim on the event.
-// It returns bot.ErrNotFound, and changes nothing, if the event is not in the inbox.
-func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, out []bot.Outgoing) error {
-	err := db.update(ctx, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
-		events := tx.Bucket(bucketEvents)
+// It returns bot.ErrNotFound, and changes nothing, if the event is not in the inbox, and
+// bot.ErrLeaseLost if owner does not hold its claim (an empty owner: if another owner holds
+// it under a lease living at processed).
+func (db *DB) FinishEvent(ctx context.Context, key, owner string, processed time.Time, out []bot.Outgoing) error {
+	return db.completeEvent(ctx, key, owner, processed, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
 		k := []byte(key)
-		if key == "" || events.Get(k) == nil {
-			return bot.ErrNotFound
-		}
-		if err := events.Delete(k); err != nil {
+		if err := tx.Bucket(bucketEvents).Delete(k); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
 		}
 		if err := recordProcessed(tx, k, processed); err != nil {
 			return err
 		}
 		return enqueue(tx, out)
-	})
-	if err == nil {
-		db.claims.drop(key)
-	}
-	return err
+	}, false)
 }
 
 // DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator in a
 // dead-letter bucket, records its key as processed at at, and enqueues out (the notice to
-// the space), all at once; then it drops the claim on the event. The event need not be in
-// the inbox any more.
-func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
+// the space), all at once; then it drops the claim on the event. It returns
+// bot.ErrLeaseLost, and changes nothing, if owner does not hold the event's claim (an empty
+// owner: if another owner holds it under a lease living at at; the event need not be in the
+// inbox then).
+func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, owner string, at time.Time, out []bot.Outgoing) error {
 	if ev.Key == "" {
 		return errors.New("dead-letter event: the event has no key")
 	}
-	err := db.update(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
+	return db.completeEvent(ctx, ev.Key, owner, at, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
 		key := []byte(ev.Key)
 		if err := tx.Bucket(bucketEvents).Delete(key); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
@@ -176,9 +172,26 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, o
 			return err
 		}
 		return enqueue(tx, out)
+	}, true)
+}
+
+// completeEvent runs fn, the completion of event key, in a write transaction when owner
+// holds the event's claim (see claims.finishEvent) and, unless absentOK, the event is in the
+// inbox; then it drops the claim. While the transaction commits, the claim cannot be taken.
+func (db *DB) completeEvent(ctx context.Context, key, owner string, now time.Time, what string, fn func(tx *bolt.Tx) error, absentOK bool) error {
+	var end func(drop bool)
+	err := db.update(ctx, what, func(tx *bolt.Tx) error {
+		if key == "" || (!absentOK && tx.Bucket(bucketEvents).Get([]byte(key)) == nil) {
+			return bot.ErrNotFound
+		}
+		var err error
+		if end, err = db.claims.finishEvent(key, owner, now); err != nil {
+			return err
+		}
+		return fn(tx)
 	})
-	if err == nil {
-		db.claims.drop(ev.Key)
+	if end != nil {
+		end(err == nil)
 	}
 	return err
 }

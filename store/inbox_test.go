@@ -22,7 +22,7 @@ func TestAddEventDedupe(t *testing.T) {
 	}{
 		{"new", func() error { return nil }, true},
 		{"in the inbox", func() error { return nil }, false},
-		{"processed", func() error { return db.FinishEvent(ctx, ev.Key, t0, nil) }, false},
+		{"processed", func() error { return db.FinishEvent(ctx, ev.Key, "", t0, nil) }, false},
 		{"pruned", func() error { _, err := db.PruneProcessed(ctx, t0.Add(time.Second)); return err }, true},
 	}
 	for _, step := range steps {
@@ -81,7 +81,7 @@ func TestSaveEvent(t *testing.T) {
 	}
 
 	// A finished event is not brought back.
-	if err := db.FinishEvent(ctx, ev.Key, t0, nil); err != nil {
+	if err := db.FinishEvent(ctx, ev.Key, "", t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveEvent(ctx, ev); !errors.Is(err, bot.ErrNotFound) {
@@ -99,7 +99,7 @@ func TestFinishEvent(t *testing.T) {
 	mustAddEvent(t, db, ev)
 	mustAddEvent(t, db, other)
 
-	if err := db.FinishEvent(ctx, ev.Key, t0, []bot.Outgoing{outgoing("reply"), outgoing("card")}); err != nil {
+	if err := db.FinishEvent(ctx, ev.Key, "", t0, []bot.Outgoing{outgoing("reply"), outgoing("card")}); err != nil {
 		t.Fatalf("FinishEvent() = %v", err)
 	}
 	if diff := cmp.Diff([]bot.Event{other}, mustEvents(t, db)); diff != "" {
@@ -113,7 +113,7 @@ func TestFinishEvent(t *testing.T) {
 	}
 
 	// Finishing it again changes nothing.
-	if err := db.FinishEvent(ctx, ev.Key, t0, []bot.Outgoing{outgoing("again")}); !errors.Is(err, bot.ErrNotFound) {
+	if err := db.FinishEvent(ctx, ev.Key, "", t0, []bot.Outgoing{outgoing("again")}); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("FinishEvent() again = %v, want bot.ErrNotFound", err)
 	}
 	if diff := cmp.Diff([]string{"reply/1", "card/2"}, outboxKeys(t, db)); diff != "" {
@@ -130,7 +130,7 @@ func TestFinishEventAtomic(t *testing.T) {
 	mustAddEvent(t, db, ev)
 
 	out := []bot.Outgoing{outgoing("reply"), {Message: bot.OutMessage{RoomID: "room1"}}} // no key
-	if err := db.FinishEvent(ctx, ev.Key, t0, out); err == nil {
+	if err := db.FinishEvent(ctx, ev.Key, "", t0, out); err == nil {
 		t.Fatal("FinishEvent() with a message without a key = nil, want an error")
 	}
 	if diff := cmp.Diff([]bot.Event{ev}, mustEvents(t, db)); diff != "" {
@@ -140,7 +140,7 @@ func TestFinishEventAtomic(t *testing.T) {
 		t.Errorf("Outbox() = %v, want none", got)
 	}
 	// Not recorded as processed either: once finished properly it goes.
-	if err := db.FinishEvent(ctx, ev.Key, t0, out[:1]); err != nil {
+	if err := db.FinishEvent(ctx, ev.Key, "", t0, out[:1]); err != nil {
 		t.Fatalf("FinishEvent() = %v", err)
 	}
 	if diff := cmp.Diff([]string{"reply/1"}, outboxKeys(t, db)); diff != "" {
@@ -155,7 +155,7 @@ func TestDeadLetterEvent(t *testing.T) {
 	mustAddEvent(t, db, ev)
 
 	ev.Attempts, ev.LastError = 5, "webex 500"
-	if err := db.DeadLetterEvent(ctx, ev, t0, []bot.Outgoing{outgoing("k#failed")}); err != nil {
+	if err := db.DeadLetterEvent(ctx, ev, "", t0, []bot.Outgoing{outgoing("k#failed")}); err != nil {
 		t.Fatalf("DeadLetterEvent() = %v", err)
 	}
 	if got := mustEvents(t, db); len(got) != 0 {
@@ -173,7 +173,7 @@ func TestDeadLetterEvent(t *testing.T) {
 		t.Fatalf("PruneProcessed() = %d, %v; want 1, nil", n, err)
 	}
 	mustAddEvent(t, db, ev)
-	if err := db.DeadLetterEvent(ctx, ev, t0.Add(time.Hour), nil); err != nil {
+	if err := db.DeadLetterEvent(ctx, ev, "", t0.Add(time.Hour), nil); err != nil {
 		t.Fatalf("DeadLetterEvent() again = %v", err)
 	}
 }
@@ -186,7 +186,7 @@ func TestPruneProcessed(t *testing.T) {
 	for i, key := range []string{"e0", "e1", "e2"} {
 		at := t0.Add(time.Duration(i) * time.Hour)
 		mustAddEvent(t, db, event(key, at))
-		if err := db.FinishEvent(ctx, key, at, nil); err != nil {
+		if err := db.FinishEvent(ctx, key, "", at, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -132,11 +132,27 @@ func (db *DB) updateHolding(ctx context.Context, t leaseTable, key, owner, what 
 	return err
 }
 
-// drop forgets the claim on event key, if any.
-func (c *claims) drop(key string) {
+// finishEvent marks the claim on event key as finishing, provided owner holds it (an empty
+// owner: provided no owner holds it under a lease living at now), or returns
+// bot.ErrLeaseLost. It returns the function that ends the mark once the completion is over:
+// drop forgets the claim, else the claim is put back as it was.
+func (c *claims) finishEvent(key, owner string, now time.Time) (func(drop bool), error) {
 	c.mu.Lock()
-	delete(c.events, key)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	before, held := c.events[key]
+	if (owner != "" && (!held || before.Owner != owner)) || (owner == "" && held && before.live(now)) {
+		return nil, fmt.Errorf("%s: %w", key, bot.ErrLeaseLost)
+	}
+	c.events[key] = lease{Owner: owner, Until: before.Until, finishing: true}
+	return func(drop bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if drop || !held {
+			delete(c.events, key)
+		} else {
+			c.events[key] = before
+		}
+	}, nil
 }
 
 // ClaimEvents claims, for owner until until, those of the events with keys that are in the

@@ -178,7 +178,7 @@ func TestReopen(t *testing.T) {
 		mustAddEvent(t, db, ev)
 	}
 	mustAddEvent(t, db, event("messages/created/M0", t0))
-	if err := db.FinishEvent(ctx, "messages/created/M0", t0, []bot.Outgoing{outgoing("a"), outgoing("b")}); err != nil {
+	if err := db.FinishEvent(ctx, "messages/created/M0", "", t0, []bot.Outgoing{outgoing("a"), outgoing("b")}); err != nil {
 		t.Fatal(err)
 	}
 	req := request("R1", "room1", bot.StateProvisioning, t0)
@@ -261,8 +261,8 @@ func TestCanceled(t *testing.T) {
 		"AddEvent":           func() error { _, err := db.AddEvent(ctx, event("k", t0)); return err },
 		"Events":             func() error { _, err := db.Events(ctx); return err },
 		"SaveEvent":          func() error { return db.SaveEvent(ctx, event("k", t0)) },
-		"FinishEvent":        func() error { return db.FinishEvent(ctx, "k", t0, nil) },
-		"DeadLetterEvent":    func() error { return db.DeadLetterEvent(ctx, event("k", t0), t0, nil) },
+		"FinishEvent":        func() error { return db.FinishEvent(ctx, "k", "", t0, nil) },
+		"DeadLetterEvent":    func() error { return db.DeadLetterEvent(ctx, event("k", t0), "", t0, nil) },
 		"PruneProcessed":     func() error { _, err := db.PruneProcessed(ctx, t0); return err },
 		"Enqueue":            func() error { return db.Enqueue(ctx, []bot.Outgoing{outgoing("k")}) },
 		"Outbox":             func() error { _, err := db.Outbox(ctx); return err },

@@ -112,27 +112,55 @@ func replaceEvent(ctx context.Context, tx *txn, ev bot.Event, owner string) erro
 	return nil
 }
 
-// FinishEvent removes an event from the inbox, drops any claim on it, records its key as
+// FinishEvent removes an event from the inbox, drops owner's claim on it, records its key as
 // processed at processed and enqueues out (see Enqueue), in one transaction. It returns
-// bot.ErrNotFound, and changes nothing, if the event is not in the inbox.
-func (db *DB) FinishEvent(ctx context.Context, key string, processed time.Time, out []bot.Outgoing) error {
+// bot.ErrNotFound, and changes nothing, if the event is not in the inbox, and
+// bot.ErrLeaseLost if owner does not hold its claim (an empty owner: if another owner holds
+// it under a lease living at processed).
+func (db *DB) FinishEvent(ctx context.Context, key, owner string, processed time.Time, out []bot.Outgoing) error {
 	return db.write(ctx, fmt.Sprintf("finish event %s", key), func(tx *txn) error {
-		tag, err := tx.Exec(ctx, `UPDATE events SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
-			processed_at = $2 WHERE key = $1 AND processed_at IS NULL`, key, processed)
-		if err != nil {
+		if err := holdsEvent(ctx, tx, key, owner, processed, false); err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return bot.ErrNotFound
+		if _, err := tx.Exec(ctx, `UPDATE events SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
+			processed_at = $2 WHERE key = $1`, key, processed); err != nil {
+			return err
 		}
 		return tx.enqueue(out)
 	})
 }
 
+// holdsEvent locks event key's row and checks that owner holds its claim (an empty owner:
+// that no owner holds it under a lease living at now): bot.ErrLeaseLost otherwise. An event
+// not in the inbox is bot.ErrNotFound, or, when absentOK, fine for an empty owner.
+func holdsEvent(ctx context.Context, tx *txn, key, owner string, now time.Time, absentOK bool) error {
+	var holder *string
+	var until *time.Time
+	err := tx.QueryRow(ctx, `SELECT lease_owner, lease_until FROM events WHERE key = $1 AND processed_at IS NULL FOR UPDATE`,
+		key).Scan(&holder, &until)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows) && owner != "" && absentOK:
+		return fmt.Errorf("event %s: %w", key, bot.ErrLeaseLost)
+	case errors.Is(err, pgx.ErrNoRows) && absentOK:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return bot.ErrNotFound
+	case err != nil:
+		return err
+	}
+	held := holder != nil && until != nil && until.After(now)
+	if (owner != "" && (holder == nil || *holder != owner)) || (owner == "" && held) {
+		return fmt.Errorf("event %s: %w", key, bot.ErrLeaseLost)
+	}
+	return nil
+}
+
 // DeadLetterEvent removes an event from the inbox, keeps it (with at) for the operator,
 // records its key as processed at at, and enqueues out (the notice to the space), all at
-// once. The event need not be in the inbox any more.
-func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, out []bot.Outgoing) error {
+// once. It returns bot.ErrLeaseLost, and changes nothing, if owner does not hold the event's
+// claim (an empty owner: if another owner holds it under a lease living at at; the event need
+// not be in the inbox then).
+func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, owner string, at time.Time, out []bot.Outgoing) error {
 	if ev.Key == "" {
 		return errors.New("dead-letter event: the event has no key")
 	}
@@ -141,6 +169,9 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, at time.Time, o
 		return fmt.Errorf("dead-letter event %s: %w", ev.Key, err)
 	}
 	return db.write(ctx, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *txn) error {
+		if err := holdsEvent(ctx, tx, ev.Key, owner, at, true); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO event_dead_letters (key, doc, at) VALUES ($1, $2, $3)`, ev.Key, data, at); err != nil {
 			return err
 		}

@@ -54,7 +54,7 @@ func TestReplicasClaimEachEventOnce(t *testing.T) {
 						return
 					}
 					for _, ev := range claimed {
-						if err := db.FinishEvent(ctx, ev.Key, now, []bot.Outgoing{{Key: ev.Key + "#reply"}}); err != nil {
+						if err := db.FinishEvent(ctx, ev.Key, owner, now, []bot.Outgoing{{Key: ev.Key + "#reply"}}); err != nil {
 							if errors.Is(err, bot.ErrNotFound) {
 								errs <- fmt.Errorf("%s finished %s, which another finished while %s held the claim", owner, ev.Key, owner)
 							} else {

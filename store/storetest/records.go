@@ -137,7 +137,7 @@ func testDeadLetters(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	mustAdd(t, s, event("a", t0))
-	if err := s.DeadLetterEvent(ctx, event("a", t0), t0, []bot.Outgoing{reply("sorry-a")}); err != nil {
+	if err := s.DeadLetterEvent(ctx, event("a", t0), "", t0, []bot.Outgoing{reply("sorry-a")}); err != nil {
 		t.Fatalf("DeadLetterEvent = %v", err)
 	}
 	diff(t, "inbox after the dead letter", []string{}, inbox(t, s))

@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("RenewKeepsTheClaim", func(t *testing.T) { testRenew(t, h) })
 	t.Run("ReleaseSavesAndFrees", func(t *testing.T) { testRelease(t, h) })
 	t.Run("CompletionWithEffectsIsAtomic", func(t *testing.T) { testCompletionAtomic(t, h) })
+	t.Run("CompletionOnlyByTheClaimsOwner", func(t *testing.T) { testCompletionOwner(t, h) })
 	t.Run("OutboxAfterReadsOnlyTheNew", func(t *testing.T) { testOutboxAfter(t, h) })
 	t.Run("CrashBetweenAnyTwoStepsLosesNothing", func(t *testing.T) { testCrash(t, h) })
 	t.Run("PruneForgetsOnlyTheOld", func(t *testing.T) { testPrune(t, h) })
@@ -134,7 +135,7 @@ func diff(t *testing.T, what string, want, got any) {
 func testAddEvents(t *testing.T, h Harness) {
 	s := h.Open(t)
 	diff(t, "first batch added", []bool{true, true, false}, mustAdd(t, s, event("a", t0), event("b", t0), event("a", t0.Add(time.Second))))
-	if err := s.FinishEvent(context.Background(), "b", t0, nil); err != nil {
+	if err := s.FinishEvent(context.Background(), "b", "", t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	diff(t, "second batch added", []bool{false, false, true}, mustAdd(t, s, event("a", t0), event("b", t0), event("c", t0)))
@@ -224,18 +225,18 @@ func testCompletionAtomic(t *testing.T, h Harness) {
 	mustAdd(t, s, event("a", t0))
 	mustClaim(t, s, "A", t0, "a")
 	// A message without a key fails the completion: none of it happens.
-	if err := s.FinishEvent(ctx, "a", t0, []bot.Outgoing{reply("a#0"), {}}); err == nil {
+	if err := s.FinishEvent(ctx, "a", "A", t0, []bot.Outgoing{reply("a#0"), {}}); err == nil {
 		t.Fatal("FinishEvent with a message without a key = nil error")
 	}
 	diff(t, "inbox after a failed completion", []string{"a"}, inbox(t, s))
 	diff(t, "outbox after a failed completion", []string{}, outbox(t, s))
-	if err := s.FinishEvent(ctx, "a", t0, []bot.Outgoing{reply("a#0"), reply("a#1")}); err != nil {
+	if err := s.FinishEvent(ctx, "a", "A", t0, []bot.Outgoing{reply("a#0"), reply("a#1")}); err != nil {
 		t.Fatalf("FinishEvent = %v", err)
 	}
 	diff(t, "inbox after the completion", []string{}, inbox(t, s))
 	diff(t, "outbox after the completion", []string{"a#0", "a#1"}, outbox(t, s))
 	diff(t, "the event added again", []bool{false}, mustAdd(t, s, event("a", t0)))
-	if err := s.FinishEvent(ctx, "a", t0, []bot.Outgoing{reply("a#2")}); !errors.Is(err, bot.ErrNotFound) {
+	if err := s.FinishEvent(ctx, "a", "A", t0, []bot.Outgoing{reply("a#2")}); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("finishing an event twice: %v, want ErrNotFound", err)
 	}
 	diff(t, "outbox after finishing twice", []string{"a#0", "a#1"}, outbox(t, s))
@@ -292,7 +293,7 @@ func testCrash(t *testing.T, h Harness) {
 			_, err := s.ClaimEvents(ctx, []string{"a"}, "A", t0.Add(time.Second), t0.Add(time.Second+lease))
 			return err
 		}},
-		{"finish", func(s bot.Store) error { return s.FinishEvent(ctx, "a", t0, []bot.Outgoing{reply("a#0")}) }},
+		{"finish", func(s bot.Store) error { return s.FinishEvent(ctx, "a", "A", t0, []bot.Outgoing{reply("a#0")}) }},
 		{"mark sent", func(s bot.Store) error { return s.MarkSent(ctx, "a#0", t0) }},
 	}
 	for cut := 1; cut <= len(steps); cut++ {
@@ -312,7 +313,7 @@ func testCrash(t *testing.T, h Harness) {
 			now := t0.Add(time.Hour)
 			processed := 0
 			for _, key := range mustClaim(t, s, "B", now, inbox(t, s)...) {
-				if err := s.FinishEvent(ctx, key, now, []bot.Outgoing{reply(key + "#0")}); err != nil {
+				if err := s.FinishEvent(ctx, key, "B", now, []bot.Outgoing{reply(key + "#0")}); err != nil {
 					t.Fatalf("finish %s after the crash: %v", key, err)
 				}
 				processed++
@@ -347,10 +348,10 @@ func testPrune(t *testing.T, h Harness) {
 	ctx := context.Background()
 	s := h.Open(t)
 	mustAdd(t, s, event("old", t0), event("new", t0))
-	if err := s.FinishEvent(ctx, "old", t0, []bot.Outgoing{reply("old#0")}); err != nil {
+	if err := s.FinishEvent(ctx, "old", "", t0, []bot.Outgoing{reply("old#0")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FinishEvent(ctx, "new", t0.Add(2*time.Hour), []bot.Outgoing{reply("new#0")}); err != nil {
+	if err := s.FinishEvent(ctx, "new", "", t0.Add(2*time.Hour), []bot.Outgoing{reply("new#0")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkSent(ctx, "old#0", t0); err != nil {
