@@ -150,6 +150,9 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		b.inbox.done(lane)
 		dropped = true
 	}
+	if dropped {
+		b.progressed() // the inbox in memory shrank: Settle looks again
+	}
 	return dropped
 }
 

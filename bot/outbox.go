@@ -56,9 +56,9 @@ func (b *Bot) runOutbox(ctx context.Context) {
 			b.progressed()
 		}
 		for {
-			handed, dropped := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-calling, probe)
+			handed, again := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-calling, probe)
 			calling += handed
-			if !dropped { // else the lanes that lost their heads may have more ready
+			if !again { // else a probed lane's head, or the next of a lane that lost its head, may be ready
 				break
 			}
 		}
@@ -88,11 +88,12 @@ func (b *Bot) runOutbox(ctx context.Context) {
 
 // dispatchMessages claims the lanes of up to free ready heads of the in-memory outbox, with
 // the lanes to probe, in one store call, and hands the heads the store gives to the senders;
-// it returns how many it handed. A probed lane's head goes in the in-memory outbox. A lane
-// the store does not hand out (sent, not due, or another replica's) loses its head from
-// memory (dropped reports it): the scan finds it again when it is due and free. When the
-// store cannot be asked, the heads wait RetryBase.
-func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, free int, probe map[string]bool) (handed int, dropped bool) {
+// it returns how many it handed. A probed lane's head goes in the in-memory outbox (its lane
+// is claimed now: it is to be dispatched at once). A lane the store does not hand out (sent,
+// not due, or another replica's) loses its head from memory: the scan finds it again when it
+// is due and free. again reports either: there may be more ready to dispatch. When the store
+// cannot be asked, the heads wait RetryBase.
+func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, free int, probe map[string]bool) (handed int, again bool) {
 	now := b.clock.Now()
 	taken := map[string]laneItem[Outgoing]{}
 	var lanes []string
@@ -127,6 +128,7 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 		lane := h.Lane()
 		if _, ok := taken[lane]; !ok {
 			b.outbox.push(lane, h.Key, h.Seq, h, h.NotBefore, h.Created)
+			again = true
 			continue
 		}
 		delete(taken, lane)
@@ -138,7 +140,10 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 		b.log.Info("outbox lane not handed out by the store (sent, not due, or another replica's); left to the scan", "lane", lane, "key", it.key)
 		b.outbox.done(lane)
 	}
-	return handed, len(taken) > 0
+	if len(taken) > 0 {
+		b.progressed() // the outbox in memory shrank: Settle looks again
+	}
+	return handed, again || len(taken) > 0
 }
 
 // scanOutbox puts the heads of the due lanes no one holds in the in-memory outbox (those it
