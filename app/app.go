@@ -76,6 +76,9 @@ type Wiring struct {
 	// Timers times the renewal of the bot's claims and its scans for work no one holds
 	// (default: Clock). Tests whose Clock moves at every wait give them one of their own.
 	Timers bot.Clock
+	// ScanEvery is how often the bot scans the store for work no one holds (default:
+	// bot's): tests of replicas shorten it.
+	ScanEvery time.Duration
 	// Owner is who this process is in the store's claims and leases (default: the host's
 	// name and a random suffix, different for every process).
 	Owner string
@@ -140,6 +143,7 @@ func New(ctx context.Context, cfg Config, w Wiring, logger *slog.Logger) (*App, 
 		AdminSpaces: cfg.AdminSpaces, Workers: w.Workers, SendConcurrency: cfg.SendConcurrency, ApprovalTTL: cfg.ApprovalTTL, StuckAfter: cfg.StuckAfter,
 		WebhookURL: webhookURL, WebhookSecret: cfg.WebhookSecret, RefreshToken: cfg.OAuth.RefreshToken,
 		FirstPoll: cfg.FirstPoll, MaxPoll: w.MaxPoll, PollInSweepOnly: w.PollInSweepOnly, Owner: w.Owner,
+		ScanEvery: w.ScanEvery,
 	}, bot.Deps{
 		Messenger: botClient, Partner: partnerClient, Store: db, Cards: cards.New(), Clock: w.Clock, Timers: w.Timers,
 		Logger: logger.With("component", "bot"), Tokens: tokens, Metrics: m,

@@ -61,6 +61,9 @@ type Config struct {
 	// Owner is who this process is in the store's claims and leases: unique per process
 	// (default: a random one). Replicas sharing a store must have different owners.
 	Owner string
+	// ScanEvery is how often the inbox and the outbox are scanned for due work no one holds
+	// (default 10s, docs/engine.md); tests of replicas shorten it.
+	ScanEvery time.Duration
 }
 
 // The defaults of Config's durations, where a field is zero; the operator's configuration
@@ -175,6 +178,9 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 	}
 	if deps.Metrics == nil {
 		deps.Metrics = noMetrics{}
+	}
+	if cfg.ScanEvery <= 0 {
+		cfg.ScanEvery = scanEvery
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4

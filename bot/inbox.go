@@ -17,7 +17,7 @@ const eventLease = 5 * time.Minute
 // runInbox feeds the in-memory inbox to a bounded pool of workers until ctx ends: the head
 // of each space's lane, claimed in the store first (a batch of heads in one transaction).
 // Events enter the in-memory inbox after their commit (Accept) and leave it after their
-// outcome's; every scanEvery, the store is asked for the due events no one holds (accepted
+// outcome's; every Config.ScanEvery, the store is asked for the due events no one holds (accepted
 // by another replica, or left by one that died), at most scanLimit of them.
 func (b *Bot) runInbox(ctx context.Context) {
 	jobs := make(chan claimedEvent, b.cfg.Workers)
@@ -41,7 +41,7 @@ func (b *Bot) runInbox(ctx context.Context) {
 	}()
 
 	inWork := map[string]bool{} // the keys of the events in work
-	scan := b.timers.After(scanEvery)
+	scan := b.timers.After(b.cfg.ScanEvery)
 	for {
 		for b.dispatchEvents(ctx, jobs, inWork) {
 			// the lanes that lost their heads may have more ready
@@ -51,7 +51,7 @@ func (b *Bot) runInbox(ctx context.Context) {
 			return
 		case <-scan:
 			b.scanInbox(ctx)
-			scan = b.timers.After(scanEvery)
+			scan = b.timers.After(b.cfg.ScanEvery)
 		case <-b.wakeInbox:
 		case r := <-results:
 			b.settleEvent(r, inWork)

@@ -24,9 +24,9 @@ const (
 	lockLease = time.Minute
 	// renewEvery is how often the held claims are renewed: well within the shortest lease.
 	renewEvery = 10 * time.Second
-	// scanEvery is how often the inbox and the outbox are scanned for due work that no one
-	// holds (another replica's, or one that died): such work is picked up within its lease
-	// and scanEvery.
+	// scanEvery is how often, by default (Config.ScanEvery), the inbox and the outbox are
+	// scanned for due work that no one holds (another replica's, or one that died): such
+	// work is picked up within its lease and the scan's period.
 	scanEvery = 10 * time.Second
 	// scanLimit bounds the work one scan finds.
 	scanLimit = 1000

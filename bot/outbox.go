@@ -15,7 +15,7 @@ import (
 // of its destination only. Before a lane's head is sent, the lane is claimed in the store,
 // which hands out the head it holds: the lane's first waiting message, whoever enqueued it.
 // New messages are read from the store after the last one known (OutboxAfter), never the
-// whole outbox again; every scanEvery, the heads of the due lanes no one holds are read too
+// whole outbox again; every Config.ScanEvery, the heads of the due lanes no one holds are read too
 // (another replica's messages, or those of one that died), at most scanLimit of them.
 //
 // SendConcurrency bounds the calls to Webex under way: a message's slot is free again once
@@ -48,7 +48,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 
 	calling := 0               // the messages handed out whose Webex call has not ended
 	probe := map[string]bool{} // lanes emptied in memory, which the store may hold more of
-	scan := b.timers.After(scanEvery)
+	scan := b.timers.After(b.cfg.ScanEvery)
 	for {
 		if wakes := b.outWakes.Load(); wakes != b.outRead.Load() {
 			b.readNewOutgoing(ctx)
@@ -68,7 +68,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		case <-b.wakeOut:
 		case <-scan:
 			b.scanOutbox(ctx)
-			scan = b.timers.After(scanEvery)
+			scan = b.timers.After(b.cfg.ScanEvery)
 		case <-callsEnded:
 			calling--
 		case r := <-results:

@@ -48,6 +48,11 @@ type Harness struct {
 	app  *app.App
 	// handler is the current app's, swapped by StartApp and CloseApp.
 	handler http.Handler
+	// replicas are the other attachbots sharing the store (AddReplica); with some, the
+	// requests to BotURL go to the running ones in turn.
+	replicas []*replica
+	// turn counts the requests to BotURL, for the round-robin.
+	turn int
 }
 
 // Transport is how the simulated Webex's events reach attachbot (its EVENTS).
@@ -88,6 +93,10 @@ type Options struct {
 	Configure func(*app.Config)
 	// HTTPClient is the Webex clients' (default: a default client).
 	HTTPClient *http.Client
+	// ScanEvery is how often every attachbot scans the store for work no one holds
+	// (default: the bot's); with replicas (AddReplica), the work one leaves to the others is
+	// found by that scan, so their tests shorten it.
+	ScanEvery time.Duration
 	// PollLoop runs the bot's poll loop, as serve does, instead of polling in the sweep only;
 	// only with ManualClock (with waits that take no time, the loop would race the clock ahead).
 	PollLoop bool
@@ -107,9 +116,7 @@ func New(t *testing.T, opts Options) *Harness {
 	t.Cleanup(webexSrv.Close)
 	h.WebexURL = webexSrv.URL
 	botSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		handler := h.handler
-		h.mu.Unlock()
+		handler := h.nextHandler()
 		if handler == nil {
 			http.Error(w, "attachbot is not running", http.StatusServiceUnavailable)
 			return
@@ -215,8 +222,8 @@ func (h *Harness) allAcked() bool {
 	return true
 }
 
-// running reports whether an attachbot is running (between StartApp and CloseApp).
-func (h *Harness) running() bool {
+// isRunning reports whether an attachbot is running (between StartApp and CloseApp).
+func (h *Harness) isRunning() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.handler != nil
@@ -225,12 +232,23 @@ func (h *Harness) running() bool {
 // BuildApp builds attachbot and routes the webhook to it, without starting it.
 func (h *Harness) BuildApp() *app.App {
 	h.T.Helper()
+	a := h.build(h.Cfg, "")
+	h.mu.Lock()
+	h.app, h.handler = a, a.Handler()
+	h.mu.Unlock()
+	return a
+}
+
+// build builds an attachbot on cfg as serve would, for owner (default: one of its own).
+func (h *Harness) build(cfg app.Config, owner string) *app.App {
+	h.T.Helper()
 	var logs io.Writer = TestWriter{h.T}
 	if h.opts.Logs != nil {
 		logs = io.MultiWriter(logs, h.opts.Logs)
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop}
+	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop, Owner: owner,
+		ScanEvery: h.opts.ScanEvery}
 	if !h.opts.ManualClock {
 		// The claims' renewal and the scans wait on a timer again and again: on a clock that
 		// moves at every wait, they would race it ahead.
@@ -250,13 +268,10 @@ func (h *Harness) BuildApp() *app.App {
 			}
 		}
 	}
-	a, err := app.New(h.T.Context(), h.Cfg, w, logger)
+	a, err := app.New(h.T.Context(), cfg, w, logger)
 	if err != nil {
 		h.T.Fatalf("build attachbot: %v", err)
 	}
-	h.mu.Lock()
-	h.app, h.handler = a, a.Handler()
-	h.mu.Unlock()
 	return a
 }
 
@@ -273,24 +288,30 @@ func (h *Harness) CloseApp(a *app.App) {
 	}
 }
 
-// Settle waits until the bot has processed every event and sent every message. With the
-// websocket, it first waits until every activity pushed to the running bot is acknowledged
+// Settle waits until the bot has processed every event and sent every message (with
+// replicas: every one has settled, and the store holds no event or message left: the work
+// one left to another is found by their scans). With the websocket, it first waits until every activity pushed to the running bot is acknowledged
 // (in its inbox), again after the bot settled, until both hold at once.
 func (h *Harness) Settle() {
 	h.T.Helper()
 	ctx, cancel := context.WithTimeout(h.T.Context(), 20*time.Second)
 	defer cancel()
 	for {
-		websocket := h.Cfg.Websocket() && h.running()
+		websocket := h.Cfg.Websocket() && h.isRunning()
 		if websocket {
-			if err := h.Sim.WaitFor(ctx, func() bool { return h.allAcked() || !h.running() }); err != nil {
+			if err := h.Sim.WaitFor(ctx, func() bool { return h.allAcked() || !h.isRunning() }); err != nil {
 				h.T.Fatalf("waiting for the bot to acknowledge the websocket's activities: %v", err)
 			}
 		}
-		if err := h.App().Bot().Settle(ctx); err != nil {
-			h.T.Fatalf("waiting for the bot to settle: %v", err)
+		for _, a := range h.running() {
+			if err := a.Bot().Settle(ctx); err != nil {
+				h.T.Fatalf("waiting for the bot to settle: %v; its queues: %+v", err, a.Bot().QueueStats())
+			}
 		}
-		if !websocket || h.allAcked() || !h.running() {
+		if !h.replicasDone(ctx) {
+			continue
+		}
+		if !websocket || h.allAcked() || !h.isRunning() {
 			return
 		}
 	}

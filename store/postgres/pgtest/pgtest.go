@@ -140,3 +140,10 @@ func databaseOf(t testing.TB, url string) string {
 	}
 	return cfg.Database
 }
+
+// CutApplication ends every connection opened with application_name name (one replica's,
+// when each names itself), as if that process's network went away.
+func (s *Server) CutApplication(t testing.TB, name string) {
+	t.Helper()
+	s.admin(t, fmt.Sprintf("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '%s'", name))
+}
