@@ -211,6 +211,19 @@ func (a *App) startRest(ctx context.Context) error {
 	return nil
 }
 
+// Halt stops attachbot's jobs, websocket and bot as a crash would (see bot.Bot.Halt), for
+// the tests of replicas that kill one: nothing is given back and the store is left open, to
+// be cut by the test. The App cannot be used after.
+func (a *App) Halt(ctx context.Context) error {
+	var errs []error
+	if a.websocket != nil {
+		errs = append(errs, a.websocket.stop(ctx))
+	}
+	errs = append(errs, a.jobs.stop(ctx))
+	a.bot.Halt()
+	return errors.Join(errs...)
+}
+
 // Close stops what Start started, in order (the websocket, so that no event comes in after,
 // and its device deleted; the jobs; the workers), then closes the store. The HTTP server is
 // shut down before by its owner.

@@ -32,7 +32,7 @@ func newReplicas(t *testing.T, n int, opts apptest.Options) *harness {
 	opts.ScanEvery = replicaScan
 	h := newHarness(t, opts)
 	for i := 1; i < n; i++ {
-		h.AddReplica(fmt.Sprintf("replica-%d", i))
+		h.AddReplica(fmt.Sprintf("replica-%d", i), nil)
 	}
 	return h
 }

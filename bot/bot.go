@@ -345,6 +345,17 @@ func (b *Bot) Stop(ctx context.Context) error {
 	}
 }
 
+// Halt stops the bot's loops as a crash would, for the tests of replicas that kill one: the
+// work under way is abandoned where it is, and unlike Stop, the leader's lease is not given
+// up; the claims stay in the store until their leases run out. It waits for the loops.
+func (b *Bot) Halt() {
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.wg.Wait()
+}
+
 // Accept stores a verified webhook event in the durable inbox and wakes the workers. It
 // returns once the event is stored: concurrent calls share one transaction (group commit,
 // see intake); a redelivered event is acknowledged and ignored, and so

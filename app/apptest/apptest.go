@@ -232,22 +232,23 @@ func (h *Harness) isRunning() bool {
 // BuildApp builds attachbot and routes the webhook to it, without starting it.
 func (h *Harness) BuildApp() *app.App {
 	h.T.Helper()
-	a := h.build(h.Cfg, "")
+	a := h.build(h.Cfg, "", h.opts.HTTPClient)
 	h.mu.Lock()
 	h.app, h.handler = a, a.Handler()
 	h.mu.Unlock()
 	return a
 }
 
-// build builds an attachbot on cfg as serve would, for owner (default: one of its own).
-func (h *Harness) build(cfg app.Config, owner string) *app.App {
+// build builds an attachbot on cfg as serve would, for owner (default: one of its own),
+// calling Webex with client (nil: a default one).
+func (h *Harness) build(cfg app.Config, owner string, client *http.Client) *app.App {
 	h.T.Helper()
 	var logs io.Writer = TestWriter{h.T}
 	if h.opts.Logs != nil {
 		logs = io.MultiWriter(logs, h.opts.Logs)
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w := app.Wiring{Clock: h.Clock, HTTPClient: h.opts.HTTPClient, PollInSweepOnly: !h.opts.PollLoop, Owner: owner,
+	w := app.Wiring{Clock: h.Clock, HTTPClient: client, PollInSweepOnly: !h.opts.PollLoop, Owner: owner,
 		ScanEvery: h.opts.ScanEvery}
 	if !h.opts.ManualClock {
 		// The claims' renewal and the scans wait on a timer again and again: on a clock that

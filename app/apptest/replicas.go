@@ -20,16 +20,20 @@ type replica struct {
 // AddReplica builds and starts one more attachbot on the harness's configuration (its store
 // must be one several processes share: PostgreSQL), as owner, connecting to the database
 // as application owner. From then on the requests to BotURL go to the running attachbots in
-// turn (round-robin), as a load balancer would send Webex's deliveries. It returns the
-// replica's index for KillReplica (the first attachbot, StartApp's, is not one).
-func (h *Harness) AddReplica(owner string) int {
+// turn (round-robin), as a load balancer would send Webex's deliveries. The replica calls
+// Webex with client (nil: the harness's). It returns the replica's index for KillReplica
+// (the first attachbot, StartApp's, is not one).
+func (h *Harness) AddReplica(owner string, client *http.Client) int {
 	h.T.Helper()
 	cfg := h.Cfg
 	if cfg.Database.URL == "" {
 		h.T.Fatal("AddReplica: replicas share a database; configure DATABASE_URL")
 	}
 	cfg.Database.URL = withApplicationName(cfg.Database.URL, owner)
-	a := h.build(cfg, owner)
+	if client == nil {
+		client = h.opts.HTTPClient
+	}
+	a := h.build(cfg, owner, client)
 	ctx, stop := context.WithCancel(h.T.Context())
 	if err := a.Start(ctx); err != nil {
 		stop()
@@ -61,18 +65,23 @@ func (h *Harness) Replica(i int) *app.App {
 	return h.replicas[i].app
 }
 
-// KillReplica kills replica i as a crash would: it gets no more requests, its context ends
-// without any cleanup (no Close: its claims and leases stay in the store until they run
-// out), and cut, which must end its connections to the database (the test's means, such as
-// pg_terminate_backend on its application name), is called. It returns the replica's owner.
+// KillReplica kills replica i as a crash would: it gets no more requests; cut, which must
+// end its connections to the database (the test's means, such as closing its pool and
+// pg_terminate_backend on its application name), is called first, so that nothing it does
+// after reaches the store; then its context ends and its loops stop without any cleanup
+// (app.App.Halt, not Close: its claims and leases stay in the store until they run out).
+// It returns the replica's owner.
 func (h *Harness) KillReplica(i int, cut func(applicationName string)) string {
 	h.T.Helper()
 	h.mu.Lock()
 	r := h.replicas[i]
 	r.killed, r.handler = true, nil
 	h.mu.Unlock()
-	r.stop()
 	cut(r.owner)
+	r.stop()
+	if err := r.app.Halt(h.T.Context()); err != nil {
+		h.T.Errorf("halt replica %s: %v", r.owner, err)
+	}
 	return r.owner
 }
 
@@ -129,10 +138,11 @@ func (h *Harness) replicasDone(ctx context.Context) bool {
 	h.mu.Lock()
 	replicas := len(h.replicas)
 	h.mu.Unlock()
-	if replicas == 0 {
+	apps := h.running()
+	if replicas == 0 || len(apps) == 0 {
 		return true
 	}
-	db := h.App().Store()
+	db := apps[0].Store()
 	evs, err := db.Events(ctx)
 	if err != nil {
 		h.T.Fatalf("read the shared inbox: %v", err)
