@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"attachbot/app"
 	"attachbot/app/apptest"
 	"attachbot/webex/webextest"
 )
@@ -109,3 +110,54 @@ func TestReplicaKilledMidSend(t *testing.T) {
 		t.Errorf("help answered %d times, want once", got)
 	}
 }
+
+// runJob runs the periodic job named name on a, as its cron entry would.
+func runJob(t *testing.T, a *app.App, name string) {
+	t.Helper()
+	for _, j := range a.Bot().Jobs() {
+		if j.Name == name {
+			if err := j.Run(t.Context()); err != nil {
+				t.Fatalf("job %s: %v", name, err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no job %s", name)
+}
+
+// TestLeaderFailover kills the leader of two replicas: while its lease lives, the other
+// leaves the webhook checks to it (never two leaders at once); within two lease periods the
+// other takes over and checks the webhooks itself.
+func TestLeaderFailover(t *testing.T) {
+	replicasOnly(t)
+	h, owners := newKillableReplicas(t, 2, &holdFirst{held: make(chan struct{})})
+	checks := func() int { return h.Sim.CountCalls(http.MethodGet, "/v1/webhooks") }
+	leader := h.holderOf(`SELECT owner FROM leases WHERE name = 'leader'`)
+	other := 1 - owners[leader]
+
+	before := checks()
+	for _, i := range []int{0, 1} {
+		runJob(t, h.Replica(i), "webhooks")
+	}
+	if got := checks() - before; got != 1 {
+		t.Errorf("the webhooks were checked %d times by two replicas, want once (by the leader)", got)
+	}
+
+	h.kill(owners[leader])
+	before = checks()
+	runJob(t, h.Replica(other), "webhooks")
+	if got := checks() - before; got != 0 {
+		t.Errorf("the other replica checked the webhooks %d times while the dead leader's lease lived, want none", got)
+	}
+	h.Advance(2 * leaderLease)
+	runJob(t, h.Replica(other), "webhooks")
+	if got := checks() - before; got != 1 {
+		t.Errorf("the other replica checked the webhooks %d times two lease periods after the leader died, want once", got)
+	}
+	if got := h.holderOf(`SELECT owner FROM leases WHERE name = 'leader'`); got == leader {
+		t.Errorf("the leader's lease is still %s's", got)
+	}
+}
+
+// leaderLease is how long the leader's lease lives (docs/engine.md).
+const leaderLease = 30 * time.Second
