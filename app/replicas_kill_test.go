@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,11 +19,14 @@ import (
 
 // holdFirst is a Webex transport that, once armed, holds the first request it matches
 // unanswered until the request's context ends (its process was killed), and tells held.
+// With applied, Webex gets the request and acts on it first: only its answer is held (the
+// process died after Webex acted).
 type holdFirst struct {
-	match func(*http.Request) bool
-	armed atomic.Bool
-	once  sync.Once
-	held  chan struct{}
+	match   func(*http.Request) bool
+	applied bool
+	armed   atomic.Bool
+	once    sync.Once
+	held    chan struct{}
 }
 
 // RoundTrip holds the first matching request once armed; it sends the others.
@@ -33,6 +37,12 @@ func (t *holdFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if !hold {
 		return http.DefaultTransport.RoundTrip(r)
+	}
+	if t.applied {
+		resp, err := http.DefaultTransport.RoundTrip(r.Clone(context.WithoutCancel(r.Context())))
+		if err == nil {
+			resp.Body.Close()
+		}
 	}
 	close(t.held)
 	<-r.Context().Done()
@@ -161,3 +171,41 @@ func TestLeaderFailover(t *testing.T) {
 
 // leaderLease is how long the leader's lease lives (docs/engine.md).
 const leaderLease = 30 * time.Second
+
+// TestReplicaKilledMidAttach kills the replica provisioning an approved organization after
+// Webex created the customer and before its answer came back: the other replica finishes the
+// approval once the dead one's claims ran out, and the organization is provisioned once.
+func TestReplicaKilledMidAttach(t *testing.T) {
+	replicasOnly(t)
+	hold := &holdFirst{held: make(chan struct{}), applied: true, match: func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Path == "/v1/wholesale/customers"
+	}}
+	h, owners := newKillableReplicas(t, 2, hold)
+	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID,
+		statusAttachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Settle()
+	card := h.approvalCard(webextest.BigAdminID)
+	hold.armed.Store(true)
+	if _, err := h.Sim.Click(t.Context(), webextest.BigAdminID, card.ID, h.Submission(card, "Approve", nil)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hold.held:
+	case <-t.Context().Done():
+		t.Fatal("the organization was not provisioned")
+	}
+	owner := h.holderOf(`SELECT lease_owner FROM events WHERE lease_owner IS NOT NULL`)
+	h.kill(owners[owner])
+	h.Advance(10 * time.Minute) // past the event's lease and the organization's lock
+	h.Settle()
+	if got := len(h.provisionCalls()); got != 1 {
+		t.Errorf("POST /wholesale/customers %d times, want once", got)
+	}
+	if got := h.newCustomers(); got != 1 {
+		t.Errorf("%d new customers in Webex, want 1", got)
+	}
+	apptest.MustContain(t, "the partner thread", apptest.Joined(h.RepliesTo(cmd)), "**approved**")
+}
