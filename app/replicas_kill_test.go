@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -208,4 +209,50 @@ func TestReplicaKilledMidAttach(t *testing.T) {
 		t.Errorf("%d new customers in Webex, want 1", got)
 	}
 	apptest.MustContain(t, "the partner thread", apptest.Joined(h.RepliesTo(cmd)), "**approved**")
+}
+
+// TestReplicaKilledMidPoll kills a replica while it asks Webex for a request's status: the
+// other polls the request once the dead one's claim on the poll ran out, and the status
+// change is told once.
+func TestReplicaKilledMidPoll(t *testing.T) {
+	replicasOnly(t)
+	hold := &holdFirst{held: make(chan struct{}), match: func(r *http.Request) bool {
+		return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/wholesale/customers/")
+	}}
+	h, _ := newKillableReplicas(t, 2, hold)
+	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID,
+		statusAttachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Settle()
+	card := h.approvalCard(webextest.BigAdminID)
+	h.Click(webextest.BigAdminID, card.ID, h.Submission(card, "Approve", nil))
+	if got := len(h.provisionCalls()); got != 1 {
+		t.Fatalf("POST /wholesale/customers %d times, want once", got)
+	}
+
+	hold.armed.Store(true)
+	h.Advance(time.Minute) // the first poll is due
+	pollCtx, stopPoll := context.WithCancel(t.Context())
+	polled := make(chan error, 1)
+	go func() { polled <- h.Replica(0).Bot().Sweep(pollCtx) }()
+	select {
+	case <-hold.held:
+	case err := <-polled:
+		t.Fatalf("replica-0's sweep ended (%v) without polling", err)
+	}
+	if got := h.holderOf(`SELECT poll_owner FROM requests WHERE poll_owner IS NOT NULL`); got != "replica-0" {
+		t.Fatalf("the poll under way is claimed by %s, want replica-0", got)
+	}
+	h.kill(0)
+	stopPoll()
+	<-polled
+
+	for end := h.Clock.Now().Add(30 * time.Minute); h.Clock.Now().Before(end); {
+		h.Advance(time.Minute) // past the dead replica's claim on the poll, then as the job runs
+		runJob(t, h.Replica(1), "polls")
+		h.Settle()
+	}
+	h.statusOneNotice(cmd, statusProvisionedMarker)
 }
