@@ -142,19 +142,33 @@ func BenchmarkDrain(b *testing.B) {
 	for _, events := range sizes {
 		b.Run(fmt.Sprintf("events=%d", events), func(b *testing.B) {
 			for range b.N {
-				drainOnce(b, events)
+				drainOnce(b, events, func(webexURL string) []*app.App {
+					return []*app.App{newEngineBenchAt(b, webexURL, benchWorkers)}
+				})
+			}
+		})
+	}
+	// On PostgreSQL, one replica and three sharing the database (replicas_bench_test.go).
+	for _, replicas := range []int{1, 3} {
+		b.Run(fmt.Sprintf("postgres/replicas=%d/events=%d", replicas, sizes[0]), func(b *testing.B) {
+			for range b.N {
+				drainOnce(b, sizes[0], func(webexURL string) []*app.App {
+					return newReplicasBench(b, webexURL, benchDatabase(b), replicas, benchWorkers)
+				})
 			}
 		})
 	}
 }
 
-// drainOnce queues events help commands (timer stopped), then starts the bot and times it
-// until everything is answered.
-func drainOnce(b *testing.B, events int) {
+// drainOnce queues events help commands (timer stopped), then starts the attachbots build
+// returns (one, or replicas sharing a store) and times them until everything is answered.
+// The floor counts every replica's workers.
+func drainOnce(b *testing.B, events int, build func(webexURL string) []*app.App) {
 	const spaces = 200
 	b.StopTimer()
 	sim := startBenchWebex(b, events, spaces)
-	a := newEngineBenchAt(b, sim.URL, benchWorkers)
+	apps := build(sim.URL)
+	a := apps[0]
 	ctx := context.Background()
 	queued := make([]bot.Event, len(sim.Messages))
 	for i, msg := range sim.Messages {
@@ -177,22 +191,24 @@ func drainOnce(b *testing.B, events int) {
 	start := time.Now()
 	b.StartTimer()
 
-	if err := a.Start(ctx); err != nil {
-		b.Fatal(err)
+	for _, a := range apps {
+		if err := a.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
-	settleWithin(b, a, time.Hour)
+	settleAllWithin(b, apps, time.Hour)
 
 	b.StopTimer()
 	wall := time.Since(start)
 	report := sim.report(b)
-	calls := report.Calls - 1 // GET /people/me at start
+	calls := report.Calls - len(apps) // GET /people/me at each start
 	for _, room := range rooms[:min(spaces, events)] {
 		if got, want := report.Replies[room], events/spaces; got != want {
 			b.Fatalf("space %s got %d replies, want %d", room, got, want)
 		}
 	}
 	perEvent := float64(calls) / float64(events)
-	floor := time.Duration(float64(events) * perEvent * float64(webexLatency) / benchWorkers)
+	floor := time.Duration(float64(events) * perEvent * float64(webexLatency) / float64(benchWorkers*len(apps)))
 	b.ReportMetric(wall.Seconds()*1e3/float64(events), "ms/event")
 	b.ReportMetric(perEvent, "webex-calls/event")
 	b.ReportMetric(floor.Seconds(), "floor-s")

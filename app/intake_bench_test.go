@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"attachbot/app"
 	"attachbot/handlers"
 	"attachbot/webex/webextest"
 )
@@ -155,34 +156,54 @@ func BenchmarkIntake(b *testing.B) {
 			name = fmt.Sprintf("paced=%d/s", intakeRate)
 		}
 		b.Run(name, func(b *testing.B) {
-			b.StopTimer()
-			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * intakeSenders, MaxConnsPerHost: 0}}
-			defer client.CloseIdleConnections()
-			bare := httptest.NewServer(bareReceiver([]byte(intakeSecret)))
-			defer bare.Close()
-			sim := webextest.New(webextest.Options{})
-			a := newEngineBench(b, sim, 0)
-			if err := a.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			real := httptest.NewServer(a.Handler())
-			defer real.Close()
-
-			bodies, sigs := intakeBodies(b.N)
-			bareLatencies, bareWall := intakeRun(b, client, bare.URL+"/webhook", bodies, sigs, paced)
-			bodies, sigs = intakeBodies(b.N)
-			b.StartTimer()
-			latencies, wall := intakeRun(b, client, real.URL+"/webhook", bodies, sigs, paced)
-			b.StopTimer()
-
-			b.ReportMetric(float64(p99(latencies).Microseconds())/1e3, "p99-ms")
-			b.ReportMetric(float64(p99(bareLatencies).Microseconds())/1e3, "bare-p99-ms")
-			if !paced {
-				rate, bareRate := float64(b.N)/wall.Seconds(), float64(b.N)/bareWall.Seconds()
-				b.ReportMetric(rate, "deliveries/s")
-				b.ReportMetric(bareRate, "bare-deliveries/s")
-				b.ReportMetric(rate/bareRate, "ratio")
-			}
+			intakeBench(b, paced, func(sim *webextest.Sim) []*app.App { return []*app.App{newEngineBench(b, sim, 0)} })
 		})
+	}
+	// On PostgreSQL, one replica and three sharing the database behind a round-robin
+	// balancer (replicas_bench_test.go).
+	for _, replicas := range []int{1, 3} {
+		b.Run(fmt.Sprintf("postgres/replicas=%d/senders=%d", replicas, intakeSenders), func(b *testing.B) {
+			url := benchDatabase(b)
+			intakeBench(b, false, func(sim *webextest.Sim) []*app.App {
+				srv := httptest.NewServer(sim)
+				b.Cleanup(srv.Close)
+				return newReplicasBench(b, srv.URL, url, replicas, 0)
+			})
+		})
+	}
+}
+
+// intakeBench measures b.N deliveries to the attachbots build returns (started, behind a
+// round-robin balancer when several), then to the bare receiver, and reports both.
+func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app.App) {
+	b.StopTimer()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * intakeSenders, MaxConnsPerHost: 0}}
+	defer client.CloseIdleConnections()
+	bare := httptest.NewServer(bareReceiver([]byte(intakeSecret)))
+	defer bare.Close()
+	balancer := &roundRobin{}
+	for _, a := range build(webextest.New(webextest.Options{})) {
+		if err := a.Start(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		balancer.handlers = append(balancer.handlers, a.Handler())
+	}
+	real := httptest.NewServer(balancer)
+	defer real.Close()
+
+	bodies, sigs := intakeBodies(b.N)
+	bareLatencies, bareWall := intakeRun(b, client, bare.URL+"/webhook", bodies, sigs, paced)
+	bodies, sigs = intakeBodies(b.N)
+	b.StartTimer()
+	latencies, wall := intakeRun(b, client, real.URL+"/webhook", bodies, sigs, paced)
+	b.StopTimer()
+
+	b.ReportMetric(float64(p99(latencies).Microseconds())/1e3, "p99-ms")
+	b.ReportMetric(float64(p99(bareLatencies).Microseconds())/1e3, "bare-p99-ms")
+	if !paced {
+		rate, bareRate := float64(b.N)/wall.Seconds(), float64(b.N)/bareWall.Seconds()
+		b.ReportMetric(rate, "deliveries/s")
+		b.ReportMetric(bareRate, "bare-deliveries/s")
+		b.ReportMetric(rate/bareRate, "ratio")
 	}
 }
