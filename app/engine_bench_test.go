@@ -59,8 +59,14 @@ func newEngineBench(tb testing.TB, sim *webextest.Sim, workers int) *app.App {
 // newEngineBenchAt is newEngineBench against the simulated Webex at webexURL.
 func newEngineBenchAt(tb testing.TB, webexURL string, workers int) *app.App {
 	tb.Helper()
-	cfg := benchConfig(tb, webexURL)
-	a, err := app.New(tb.Context(), cfg, app.Wiring{Workers: workers}, slog.New(slog.DiscardHandler))
+	return newBenchApp(tb, benchConfig(tb, webexURL), app.Wiring{Workers: workers})
+}
+
+// newBenchApp builds (but does not start) attachbot on cfg and w, logging nothing, and closes
+// it when the benchmark ends.
+func newBenchApp(tb testing.TB, cfg app.Config, w app.Wiring) *app.App {
+	tb.Helper()
+	a, err := app.New(tb.Context(), cfg, w, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -38,18 +37,7 @@ func newReplicasBench(tb testing.TB, webexURL, url string, n, workers int) []*ap
 	for i := range apps {
 		cfg := benchConfig(tb, webexURL)
 		cfg.Database.URL, cfg.Database.MaxConns = url, int32(2*workers)
-		a, err := app.New(tb.Context(), cfg, app.Wiring{Workers: workers, Owner: fmt.Sprintf("replica-%d", i), ScanEvery: benchReplicaScan},
-			slog.New(slog.DiscardHandler))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := a.Close(ctx); err != nil {
-				tb.Error(err)
-			}
-		})
+		a := newBenchApp(tb, cfg, app.Wiring{Workers: workers, Owner: fmt.Sprintf("replica-%d", i), ScanEvery: benchReplicaScan})
 		apps[i] = a
 	}
 	return apps
