@@ -53,9 +53,10 @@ func (t *holdFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 // newKillableReplicas is newReplicas with n replicas and no other attachbot (the harness's
 // is closed at once), each calling Webex through hold, so that the test can kill whichever
 // is in the middle of the work.
-func newKillableReplicas(t *testing.T, n int, hold *holdFirst) (*harness, map[string]int) {
+func newKillableReplicas(t *testing.T, n int, hold *holdFirst, opts apptest.Options) (*harness, map[string]int) {
 	t.Helper()
-	h := newHarness(t, apptest.Options{ScanEvery: replicaScan})
+	opts.ScanEvery = replicaScan
+	h := newHarness(t, opts)
 	h.CloseApp(h.App())
 	owners := map[string]int{}
 	for i := range n {
@@ -102,7 +103,7 @@ func TestReplicaKilledMidSend(t *testing.T) {
 	hold := &holdFirst{held: make(chan struct{}), match: func(r *http.Request) bool {
 		return r.Method == http.MethodPost && r.URL.Path == "/v1/messages"
 	}}
-	h, owners := newKillableReplicas(t, 2, hold)
+	h, owners := newKillableReplicas(t, 2, hold, apptest.Options{})
 	hold.armed.Store(true)
 	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID, "help")
 	if err != nil {
@@ -138,11 +139,22 @@ func runJob(t *testing.T, a *app.App, name string) {
 
 // TestLeaderFailover kills the leader of two replicas: while its lease lives, the other
 // leaves the webhook checks to it (never two leaders at once); within two lease periods the
-// other takes over and checks the webhooks itself.
+// other takes over and checks the webhooks itself, and the daily digest goes on, once a day.
 func TestLeaderFailover(t *testing.T) {
 	replicasOnly(t)
-	h, owners := newKillableReplicas(t, 2, &holdFirst{held: make(chan struct{})})
+	// The clock moves only when the test moves it: the leases run out when it says so.
+	h, owners := newKillableReplicas(t, 2, &holdFirst{held: make(chan struct{})}, apptest.Options{ManualClock: true})
 	checks := func() int { return h.Sim.CountCalls(http.MethodGet, "/v1/webhooks") }
+	room := h.statusAddRoom("Digests")
+	h.Say(webextest.AnnID, room, "digest on @daily")
+	h.Advance(15 * time.Hour) // the start is 09:00 UTC: the first digest is due
+	for _, i := range []int{0, 1} {
+		runJob(t, h.Replica(i), "digests")
+	}
+	h.Settle()
+	if got := len(h.statusDigests(room)); got != 1 {
+		t.Errorf("%d digests after both replicas ran the job, want 1", got)
+	}
 	leader := h.holderOf(`SELECT owner FROM leases WHERE name = 'leader'`)
 	other := 1 - owners[leader]
 
@@ -168,6 +180,12 @@ func TestLeaderFailover(t *testing.T) {
 	if got := h.holderOf(`SELECT owner FROM leases WHERE name = 'leader'`); got == leader {
 		t.Errorf("the leader's lease is still %s's", got)
 	}
+	h.Advance(24 * time.Hour)
+	runJob(t, h.Replica(other), "digests")
+	h.Settle()
+	if got := len(h.statusDigests(room)); got != 2 {
+		t.Errorf("%d digests a day after the leader died, want 2", got)
+	}
 }
 
 // leaderLease is how long the leader's lease lives (docs/engine.md).
@@ -181,7 +199,7 @@ func TestReplicaKilledMidAttach(t *testing.T) {
 	hold := &holdFirst{held: make(chan struct{}), applied: true, match: func(r *http.Request) bool {
 		return r.Method == http.MethodPost && r.URL.Path == "/v1/wholesale/customers"
 	}}
-	h, owners := newKillableReplicas(t, 2, hold)
+	h, owners := newKillableReplicas(t, 2, hold, apptest.Options{})
 	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID,
 		statusAttachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings"))
 	if err != nil {
@@ -219,7 +237,7 @@ func TestReplicaKilledMidPoll(t *testing.T) {
 	hold := &holdFirst{held: make(chan struct{}), match: func(r *http.Request) bool {
 		return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/wholesale/customers/")
 	}}
-	h, _ := newKillableReplicas(t, 2, hold)
+	h, _ := newKillableReplicas(t, 2, hold, apptest.Options{})
 	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, webextest.PartnerSpaceID,
 		statusAttachLine(webextest.BigOrgID, webextest.BigAdminEmail, "webex_meetings"))
 	if err != nil {
