@@ -30,7 +30,7 @@ func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time
 		var found []pollCandidate
 		err := eachInStates(tx, bot.PolledStates(), func(id, v []byte) error {
 			var c pollCandidate
-			if err := decodeJSON(id, v, &c); err != nil {
+			if err := decodePollCandidate(id, v, &c); err != nil {
 				return err
 			}
 			if c.NextPoll.After(now) || db.claims.polls.busy(c.ID, now) {
