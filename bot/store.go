@@ -26,6 +26,10 @@ type Store interface {
 	AddEvents(ctx context.Context, evs []Event) ([]bool, error)
 	// Events returns the inbox, oldest first.
 	Events(ctx context.Context) ([]Event, error)
+	// EventRefs returns what the bot indexes of each inbox event, in the order of Events,
+	// without reading the rest of the events into memory: what a start with a large inbox
+	// needs.
+	EventRefs(ctx context.Context) ([]EventRef, error)
 	// SaveEvent updates an event in the inbox (its attempts, when to try again, why).
 	SaveEvent(ctx context.Context, ev Event) error
 	// ClaimEvents claims, for owner until until, those of the events with keys that are in
