@@ -288,12 +288,12 @@ func (b *Bot) Start(ctx context.Context) error {
 // recover loads the store's inbox and outbox into memory, once: the events and messages
 // left over from an earlier run. After it, the store is not read whole again.
 func (b *Bot) recover(ctx context.Context) error {
-	events, err := b.db.Events(ctx)
+	events, err := b.db.EventRefs(ctx)
 	if err != nil {
 		return fmt.Errorf("load the inbox: %w", err)
 	}
 	for _, ev := range events {
-		b.inbox.push(eventLane(ev), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
+		b.inbox.push(eventLane(ev.Key, ev.RoomID), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	}
 	out, err := b.db.OutboxAfter(ctx, 0)
 	if err != nil {

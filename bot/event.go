@@ -24,6 +24,16 @@ type Event struct {
 	LastError string    `json:"lastError,omitempty"`
 }
 
+// EventRef is what the bot keeps in memory of an event waiting in the inbox: the fields of
+// its Event that place it in its lane and in time.
+type EventRef struct {
+	Key       string
+	Seq       uint64
+	RoomID    string
+	Received  time.Time
+	NotBefore time.Time
+}
+
 // MaxEventAge is how old a change may be when its delivery comes in. Webex delivers at once
 // and retries for minutes, not days; an older delivery is a replay of captured bytes (whose
 // key may have been forgotten once Config.Retention passed), and is acknowledged without being

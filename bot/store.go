@@ -10,8 +10,8 @@ import (
 var ErrExists = errors.New("already exists")
 
 // Store is the bot's durable state: the event inbox, the outbox, attach requests, batches,
-// digest subscriptions and OAuth tokens. Every method is one transaction. The bot reads the inbox
-// and the outbox whole once, when it starts, and keeps an index of them in memory after;
+// digest subscriptions and OAuth tokens. Every method is one transaction. The bot reads the inbox's
+// index (EventRefs) and the outbox whole once, when it starts, and keeps an index of them in memory after;
 // the store stays the truth. Work that several processes sharing one store could do twice
 // (events, outbox lanes, polls, the leader's jobs, the locks) is claimed in it with a lease
 // (docs/engine.md). The contract is tested for every implementation by package
@@ -26,6 +26,10 @@ type Store interface {
 	AddEvents(ctx context.Context, evs []Event) ([]bool, error)
 	// Events returns the inbox, oldest first.
 	Events(ctx context.Context) ([]Event, error)
+	// EventRefs returns what the bot indexes of each inbox event, in the order of Events,
+	// without reading the rest of the events into memory: what a start with a large inbox
+	// needs.
+	EventRefs(ctx context.Context) ([]EventRef, error)
 	// SaveEvent updates an event in the inbox (its attempts, when to try again, why).
 	SaveEvent(ctx context.Context, ev Event) error
 	// ClaimEvents claims, for owner until until, those of the events with keys that are in

@@ -94,17 +94,66 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	return evs, nil
 }
 
-// sortInbox sorts events in the order they arrived: by Seq (the events kept by a version
-// before it, Seq 0, first), then by Received, then by key.
+// eventRefDoc is the part of a stored bot.Event that bot.EventRef holds: decoding into it
+// skips the other fields without keeping them.
+type eventRefDoc struct {
+	Key       string    `json:"key"`
+	Seq       uint64    `json:"seq,omitempty"`
+	RoomID    string    `json:"roomId"`
+	Received  time.Time `json:"received"`
+	NotBefore time.Time `json:"notBefore,omitempty"`
+}
+
+// EventRefs returns the Key, Seq, RoomID, Received and NotBefore of each inbox event, in the
+// order of Events, decoding only those fields.
+func (db *DB) EventRefs(ctx context.Context) ([]bot.EventRef, error) {
+	var refs []bot.EventRef
+	rooms := map[string]string{} // each space's id kept once
+	err := db.view(ctx, "read the inbox's index", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		if n := b.Stats().KeyN; n > 0 {
+			refs = make([]bot.EventRef, 0, n)
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var doc eventRefDoc
+			if err := decodeJSON(k, v, &doc); err != nil {
+				return err
+			}
+			if kept, ok := rooms[doc.RoomID]; ok {
+				doc.RoomID = kept
+			} else {
+				rooms[doc.RoomID] = doc.RoomID
+			}
+			refs = append(refs, bot.EventRef(doc))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortArrival(refs, func(r bot.EventRef) (uint64, time.Time, string) { return r.Seq, r.Received, r.Key })
+	return refs, nil
+}
+
+// sortInbox sorts events in the order they arrived (see sortArrival).
 func sortInbox(evs []bot.Event) {
-	slices.SortFunc(evs, func(a, b bot.Event) int {
-		if c := cmp.Compare(a.Seq, b.Seq); c != 0 {
+	sortArrival(evs, func(ev bot.Event) (uint64, time.Time, string) { return ev.Seq, ev.Received, ev.Key })
+}
+
+// sortArrival sorts the inbox's entries in the order they arrived: by Seq (the events kept
+// by a version before it, Seq 0, first), then by Received, then by key; place returns
+// those of an entry.
+func sortArrival[T any](xs []T, place func(T) (uint64, time.Time, string)) {
+	slices.SortFunc(xs, func(a, b T) int {
+		aSeq, aReceived, aKey := place(a)
+		bSeq, bReceived, bKey := place(b)
+		if c := cmp.Compare(aSeq, bSeq); c != 0 {
 			return c
 		}
-		if c := a.Received.Compare(b.Received); c != 0 {
+		if c := aReceived.Compare(bReceived); c != 0 {
 			return c
 		}
-		return strings.Compare(a.Key, b.Key)
+		return strings.Compare(aKey, bKey)
 	})
 }
 

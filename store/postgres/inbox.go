@@ -75,6 +75,42 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	return selectAll(ctx, db, "read the inbox", collectEvents, `SELECT key, seq, doc FROM events WHERE processed_at IS NULL ORDER BY seq`)
 }
 
+// EventRefs returns the Key, Seq, RoomID, Received and NotBefore of each inbox event, in the
+// order of Events, reading only those fields of each event's doc.
+func (db *DB) EventRefs(ctx context.Context) ([]bot.EventRef, error) {
+	return selectAll(ctx, db, "read the inbox's index", collectEventRefs,
+		`SELECT key, seq, coalesce(doc->>'roomId', ''), doc->>'received', doc->>'notBefore'
+		FROM events WHERE processed_at IS NULL ORDER BY seq`)
+}
+
+// collectEventRefs reads rows of key, seq, room id and the received and not-before times
+// (as JSON encodes them; not-before may be null) as event refs.
+func collectEventRefs(rows pgx.Rows) ([]bot.EventRef, error) {
+	defer rows.Close()
+	var refs []bot.EventRef
+	for rows.Next() {
+		var ref bot.EventRef
+		var seq int64
+		var received string
+		var notBefore *string
+		if err := rows.Scan(&ref.Key, &seq, &ref.RoomID, &received, &notBefore); err != nil {
+			return nil, err
+		}
+		ref.Seq = uint64(seq)
+		var err error
+		if ref.Received, err = time.Parse(time.RFC3339Nano, received); err != nil {
+			return nil, fmt.Errorf("event %s: received: %w", ref.Key, err)
+		}
+		if notBefore != nil {
+			if ref.NotBefore, err = time.Parse(time.RFC3339Nano, *notBefore); err != nil {
+				return nil, fmt.Errorf("event %s: not before: %w", ref.Key, err)
+			}
+		}
+		refs = append(refs, ref)
+	}
+	return refs, rows.Err()
+}
+
 // collectEvents reads rows of key, seq and doc as events.
 var collectEvents = collectSequenced("event", func(ev *bot.Event, seq uint64) { ev.Seq = seq })
 

@@ -34,6 +34,7 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // Run runs the whole contract against h's stores.
 func Run(t *testing.T, h Harness) {
 	t.Run("AddEventsDeduplicates", func(t *testing.T) { testAddEvents(t, h) })
+	t.Run("EventRefsIndexTheInbox", func(t *testing.T) { testEventRefs(t, h) })
 	t.Run("ClaimedNotHandedOutTwiceWhileLeaseLives", func(t *testing.T) { testClaimExclusive(t, h) })
 	t.Run("ExpiredLeaseHandedOutAgain", func(t *testing.T) { testLeaseExpiry(t, h) })
 	t.Run("RenewKeepsTheClaim", func(t *testing.T) { testRenew(t, h) })
