@@ -66,6 +66,18 @@ func newKillableReplicas(t *testing.T, n int, hold *holdFirst, opts apptest.Opti
 	return h, owners
 }
 
+// killHolder waits until hold holds a Webex request (failing with notHeld if the test ends
+// first), then kills the replica that holds the claim the query names.
+func (h *harness) killHolder(hold *holdFirst, owners map[string]int, query, notHeld string) {
+	h.T.Helper()
+	select {
+	case <-hold.held:
+	case <-h.T.Context().Done():
+		h.T.Fatal(notHeld)
+	}
+	h.kill(owners[h.holderOf(query)])
+}
+
 // holderOf returns the owner of the live claim the query (on the shared database) names.
 func (h *harness) holderOf(query string) string {
 	h.T.Helper()
@@ -109,13 +121,7 @@ func TestReplicaKilledMidSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-hold.held:
-	case <-t.Context().Done():
-		t.Fatal("no answer was sent")
-	}
-	owner := h.holderOf(`SELECT lease_owner FROM outbox_lanes WHERE lease_owner IS NOT NULL`)
-	h.kill(owners[owner])
+	h.killHolder(hold, owners, `SELECT lease_owner FROM outbox_lanes WHERE lease_owner IS NOT NULL`, "no answer was sent")
 	h.Advance(2 * time.Minute) // past the lane's lease
 	h.Settle()
 	if got := len(h.RepliesTo(cmd)); got != 1 {
@@ -211,13 +217,7 @@ func TestReplicaKilledMidAttach(t *testing.T) {
 	if _, err := h.Sim.Click(t.Context(), webextest.BigAdminID, card.ID, h.Submission(card, "Approve", nil)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-hold.held:
-	case <-t.Context().Done():
-		t.Fatal("the organization was not provisioned")
-	}
-	owner := h.holderOf(`SELECT lease_owner FROM events WHERE lease_owner IS NOT NULL`)
-	h.kill(owners[owner])
+	h.killHolder(hold, owners, `SELECT lease_owner FROM events WHERE lease_owner IS NOT NULL`, "the organization was not provisioned")
 	h.Advance(10 * time.Minute) // past the event's lease and the organization's lock
 	h.Settle()
 	if got := len(h.provisionCalls()); got != 1 {
