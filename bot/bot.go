@@ -293,7 +293,7 @@ func (b *Bot) recover(ctx context.Context) error {
 		return fmt.Errorf("load the inbox: %w", err)
 	}
 	for _, ev := range events {
-		b.inbox.push(eventLane(ev.Key, ev.RoomID), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
+		b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	}
 	out, err := b.db.OutboxAfter(ctx, 0)
 	if err != nil {

@@ -34,6 +34,23 @@ type EventRef struct {
 	NotBefore time.Time
 }
 
+// EventLane returns the inbox lane of the event with key about space roomID: its space, so
+// that the events of one space are processed one at a time in arrival order. An event that
+// names no space has a lane of its own. It is the one definition of an event's lane: the bot's
+// in-memory inbox and the stores (which hand out only the head of a lane) both use it.
+func EventLane(key, roomID string) string {
+	if roomID == "" {
+		return "event|" + key
+	}
+	return "room|" + roomID
+}
+
+// Lane returns the event's inbox lane (EventLane).
+func (ev Event) Lane() string { return EventLane(ev.Key, ev.RoomID) }
+
+// Lane returns the inbox lane of the event ref points at (EventLane).
+func (ref EventRef) Lane() string { return EventLane(ref.Key, ref.RoomID) }
+
 // MaxEventAge is how old a change may be when its delivery comes in. Webex delivers at once
 // and retries for minutes, not days; an older delivery is a replay of captured bytes (whose
 // key may have been forgotten once Config.Retention passed), and is acknowledged without being

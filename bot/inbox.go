@@ -81,7 +81,7 @@ type claimedEvent struct {
 // are skipped).
 func (b *Bot) scanInbox(ctx context.Context) {
 	scanStore(ctx, b, "inbox events", b.db.DueEvents, func(ev Event) bool {
-		return b.inbox.push(eventLane(ev.Key, ev.RoomID), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
+		return b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	})
 }
 

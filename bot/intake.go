@@ -119,21 +119,11 @@ func (b *Bot) queueAdded(events []Event, added []bool) {
 	woke := false
 	for i, ev := range events {
 		if added[i] {
-			b.inbox.push(eventLane(ev.Key, ev.RoomID), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
+			b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 			woke = true
 		}
 	}
 	if woke {
 		wake(b.wakeInbox)
 	}
-}
-
-// eventLane returns the inbox lane of an event: its space, so that the events of one space
-// are processed one at a time in arrival order. An event that names no space has a lane of
-// its own.
-func eventLane(key, roomID string) string {
-	if roomID == "" {
-		return "event|" + key
-	}
-	return "room|" + roomID
 }

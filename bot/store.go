@@ -32,11 +32,21 @@ type Store interface {
 	EventRefs(ctx context.Context) ([]EventRef, error)
 	// SaveEvent updates an event in the inbox (its attempts, when to try again, why).
 	SaveEvent(ctx context.Context, ev Event) error
+	// The inbox's events are in lanes (Event.Lane: the events of one space), processed one
+	// at a time in the store's order (Seq) whoever processes them: an event is handed out
+	// only while it is the head of its lane (the lane's first event in the inbox) and no
+	// other event of its lane is claimed under a lease that lives, by any owner.
+
 	// ClaimEvents claims, for owner until until, those of the events with keys that are in
-	// the inbox, due at now and not claimed by another owner under a lease that lives at
+	// the inbox, due at now, heads of their lanes with no other event of the lane claimed
+	// under a living lease, and not claimed by another owner under a lease that lives at
 	// now (owner's own claims are extended), and returns them as stored. A claimed event is
 	// handed to no other owner until its lease runs out.
 	ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]Event, error)
+	// ClaimEventLanes is ClaimEvents for the heads of lanes, whatever their keys: what a
+	// process that finished a lane's head asks for the next, which another process may
+	// have accepted.
+	ClaimEventLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]Event, error)
 	// RenewEvents extends owner's claims until until; ErrLeaseLost, changing nothing, if
 	// owner does not hold one of them.
 	RenewEvents(ctx context.Context, keys []string, owner string, until time.Time) error

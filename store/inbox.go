@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -55,6 +56,9 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 			}
 			ev.Seq = seq
 			if err := putJSON(events, key, ev); err != nil {
+				return err
+			}
+			if err := eventAdded(tx, ev); err != nil {
 				return err
 			}
 			evs[i].Seq = seq
@@ -178,6 +182,16 @@ func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
 		return bot.ErrNotFound
 	}
 	ev.Seq = stored.Seq
+	if before, after := eventLaneKey(stored), eventLaneKey(ev); !bytes.Equal(before, after) {
+		// Its lane or its place in it changed: indexed again.
+		lanes := events.Tx().Bucket(bucketEventLanes)
+		if err := lanes.Delete(before); err != nil {
+			return fmt.Errorf("unindex the lane of event %s: %w", ev.Key, err)
+		}
+		if err := lanes.Put(after, nil); err != nil {
+			return fmt.Errorf("index the lane of event %s: %w", ev.Key, err)
+		}
+	}
 	return putJSON(events, []byte(ev.Key), ev)
 }
 
@@ -189,6 +203,9 @@ func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
 func (db *DB) FinishEvent(ctx context.Context, key, owner string, processed time.Time, out []bot.Outgoing) error {
 	return db.completeEvent(ctx, key, owner, processed, fmt.Sprintf("finish event %s", key), func(tx *bolt.Tx) error {
 		k := []byte(key)
+		if err := eventLeaving(tx, key); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketEvents).Delete(k); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
 		}
@@ -211,6 +228,9 @@ func (db *DB) DeadLetterEvent(ctx context.Context, ev bot.Event, owner string, a
 	}
 	return db.completeEvent(ctx, ev.Key, owner, at, fmt.Sprintf("dead-letter event %s", ev.Key), func(tx *bolt.Tx) error {
 		key := []byte(ev.Key)
+		if err := eventLeaving(tx, ev.Key); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketEvents).Delete(key); err != nil {
 			return fmt.Errorf("delete from the inbox: %w", err)
 		}

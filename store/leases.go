@@ -155,41 +155,6 @@ func (c *claims) finishEvent(key, owner string, now time.Time) (func(drop bool),
 	}, nil
 }
 
-// ClaimEvents claims, for owner until until, those of the events with keys that are in the
-// inbox, due at now (NotBefore not after it) and not claimed by another owner under a lease
-// that lives at now; an event owner holds already has its lease extended. It returns the
-// claimed events as stored, in the order of keys. It reads the file and writes nothing to it.
-func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]bot.Event, error) {
-	if owner == "" {
-		return nil, errors.New("claim events: no owner")
-	}
-	db.claims.mu.Lock()
-	defer db.claims.mu.Unlock()
-	var claimed []bot.Event
-	err := db.view(ctx, fmt.Sprintf("claim %d events", len(keys)), func(tx *bolt.Tx) error {
-		events := tx.Bucket(bucketEvents)
-		for _, key := range keys {
-			var ev bot.Event
-			found, err := getJSON(events, []byte(key), &ev)
-			if err != nil {
-				return err
-			}
-			if !found || ev.NotBefore.After(now) || db.claims.events.takenFrom(key, owner, now) {
-				continue
-			}
-			claimed = append(claimed, ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, ev := range claimed {
-		db.claims.events[ev.Key] = lease{Owner: owner, Until: until}
-	}
-	return claimed, nil
-}
-
 // RenewEvents extends owner's claims on the events with keys until until. It returns
 // bot.ErrLeaseLost, and changes nothing, when one of them is not claimed by owner any more
 // (another owner took it after the lease ran out, or it left the inbox).

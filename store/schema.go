@@ -13,7 +13,9 @@ package store
 // head of an outbox lane is found without reading the outbox.
 // Version 5 added the batches (bucketBatches, bucketBatchRows) and Request.BatchID
 // ("batchId"); a file of version 4 has none, so its migration only records the version.
-const SchemaVersion = 5
+// Version 6 added the inbox's lane index bucketEventLanes, so that an event is handed out only
+// as the head of its lane without reading the inbox.
+const SchemaVersion = 6
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -36,6 +38,10 @@ var (
 	bucketProcessed = []byte("processed")
 	// bucketProcessedByTime indexes bucketProcessed by time: timeKey(when, Event.Key) → empty.
 	bucketProcessedByTime = []byte("processed_by_time")
+	// bucketEventLanes lists each inbox lane's events in order: Event.Lane(), 0x00,
+	// Event.Seq, Event.Received (Unix nanoseconds; 0 for none), both big-endian uint64s,
+	// then Event.Key → empty (eventlanes.go).
+	bucketEventLanes = []byte("event_lanes")
 	// bucketEventDeadLetters keeps the events given up on: sequence → deadEvent.
 	bucketEventDeadLetters = []byte("event_deadletters")
 
@@ -76,7 +82,7 @@ var (
 func buckets() [][]byte {
 	return [][]byte{
 		bucketMeta,
-		bucketEvents, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
+		bucketEvents, bucketEventLanes, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketOutboxLanes, bucketOutboxLaneHeads,
 		bucketRequests, bucketRequestsByState,

@@ -89,7 +89,7 @@ func (db *DB) Import(ctx context.Context, s store.Snapshot) ([]ImportCount, erro
 
 // The statements of an import: each adds a row only if the database lacks it.
 const (
-	importEvent           = `INSERT INTO events (key, doc, not_before) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`
+	importEvent           = `INSERT INTO events (key, doc, not_before, lane) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`
 	importProcessed       = `INSERT INTO events (key, processed_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`
 	importEventDeadLetter = `INSERT INTO event_dead_letters (key, doc, at) SELECT $1, $2, $3
 		WHERE NOT EXISTS (SELECT 1 FROM event_dead_letters WHERE key = $1 AND at = $3)`
@@ -129,7 +129,7 @@ func importKinds(s store.Snapshot) ([]importKind, error) {
 	inbox := importKind{name: "inbox events", count: `SELECT count(*) FROM events WHERE key = ANY($1)`}
 	for _, ev := range s.Inbox {
 		ev.Seq = 0
-		add(&inbox, ev.Key, importEvent, ev.Key, doc(ev), nullTime(ev.NotBefore))
+		add(&inbox, ev.Key, importEvent, ev.Key, doc(ev), nullTime(ev.NotBefore), ev.Lane())
 	}
 	processed := importKind{name: "processed event keys", count: `SELECT count(*) FROM events WHERE key = ANY($1) AND processed_at IS NOT NULL`}
 	for _, p := range s.Processed {

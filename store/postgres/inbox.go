@@ -46,8 +46,8 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 		clear(added)
 		batch := &pgx.Batch{}
 		for i, ev := range evs {
-			batch.Queue(`INSERT INTO events (key, doc, not_before) VALUES ($1, $2, $3)
-				ON CONFLICT (key) DO NOTHING RETURNING seq`, ev.Key, docs[i], nullTime(ev.NotBefore)).
+			batch.Queue(`INSERT INTO events (key, doc, not_before, lane) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (key) DO NOTHING RETURNING seq`, ev.Key, docs[i], nullTime(ev.NotBefore), ev.Lane()).
 				QueryRow(func(row pgx.Row) error {
 					err := row.Scan(&seqs[i])
 					if errors.Is(err, pgx.ErrNoRows) {
@@ -123,7 +123,7 @@ func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
 	})
 }
 
-// replaceEvent replaces a waiting event's doc and due time, keeping its Seq; with an owner,
+// replaceEvent replaces a waiting event's doc, due time and lane, keeping its Seq; with an owner,
 // only if owner holds its claim, which it then gives up. bot.ErrNotFound if no such row.
 func replaceEvent(ctx context.Context, tx *txn, ev bot.Event, owner string) error {
 	ev.Seq = 0
@@ -131,11 +131,11 @@ func replaceEvent(ctx context.Context, tx *txn, ev bot.Event, owner string) erro
 	if err != nil {
 		return err
 	}
-	sql := `UPDATE events SET doc = $2, not_before = $3 WHERE key = $1 AND processed_at IS NULL`
-	args := []any{ev.Key, data, nullTime(ev.NotBefore)}
+	sql := `UPDATE events SET doc = $2, not_before = $3, lane = $4 WHERE key = $1 AND processed_at IS NULL`
+	args := []any{ev.Key, data, nullTime(ev.NotBefore), ev.Lane()}
 	if owner != "" {
-		sql = `UPDATE events SET doc = $2, not_before = $3, lease_owner = NULL, lease_until = NULL
-			WHERE key = $1 AND processed_at IS NULL AND lease_owner = $4`
+		sql = `UPDATE events SET doc = $2, not_before = $3, lane = $4, lease_owner = NULL, lease_until = NULL
+			WHERE key = $1 AND processed_at IS NULL AND lease_owner = $5`
 		args = append(args, owner)
 	}
 	tag, err := tx.Exec(ctx, sql, args...)

@@ -11,25 +11,67 @@ import (
 )
 
 // ClaimEvents claims, for owner until until, those of the events with keys that are in the
-// inbox, due at now (NotBefore not after it) and not claimed by another owner under a lease
-// that lives at now; an event owner holds already has its lease extended. It returns the
-// claimed events as stored, in the order of keys. Rows another transaction is claiming at
-// the same moment are skipped (FOR UPDATE SKIP LOCKED), not waited for: two replicas never
-// both get one event.
+// inbox, due at now (NotBefore not after it), heads of their lanes (bot.Event.Lane: no event
+// of the lane comes before them in seq order) with no other event of the lane claimed under a
+// lease living at now, and not claimed by another owner under a lease that lives at now; an
+// event owner holds already has its lease extended. It returns the claimed events as stored,
+// in the order of keys. Rows another transaction is claiming at the same moment are skipped
+// (FOR UPDATE SKIP LOCKED), not waited for: two replicas never both get one event. The claims
+// of one lane take turns (claimEventLanesLock): each sees the claims committed before it, so
+// that even an event whose smaller seq commits late is not claimed beside a later one.
 func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]bot.Event, error) {
+	claimed, err := db.claimEventHeads(ctx, fmt.Sprintf("claim %d events", len(keys)),
+		`SELECT DISTINCT hashtext(lane) AS h FROM events WHERE key = ANY($1) AND processed_at IS NULL AND lane IS NOT NULL`,
+		`SELECT key FROM events WHERE key = ANY($1)`, keys, owner, now, until)
+	if err != nil {
+		return nil, err
+	}
+	sortBy(claimed, keys, func(ev bot.Event) string { return ev.Key })
+	return claimed, nil
+}
+
+// ClaimEventLanes claims, for owner until until, the heads of those of lanes whose head is
+// due at now and that no other owner holds (see ClaimEvents), and returns them as stored, in
+// the order of lanes.
+func (db *DB) ClaimEventLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]bot.Event, error) {
+	claimed, err := db.claimEventHeads(ctx, fmt.Sprintf("claim the heads of %d event lanes", len(lanes)),
+		`SELECT DISTINCT hashtext(lane) AS h FROM unnest($1::text[]) AS l(lane)`,
+		`SELECT DISTINCT ON (lane) key FROM events WHERE lane = ANY($1) AND processed_at IS NULL ORDER BY lane, seq`,
+		lanes, owner, now, until)
+	if err != nil {
+		return nil, err
+	}
+	sortBy(claimed, lanes, func(ev bot.Event) string { return ev.Lane() })
+	return claimed, nil
+}
+
+// claimEventLanesLock is the class of the transaction-scoped advisory locks, one per lane
+// (by the hash of its name), under which the events of a lane are claimed.
+const claimEventLanesLock = 0x61746c6e // "atln"
+
+// claimEventHeads claims, for owner until until, the events that wanted ($1: args) selects
+// (keys) that head their lanes and are free (see ClaimEvents), under the advisory locks of
+// the lanes that lanes ($1: args) selects (hashes h), taken in order so that two claims
+// never wait for each other; what names the claim in errors.
+func (db *DB) claimEventHeads(ctx context.Context, what, lanes, wanted string, args []string, owner string, now, until time.Time) ([]bot.Event, error) {
 	if owner == "" {
 		return nil, errors.New("claim events: no owner")
 	}
 	var claimed []bot.Event
-	err := db.write(ctx, fmt.Sprintf("claim %d events", len(keys)), func(tx *txn) error {
-		rows, err := tx.Query(ctx, `WITH due AS (
-				SELECT key FROM events
-				WHERE key = ANY($1) AND processed_at IS NULL
-					AND (not_before IS NULL OR not_before <= $3)
-					AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until <= $3)
-				FOR UPDATE SKIP LOCKED)
+	err := db.write(ctx, what, func(tx *txn) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($2, l.h) FROM (`+lanes+` ORDER BY h) l`, args, int32(claimEventLanesLock)); err != nil {
+			return fmt.Errorf("lock the lanes: %w", err)
+		}
+		rows, err := tx.Query(ctx, `WITH wanted AS (`+wanted+`), due AS (
+				SELECT e.key FROM events e JOIN wanted w ON e.key = w.key
+				WHERE e.processed_at IS NULL
+					AND (e.not_before IS NULL OR e.not_before <= $3)
+					AND (e.lease_owner IS NULL OR e.lease_owner = $2 OR e.lease_until <= $3)
+					AND NOT EXISTS (SELECT 1 FROM events o WHERE o.lane = e.lane AND o.processed_at IS NULL
+						AND o.key <> e.key AND (o.seq < e.seq OR o.lease_until > $3))
+				FOR UPDATE OF e SKIP LOCKED)
 			UPDATE events e SET lease_owner = $2, lease_until = $4 FROM due WHERE e.key = due.key
-			RETURNING e.key, e.seq, e.doc`, keys, owner, now, until)
+			RETURNING e.key, e.seq, e.doc`, args, owner, now, until)
 		if err != nil {
 			return err
 		}
@@ -39,14 +81,18 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 	if err != nil {
 		return nil, err
 	}
-	place := make(map[string]int, len(keys))
-	for i, k := range keys {
+	return claimed, nil
+}
+
+// sortBy sorts xs in the order of the first place in order of each one's of.
+func sortBy[T any](xs []T, order []string, of func(T) string) {
+	place := make(map[string]int, len(order))
+	for i, k := range order {
 		if _, seen := place[k]; !seen {
 			place[k] = i
 		}
 	}
-	slices.SortFunc(claimed, func(a, b bot.Event) int { return place[a.Key] - place[b.Key] })
-	return claimed, nil
+	slices.SortFunc(xs, func(a, b T) int { return place[of(a)] - place[of(b)] })
 }
 
 // RenewEvents extends owner's claims on the events with keys until until. It returns

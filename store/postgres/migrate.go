@@ -13,8 +13,9 @@ import (
 	"github.com/pressly/goose/v3/lock"
 )
 
-// migrations is the schema, one numbered SQL file a version, applied in order by goose.
-// Add a new file for every change; never edit one that was released.
+// migrations is the schema, one numbered SQL file a version, applied in order by goose with
+// the versions written in Go (fillEventLanes, version 3), which compute what SQL would have
+// to define a second time. Add a new file for every change; never edit one that was released.
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -51,7 +52,7 @@ func (db *DB) migrate(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("migrate store %s: %w", db.host, err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, files, goose.WithDisableGlobalRegistry(true),
-		goose.WithTableName(versionTable), goose.WithLocker(locker), goose.WithSlog(logger))
+		goose.WithTableName(versionTable), goose.WithLocker(locker), goose.WithSlog(logger), goose.WithGoMigrations(fillEventLanes))
 	if err != nil {
 		return fmt.Errorf("migrate store %s: %w", db.host, err)
 	}

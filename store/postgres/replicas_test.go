@@ -116,12 +116,12 @@ func TestReplicasStartingAtOnceMigrateOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var applied int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
+	var applied, versions int
+	if err := conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &versions); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 1 {
-		t.Errorf("%d migrations recorded, want 1 (each applied once)", applied)
+	if applied != versions || versions != 3 {
+		t.Errorf("%d migrations recorded of %d versions, want 3 of 3 (each applied once)", applied, versions)
 	}
 }
 

@@ -37,9 +37,9 @@ func testEventRefs(t *testing.T, h Harness) {
 		Received, NotBefore time.Time
 	}
 	want := []ref{
-		{"a", "room-1", t0.Add(time.Minute), t0.Add(time.Hour + time.Nanosecond)},
+		{"a", "room-a", t0.Add(time.Minute), t0.Add(time.Hour + time.Nanosecond)},
 		{"direct", "", t0.Add(time.Second), time.Time{}},
-		{"0-late", "room-1", t0.Add(-time.Hour), time.Time{}},
+		{"0-late", "room-0-late", t0.Add(-time.Hour), time.Time{}},
 	}
 	got := []ref{}
 	for _, r := range refs {

@@ -45,6 +45,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CrashBetweenAnyTwoStepsLosesNothing", func(t *testing.T) { testCrash(t, h) })
 	t.Run("PruneForgetsOnlyTheOld", func(t *testing.T) { testPrune(t, h) })
 	t.Run("DueEventsSkipsTheClaimed", func(t *testing.T) { testDueEvents(t, h) })
+	t.Run("EventsOfALaneHandedOutInOrder", func(t *testing.T) { testEventLanes(t, h) })
+	t.Run("EventLaneHeadOfADeadOwnerIsTakenOver", func(t *testing.T) { testEventLaneCrash(t, h) })
 	t.Run("LanesClaimedOneOwnerAtATime", func(t *testing.T) { testLaneClaims(t, h) })
 	t.Run("LaneReleaseSavesAndFrees", func(t *testing.T) { testLaneRelease(t, h) })
 	t.Run("LaneOfADeadOwnerIsTakenOver", func(t *testing.T) { testLaneCrash(t, h) })
@@ -57,9 +59,15 @@ func Run(t *testing.T, h Harness) {
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, h) })
 }
 
-// event returns an inbox event with key k, received at at.
+// event returns an inbox event with key k, received at at, in a space of its own (a lane of
+// its own).
 func event(k string, at time.Time) bot.Event {
-	return bot.Event{Key: k, Resource: "messages", Event: "created", DataID: k, RoomID: "room-1", Received: at}
+	return eventIn("room-"+k, k, at)
+}
+
+// eventIn returns an inbox event with key k in space roomID, received at at.
+func eventIn(roomID, k string, at time.Time) bot.Event {
+	return bot.Event{Key: k, Resource: "messages", Event: "created", DataID: k, RoomID: roomID, Received: at}
 }
 
 // reply returns an outbox message with key k.
