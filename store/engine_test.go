@@ -95,3 +95,33 @@ func TestMigrateFromVersion3(t *testing.T) {
 		t.Errorf("the lanes' heads after the migration (-want +got):\n%s", diff)
 	}
 }
+
+// TestMigrateFromVersion5 opens a version 5 file, which had no index of the inbox's lanes:
+// Open builds it from the waiting events, and only each space's first event is handed out.
+func TestMigrateFromVersion5(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	ev := func(room, key string) bot.Event { return bot.Event{Key: key, RoomID: room, Received: at} }
+	db := olderFile(t, 5, []string{"event_lanes"}, func(db *store.DB) []error {
+		_, err := db.AddEvents(ctx, []bot.Event{ev("room-1", "a1"), ev("room-2", "b1"), ev("room-1", "a2"), ev("", "direct")})
+		return []error{err, db.FinishEvent(ctx, "b1", "", at, nil)}
+	})
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check after the migration = %v", err)
+	}
+	claimed, err := db.ClaimEvents(ctx, []string{"a2", "direct"}, "A", at, at.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range claimed {
+		got = append(got, ev.Key)
+	}
+	if diff := cmp.Diff([]string{"direct"}, got); diff != "" {
+		t.Errorf("claimed after the migration (-want +got):\n%s", diff)
+	}
+	heads, err := db.ClaimEventLanes(ctx, []string{bot.EventLane("", "room-1")}, "A", at, at.Add(time.Minute))
+	if err != nil || len(heads) != 1 || heads[0].Key != "a1" {
+		t.Errorf("ClaimEventLanes(room-1) after the migration = %v, %v; want a1", heads, err)
+	}
+}

@@ -152,3 +152,28 @@ func (db *DB) claimEventHeads(ctx context.Context, what string, wanted []string,
 	}
 	return claimed, nil
 }
+
+// checkEventLanes verifies that bucketEventLanes indexes every event of the inbox, and
+// nothing else.
+func checkEventLanes(tx *bolt.Tx) error {
+	var errs []error
+	n := 0
+	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+		var ev bot.Event
+		if err := decodeJSON(k, v, &ev); err != nil {
+			return err
+		}
+		n++
+		if !has(tx.Bucket(bucketEventLanes), eventLaneKey(ev)) {
+			errs = append(errs, fmt.Errorf("event %s (seq %d) is not in the index of lane %q", ev.Key, ev.Seq, ev.Lane()))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check the inbox's lanes: %w", err)
+	}
+	if got := tx.Bucket(bucketEventLanes).Stats().KeyN; got != n {
+		errs = append(errs, fmt.Errorf("the inbox's lane index has %d entries for %d waiting events", got, n))
+	}
+	return errors.Join(errs...)
+}

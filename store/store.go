@@ -193,7 +193,7 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		errs = append(errs, checkOutbox(tx), checkLanes(tx), checkRequests(tx))
+		errs = append(errs, checkOutbox(tx), checkLanes(tx), checkEventLanes(tx), checkRequests(tx))
 		return errors.Join(errs...)
 	})
 }
