@@ -41,10 +41,11 @@ func (b *Bot) runInbox(ctx context.Context) {
 	}()
 
 	inWork := map[string]bool{} // the keys of the events in work
+	probe := map[string]bool{}  // lanes emptied in memory, of which the store may hold more
 	scan := b.timers.After(b.cfg.ScanEvery)
 	for {
-		for b.dispatchEvents(ctx, jobs, inWork) {
-			// the lanes that lost their heads may have more ready
+		for b.dispatchEvents(ctx, jobs, inWork, probe) {
+			// a probed lane's head, or the next of a lane that lost its head, may be ready
 		}
 		select {
 		case <-ctx.Done():
@@ -54,11 +55,11 @@ func (b *Bot) runInbox(ctx context.Context) {
 			scan = b.timers.After(b.cfg.ScanEvery)
 		case <-b.wakeInbox:
 		case r := <-results:
-			b.settleEvent(r, inWork)
+			b.settleEvent(r, inWork, probe)
 			for drained := false; !drained; {
 				select {
 				case r := <-results:
-					b.settleEvent(r, inWork)
+					b.settleEvent(r, inWork, probe)
 				default:
 					drained = true
 				}
@@ -108,11 +109,15 @@ func scanStore[T any](ctx context.Context, b *Bot, what string, read func(contex
 }
 
 // dispatchEvents claims the heads of the ready lanes, as many as there are idle workers, in
-// one transaction, and hands them to the workers. A head the store does not hand out (gone,
-// not due yet, or claimed by another replica) leaves the in-memory inbox: the scan finds it
-// again when it is due and free; dropped reports that. When the store cannot be asked, the
-// heads wait RetryBase.
-func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork map[string]bool) (dropped bool) {
+// one transaction, and hands them to the workers; with them, it claims the heads the store
+// holds of the lanes to probe (another replica may have accepted the next event of a lane
+// whose head this process finished) and puts them in the in-memory inbox, to be dispatched
+// next. A head the store does not hand out (gone, not due yet, claimed by another replica,
+// or behind an event of its lane that another replica has or had) leaves the in-memory inbox:
+// the replica that finishes the lane's head probes the lane, and the scan finds it again when
+// it is due and free. again reports that there may be more ready to dispatch. When the store
+// cannot be asked, the heads wait RetryBase.
+func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWork, probe map[string]bool) (again bool) {
 	now := b.clock.Now()
 	var keys []string
 	taken := map[string]string{} // key → lane
@@ -124,8 +129,11 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		keys = append(keys, it.key)
 		taken[it.key] = lane
 	}
+	if b.probeEventLanes(ctx, now, probe) {
+		again = true
+	}
 	if len(keys) == 0 {
-		return false
+		return again
 	}
 	claimed, err := b.db.ClaimEvents(ctx, keys, b.owner, now, now.Add(eventLease))
 	if err != nil {
@@ -141,27 +149,64 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 		jobs <- claimedEvent{lane: taken[ev.Key], ev: ev, ctx: workCtx, forget: forget}
 		delete(taken, ev.Key)
 	}
+	dropped := false
 	for key, lane := range taken {
 		if err != nil {
 			b.inbox.retry(lane, struct{}{}, now.Add(b.cfg.RetryBase))
 			continue
 		}
-		b.log.Info("event not handed out by the store (done, not due, or another replica's); left to the scan", "event", key)
+		b.log.Info("event not handed out by the store (done, not due, another replica's, or behind one of its space another replica has); left to that replica and the scan", "event", key)
 		b.inbox.done(lane)
 		dropped = true
 	}
 	if dropped {
 		b.progressed() // the inbox in memory shrank: Settle looks again
 	}
-	return dropped
+	return again || dropped
 }
 
-// settleEvent takes a worker's report into the in-memory inbox.
-func (b *Bot) settleEvent(r handled, inWork map[string]bool) {
+// probeEventLanes claims the heads the store holds of the lanes to probe that are still
+// empty in memory, puts them in the in-memory inbox (claimed already: they go to workers
+// next), and empties probe; it reports whether it found any. When the store cannot be asked,
+// the scan finds those heads later.
+func (b *Bot) probeEventLanes(ctx context.Context, now time.Time, probe map[string]bool) bool {
+	var lanes []string
+	for lane := range probe {
+		if !b.inbox.has(lane) {
+			lanes = append(lanes, lane)
+		}
+	}
+	clear(probe)
+	if len(lanes) == 0 {
+		return false
+	}
+	heads, err := b.db.ClaimEventLanes(ctx, lanes, b.owner, now, now.Add(eventLease))
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Error("claim the next events of spaces", "spaces", len(lanes), "err", err)
+		}
+		return false
+	}
+	for _, ev := range heads {
+		b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
+	}
+	if len(heads) > 0 {
+		b.progressed()
+	}
+	return len(heads) > 0
+}
+
+// settleEvent takes a worker's report into the in-memory inbox. A lane whose event left the
+// inbox and that has no more in memory is to be probed: the store may hold its next event,
+// accepted by another replica, which was refused it while this one held the lane.
+func (b *Bot) settleEvent(r handled, inWork, probe map[string]bool) {
 	delete(inWork, r.ev.Key)
 	switch {
 	case r.left:
 		b.inbox.done(r.lane)
+		if !b.inbox.has(r.lane) {
+			probe[r.lane] = true
+		}
 	default:
 		b.inbox.retry(r.lane, struct{}{}, r.retryAt)
 	}
