@@ -67,8 +67,9 @@ func (db *DB) claimEventHeads(ctx context.Context, what, lanes, wanted string, a
 				WHERE e.processed_at IS NULL
 					AND (e.not_before IS NULL OR e.not_before <= $3)
 					AND (e.lease_owner IS NULL OR e.lease_owner = $2 OR e.lease_until <= $3)
+					AND NOT EXISTS (SELECT 1 FROM events o WHERE o.lane = e.lane AND o.processed_at IS NULL AND o.seq < e.seq)
 					AND NOT EXISTS (SELECT 1 FROM events o WHERE o.lane = e.lane AND o.processed_at IS NULL
-						AND o.key <> e.key AND (o.seq < e.seq OR o.lease_until > $3))
+						AND o.lease_owner IS NOT NULL AND o.lease_until > $3 AND o.key <> e.key)
 				FOR UPDATE OF e SKIP LOCKED)
 			UPDATE events e SET lease_owner = $2, lease_until = $4 FROM due WHERE e.key = due.key
 			RETURNING e.key, e.seq, e.doc`, args, owner, now, until)

@@ -6,7 +6,9 @@
 -- +goose Up
 ALTER TABLE events ADD COLUMN lane text COLLATE "C"; -- bot.Event.Lane(), while it waits
 CREATE INDEX events_lane_waiting ON events (lane, seq) WHERE processed_at IS NULL;
+-- the claimed events of each lane: few, whatever the backlog
+CREATE INDEX events_lane_claimed ON events (lane) WHERE processed_at IS NULL AND lease_owner IS NOT NULL;
 
 -- +goose Down
-DROP INDEX events_lane_waiting;
+DROP INDEX events_lane_claimed, events_lane_waiting;
 ALTER TABLE events DROP COLUMN lane;
