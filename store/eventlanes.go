@@ -89,14 +89,14 @@ func migrateEventLanes(tx *bolt.Tx) error {
 // as its head, and an event never comes before one already in the inbox (Seq follows the
 // order of bbolt's serial commits), so a lane's claimed event is its head until it leaves.
 func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]bot.Event, error) {
-	return db.claimEventHeads(ctx, fmt.Sprintf("claim %d events", len(keys)), keys, owner, now, until, func(tx *bolt.Tx, key string) (string, bool, error) {
+	return db.claimEventHeads(ctx, fmt.Sprintf("claim %d events", len(keys)), keys, owner, now, until, func(tx *bolt.Tx, key string) (bot.Event, bool, error) {
 		var ev bot.Event
 		found, err := getJSON(tx.Bucket(bucketEvents), []byte(key), &ev)
 		if err != nil || !found {
-			return "", false, err
+			return ev, false, err
 		}
 		head, ok := eventLaneHead(tx, ev.Lane())
-		return key, ok && head == key, nil
+		return ev, ok && head == key, nil
 	})
 }
 
@@ -104,16 +104,24 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 // due at now and not claimed by another owner under a lease that lives at now (see
 // ClaimEvents), and returns them as stored, in the order of lanes.
 func (db *DB) ClaimEventLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]bot.Event, error) {
-	return db.claimEventHeads(ctx, fmt.Sprintf("claim the heads of %d event lanes", len(lanes)), lanes, owner, now, until, func(tx *bolt.Tx, lane string) (string, bool, error) {
+	return db.claimEventHeads(ctx, fmt.Sprintf("claim the heads of %d event lanes", len(lanes)), lanes, owner, now, until, func(tx *bolt.Tx, lane string) (bot.Event, bool, error) {
+		var ev bot.Event
 		key, ok := eventLaneHead(tx, lane)
-		return key, ok, nil
+		if !ok {
+			return ev, false, nil
+		}
+		found, err := getJSON(tx.Bucket(bucketEvents), []byte(key), &ev)
+		if err == nil && !found {
+			err = fmt.Errorf("the head of inbox lane %q is event %s, which is not in the inbox", lane, key)
+		}
+		return ev, err == nil, err
 	})
 }
 
-// claimEventHeads claims, for owner until until, the events that head finds for each of
-// wanted (the key of an event that heads its lane), when they are due at now and not claimed
+// claimEventHeads claims, for owner until until, the events that head finds, as stored, for
+// each of wanted (an event that heads its lane), when they are due at now and not claimed
 // by another owner under a lease that lives at now; what names the claim in errors.
-func (db *DB) claimEventHeads(ctx context.Context, what string, wanted []string, owner string, now, until time.Time, head func(tx *bolt.Tx, w string) (string, bool, error)) ([]bot.Event, error) {
+func (db *DB) claimEventHeads(ctx context.Context, what string, wanted []string, owner string, now, until time.Time, head func(tx *bolt.Tx, w string) (bot.Event, bool, error)) ([]bot.Event, error) {
 	if owner == "" {
 		return nil, errors.New("claim events: no owner")
 	}
@@ -121,23 +129,17 @@ func (db *DB) claimEventHeads(ctx context.Context, what string, wanted []string,
 	defer db.claims.mu.Unlock()
 	var claimed []bot.Event
 	err := db.view(ctx, what, func(tx *bolt.Tx) error {
-		events := tx.Bucket(bucketEvents)
 		seen := map[string]bool{}
 		for _, w := range wanted {
-			key, ok, err := head(tx, w)
+			ev, ok, err := head(tx, w)
 			if err != nil {
 				return err
 			}
-			if !ok || seen[key] {
+			if !ok || seen[ev.Key] {
 				continue
 			}
-			seen[key] = true
-			var ev bot.Event
-			found, err := getJSON(events, []byte(key), &ev)
-			if err != nil {
-				return err
-			}
-			if !found || ev.NotBefore.After(now) || db.claims.events.takenFrom(key, owner, now) {
+			seen[ev.Key] = true
+			if ev.NotBefore.After(now) || db.claims.events.takenFrom(ev.Key, owner, now) {
 				continue
 			}
 			claimed = append(claimed, ev)

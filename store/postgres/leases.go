@@ -51,8 +51,8 @@ const claimEventLanesLock = 0x61746c6e // "atln"
 
 // claimEventHeads claims, for owner until until, the events that wanted ($1: args) selects
 // (keys) that head their lanes and are free (see ClaimEvents), under the advisory locks of
-// the lanes that lanes ($1: args) selects (hashes h), taken in order so that two claims
-// never wait for each other; what names the claim in errors.
+// the lanes that lanes ($1: args) selects (hashes h), taken in the hashes' order so that two
+// claims never deadlock; what names the claim in errors.
 func (db *DB) claimEventHeads(ctx context.Context, what, lanes, wanted string, args []string, owner string, now, until time.Time) ([]bot.Event, error) {
 	if owner == "" {
 		return nil, errors.New("claim events: no owner")
@@ -85,7 +85,7 @@ func (db *DB) claimEventHeads(ctx context.Context, what, lanes, wanted string, a
 	return claimed, nil
 }
 
-// sortBy sorts xs in the order of the first place in order of each one's of.
+// sortBy sorts xs by where the string of returns for each first appears in order.
 func sortBy[T any](xs []T, order []string, of func(T) string) {
 	place := make(map[string]int, len(order))
 	for i, k := range order {
