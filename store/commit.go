@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -33,6 +34,9 @@ type committer struct {
 	pending []*writeCall  // the writes gathered for the next commit
 	closed  bool          // no write is taken any more
 	stopped chan struct{} // closed when the committer's goroutine has ended
+
+	commits atomic.Uint64 // the transactions committed
+	writes  atomic.Uint64 // the write functions those transactions held
 }
 
 // writeCall is one submitted write function and its outcome, known once done is closed.
@@ -124,6 +128,10 @@ func (c *committer) commit(group []*writeCall) {
 				continue
 			}
 			err = nil // none left to commit: each failed call keeps its own error
+		}
+		if err == nil && len(group) > 0 {
+			c.commits.Add(1)
+			c.writes.Add(uint64(len(group)))
 		}
 		for _, call := range group {
 			call.err = err

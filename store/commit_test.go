@@ -157,6 +157,16 @@ func TestCommitGroupFailsAlone(t *testing.T) {
 			if diff := cmp.Diff(tt.wantKeys, keysIn(t, bdb)); diff != "" {
 				t.Errorf("keys committed (-want +got):\n%s", diff)
 			}
+			// The failed and panicked writes are not counted; a transaction is, once it
+			// committed something.
+			got := [2]uint64{c.commits.Load(), c.writes.Load()}
+			want := [2]uint64{0, 0}
+			if len(tt.wantKeys) > 0 {
+				want = [2]uint64{1, uint64(len(tt.wantKeys))}
+			}
+			if got != want {
+				t.Errorf("commits and writes counted: got %v, want %v", got, want)
+			}
 		})
 	}
 }
@@ -192,6 +202,14 @@ func TestCommitterConcurrentWriters(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, keysIn(t, bdb)); diff != "" {
 		t.Errorf("keys committed (-want +got):\n%s", diff)
+	}
+	// However the writers were grouped, every committed write is counted once, in one of
+	// at most as many transactions.
+	if got, want := c.writes.Load(), uint64(len(want)); got != want {
+		t.Errorf("writes counted: got %d, want %d", got, want)
+	}
+	if got := c.commits.Load(); got < 1 || got > uint64(len(want)) {
+		t.Errorf("commits counted: got %d, want 1 to %d", got, len(want))
 	}
 }
 

@@ -198,6 +198,20 @@ func (db *DB) Check(ctx context.Context) error {
 	})
 }
 
+// CommitCounts is what the store's group commit (commit.go) has done since Open: the write
+// transactions it committed, and the callers' writes they held. Writes / Commits is the mean
+// number of writes per transaction, each transaction costing bbolt two fsyncs.
+type CommitCounts struct {
+	Commits uint64
+	Writes  uint64
+}
+
+// CommitCounts returns what the store's group commit has done since Open; benchmarks read
+// it to tell how many writes each fsync carried.
+func (db *DB) CommitCounts() CommitCounts {
+	return CommitCounts{Commits: db.writes.commits.Load(), Writes: db.writes.writes.Load()}
+}
+
 // update runs fn in a read-write transaction, unless ctx has ended (its error is returned
 // as is); fn's error, or the commit's, is wrapped with what the transaction does. The
 // transaction is shared with the writes of other callers that gathered meanwhile (group

@@ -385,3 +385,22 @@ func olderFile(t *testing.T, version int, missing []string, fill func(db *store.
 	}
 	return mustOpenAt(t, path)
 }
+
+// TestCommitCounts: each write goes through the group commit and is counted once; a write
+// alone commits alone.
+func TestCommitCounts(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t)
+	before := db.CommitCounts()
+	if _, err := db.AddEvents(ctx, []bot.Event{event("messages/created/C1", t0), event("messages/created/C2", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishEvent(ctx, "messages/created/C1", "", t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	after := db.CommitCounts()
+	got := store.CommitCounts{Commits: after.Commits - before.Commits, Writes: after.Writes - before.Writes}
+	if diff := cmp.Diff(store.CommitCounts{Commits: 2, Writes: 2}, got); diff != "" {
+		t.Errorf("CommitCounts() change (-want +got):\n%s", diff)
+	}
+}
