@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,6 +135,18 @@ func intakeRun(b *testing.B, client *http.Client, url string, bodies [][]byte, s
 	return latencies, wall
 }
 
+// processCPU returns the CPU time this process has used so far (user and system, every
+// thread): the load generator, the receiver and, for attachbot, its store, workers and the
+// simulated Webex, which all run in it.
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		b.Fatalf("read the process's CPU time: %v", err)
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
 // p99 returns the 99th percentile of ds.
 func p99(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
@@ -150,6 +163,8 @@ func p99(ds []time.Duration) time.Duration {
 //     time per delivery; deliveries/s, the ratio to the bare receiver's, and both p99s;
 //     on bbolt, writes/commit, the mean number of writes (one per delivery, and the
 //     workers') each of the store's transactions held;
+//   - both: cpu-us/op and bare-cpu-us/op, the process's CPU time per delivery while each
+//     side was measured (a figure the other processes' load changes less than the rates);
 //   - paced=1000/s: one delivery every millisecond: both p99 acknowledgement latencies.
 func BenchmarkIntake(b *testing.B) {
 	onceOnly(b)
@@ -197,15 +212,19 @@ func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app
 	defer real.Close()
 
 	bodies, sigs := intakeBodies(b.N)
+	bareCPU := processCPU(b)
 	bareLatencies, bareWall := intakeRun(b, client, bare.URL+"/webhook", bodies, sigs, paced)
+	bareCPU = processCPU(b) - bareCPU
 	bodies, sigs = intakeBodies(b.N)
 	var before store.CommitCounts
 	if onDisk != nil {
 		before = onDisk.CommitCounts()
 	}
+	cpu := processCPU(b)
 	b.StartTimer()
 	latencies, wall := intakeRun(b, client, real.URL+"/webhook", bodies, sigs, paced)
 	b.StopTimer()
+	cpu = processCPU(b) - cpu
 	if onDisk != nil {
 		// The writes of the deliveries and of the workers, per bbolt transaction (two
 		// fsyncs each) during the timed part.
@@ -215,6 +234,8 @@ func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app
 		}
 	}
 
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64(bareCPU.Microseconds())/float64(b.N), "bare-cpu-us/op")
 	b.ReportMetric(float64(p99(latencies).Microseconds())/1e3, "p99-ms")
 	b.ReportMetric(float64(p99(bareLatencies).Microseconds())/1e3, "bare-p99-ms")
 	if !paced {
