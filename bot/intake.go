@@ -108,6 +108,15 @@ func (g *groupCommit) commitGathered(ctx context.Context, handedOver bool) {
 		}
 		close(batch.done)
 		if !handedOver {
+			// A goroutine only when something gathered: most commits of a busy intake
+			// find nothing, each delivery having led its own commit.
+			g.mu.Lock()
+			if g.gathering == nil {
+				g.committing--
+				g.mu.Unlock()
+				return
+			}
+			g.mu.Unlock()
 			go g.commitGathered(ctx, true)
 			return
 		}
