@@ -30,8 +30,8 @@ func (b *Bot) runOutbox(ctx context.Context) {
 	jobs := make(chan queuedMessage, b.cfg.SendConcurrency)
 	results := make(chan sentResult)
 	// started hears of each job handed whose wait for a slot ended (its call starts, or it
-	// gave up waiting). Buffered for every job handed and not yet heard of (at most
-	// SendConcurrency), a sender never waits for the loop to tell it.
+	// gave up waiting). It has room for every job handed and not yet heard of (at most
+	// SendConcurrency), so a sender never waits for the loop to tell it.
 	started := make(chan struct{}, b.cfg.SendConcurrency)
 	slots := make(callSlots, b.cfg.SendConcurrency)
 	var senders sync.WaitGroup
