@@ -18,24 +18,29 @@ import (
 // whole outbox again; every Config.ScanEvery, the heads of the due lanes no one holds are read too
 // (another replica's messages, or those of one that died), at most scanLimit of them.
 //
-// SendConcurrency bounds the calls to Webex under way: a message's slot is free again once
-// Webex answered, while its outcome is committed, so that the next message (of another
-// lane) goes out during that commit. Its own lane's next message waits for the commit, so
-// that a crash never leaves a later message sent and an earlier one to send again. Twice
-// as many senders as slots run, so that those recording an outcome leave enough to call.
+// SendConcurrency bounds the calls to Webex under way (callSlots): a sender takes a slot just
+// before its call and frees it once Webex answered, while its outcome is committed, so that
+// the next message (of another lane) goes out during that commit. Its own lane's next message
+// waits for the commit, so that a crash never leaves a later message sent and an earlier one
+// to send again. The loop claims ahead: it keeps up to SendConcurrency claimed heads waiting
+// for a slot in senders' hands, so that a slot freed is taken at once, not after the loop
+// heard of it and claimed the next lane. Three times as many senders as slots run, so that
+// those waiting for a slot and those recording an outcome leave enough to call.
 func (b *Bot) runOutbox(ctx context.Context) {
 	jobs := make(chan queuedMessage, b.cfg.SendConcurrency)
 	results := make(chan sentResult)
-	callsEnded := make(chan struct{})
+	// started hears of each job handed whose wait for a slot ended (its call starts, or it
+	// gave up waiting). It has room for every job handed and not yet heard of (at most
+	// SendConcurrency), so a sender never waits for the loop to tell it.
+	started := make(chan struct{}, b.cfg.SendConcurrency)
+	slots := make(callSlots, b.cfg.SendConcurrency)
 	var senders sync.WaitGroup
-	for range 2 * b.cfg.SendConcurrency {
+	for range 3 * b.cfg.SendConcurrency {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
 			for job := range jobs {
-				callEnded := sync.OnceFunc(func() { tell(ctx, callsEnded, struct{}{}) })
-				o, left := b.send(job.ctx, job.o, callEnded)
-				callEnded()
+				o, left := b.send(job.ctx, job.o, slots, func() { started <- struct{}{} })
 				job.forget()
 				tell(ctx, results, sentResult{lane: job.lane, o: o, left: left})
 			}
@@ -46,7 +51,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		senders.Wait()
 	}()
 
-	calling := 0               // the messages handed out whose Webex call has not ended
+	waiting := 0               // the messages handed out that wait for a slot
 	probe := map[string]bool{} // lanes emptied in memory, which the store may hold more of
 	scan := b.timers.After(b.cfg.ScanEvery)
 	for {
@@ -56,8 +61,8 @@ func (b *Bot) runOutbox(ctx context.Context) {
 			b.progressed()
 		}
 		for {
-			handed, again := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-calling, probe)
-			calling += handed
+			handed, again := b.dispatchMessages(ctx, jobs, b.cfg.SendConcurrency-waiting, probe)
+			waiting += handed
 			if !again { // else a probed lane's head, or the next of a lane that lost its head, may be ready
 				break
 			}
@@ -69,8 +74,8 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		case <-scan:
 			b.scanOutbox(ctx)
 			scan = b.timers.After(b.cfg.ScanEvery)
-		case <-callsEnded:
-			calling--
+		case <-started:
+			waiting--
 		case r := <-results:
 			if r.left {
 				b.outbox.finish(r.lane, r.o.Seq)
@@ -85,6 +90,22 @@ func (b *Bot) runOutbox(ctx context.Context) {
 		}
 	}
 }
+
+// callSlots bounds the Webex calls the outbox has under way: one slot a call.
+type callSlots chan struct{}
+
+// take waits for a slot; it returns ctx's error if ctx ends first.
+func (s callSlots) take(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a slot to send: %w", context.Cause(ctx))
+	}
+}
+
+// free gives a slot back.
+func (s callSlots) free() { <-s }
 
 // dispatchMessages claims the lanes of up to free ready heads of the in-memory outbox, with
 // the lanes to probe, in one store call, and hands the heads the store gives to the senders;
@@ -216,21 +237,12 @@ func (b *Bot) wakeOutbox() {
 	wake(b.wakeOut)
 }
 
-// send sends one message, or deletes one (Outgoing.DeleteMessageID), calls callEnded once
-// Webex answered, and records the outcome. It reports whether the entry left the outbox
-// (done or given up), and the entry as it now is (its attempts, when to try again).
-func (b *Bot) send(ctx context.Context, o Outgoing, callEnded func()) (Outgoing, bool) {
-	var err error
-	var sent Message
-	if o.DeleteMessageID != "" {
-		err = b.webex.DeleteMessage(ctx, o.DeleteMessageID)
-		if apiStatus(err) == 404 { // deleted already, by an earlier attempt whose answer was lost
-			err = nil
-		}
-	} else {
-		sent, err = b.webex.Send(ctx, o.Message)
-	}
-	callEnded()
+// send waits for a slot (calling started once its wait ended, whether the call starts or
+// ctx ended first), sends one message, or deletes one (Outgoing.DeleteMessageID), frees the
+// slot once Webex answered, and records the outcome. It reports whether the entry left the
+// outbox (done or given up), and the entry as it now is (its attempts, when to try again).
+func (b *Bot) send(ctx context.Context, o Outgoing, slots callSlots, started func()) (Outgoing, bool) {
+	sent, err := b.callInSlot(ctx, o, slots, started)
 	now := b.clock.Now()
 	if err == nil {
 		// Recorded even when the bot is stopping: Webex has the message.
@@ -276,6 +288,24 @@ func (b *Bot) send(ctx context.Context, o Outgoing, callEnded func()) (Outgoing,
 		b.wakeOutbox()
 	}
 	return o, true
+}
+
+// callInSlot makes o's call to Webex in one of slots, taken for the call alone.
+func (b *Bot) callInSlot(ctx context.Context, o Outgoing, slots callSlots, started func()) (Message, error) {
+	err := slots.take(ctx)
+	started()
+	if err != nil {
+		return Message{}, err
+	}
+	defer slots.free()
+	if o.DeleteMessageID != "" {
+		err := b.webex.DeleteMessage(ctx, o.DeleteMessageID)
+		if apiStatus(err) == 404 { // deleted already, by an earlier attempt whose answer was lost
+			err = nil
+		}
+		return Message{}, err
+	}
+	return b.webex.Send(ctx, o.Message)
 }
 
 // approvalCardRequest returns the id of the request whose approval card o carries (the
