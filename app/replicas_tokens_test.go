@@ -53,6 +53,7 @@ type tokenReplicas struct {
 	*harness
 	owners map[string]int // owner → replica index
 	calls  []*tokenUse
+	checks int // the spaces everyReplicaUses added
 }
 
 // newTokenReplicas starts n replicas (and no other attachbot) on a clock that moves only with
@@ -143,7 +144,10 @@ func refreshTokenOf(t *testing.T, c webextest.Call) string {
 // everyReplicaUses has `check` run once on each of the live replicas (the deliveries go to
 // them in turn, and only the replica a delivery reaches processes it: the others scan the
 // store only when the clock moves) and fails the test unless each succeeded, and each
-// replica called Webex with token, and only with token, as the partner meanwhile.
+// replica called Webex with token, and only with token, as the partner meanwhile. Each
+// command is said in a new space, so that no replica is refused a space's messages while
+// another still holds that space (it would leave them to its scan, which waits for the
+// clock).
 func (r *tokenReplicas) everyReplicaUses(token, when string, live ...int) {
 	r.T.Helper()
 	marks := make([]int, len(r.calls))
@@ -151,7 +155,11 @@ func (r *tokenReplicas) everyReplicaUses(token, when string, live ...int) {
 		_, marks[i] = r.calls[i].since(0)
 	}
 	for range live {
-		r.statusCheckWorks(when)
+		r.checks++
+		cmd := r.Say(webextest.AnnID, r.statusAddRoom(fmt.Sprintf("Checks %d", r.checks)), "check "+webextest.SmallOrgID)
+		if got := apptest.Joined(r.RepliesTo(cmd)); !strings.Contains(got, "GET /people?orgId= counted 12 users") {
+			r.T.Errorf("%s: check did not read the organization with the partner token:\n%s", when, got)
+		}
 	}
 	for _, i := range live {
 		used, _ := r.calls[i].since(marks[i])
