@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,8 +33,8 @@ var benchWebexFlag = flag.String("bench-webex", "", "serve the drain benchmark's
 
 // The child's control paths, beside the simulated Webex's own.
 const (
-	benchLatencyPath = "/_bench/latency" // POST: answer every call after webexLatency from now on
-	benchReportPath  = "/_bench/report"  // GET: the calls since, and the bot's replies per space
+	benchLatencyPath = "/_bench/latency" // POST ?latency=20ms: answer every call after it from now on
+	benchReportPath  = "/_bench/report"  // GET: the calls since, the bot's replies per space, the CPU used
 )
 
 // benchWebexSetup is what the child prints when it is ready.
@@ -53,7 +54,10 @@ type benchMessage struct {
 // benchWebexReport is the child's answer to benchReportPath.
 type benchWebexReport struct {
 	Calls   int            `json:"calls"`   // Webex calls since the latency was set
+	Sends   int            `json:"sends"`   // of which POST /v1/messages: the outbox's
 	Replies map[string]int `json:"replies"` // room id → messages the bot sent there
+	// CPU is the CPU time (user and system) the child used since the latency was set.
+	CPU time.Duration `json:"cpu"`
 }
 
 // serveBenchWebex is the child process: it returns the process's exit code.
@@ -82,18 +86,31 @@ func serveBenchWebex(spec string) int {
 	var (
 		mu          sync.Mutex
 		callsBefore int
+		cpuBefore   time.Duration
 	)
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+benchLatencyPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("POST "+benchLatencyPath, func(w http.ResponseWriter, r *http.Request) {
+		latency, err := time.ParseDuration(r.URL.Query().Get("latency"))
+		if err != nil || latency < 0 {
+			http.Error(w, "want ?latency=20ms", http.StatusBadRequest)
+			return
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		callsBefore = len(sim.Calls())
-		sim.Inject(webextest.Fault{Latency: webexLatency})
+		callsBefore, cpuBefore = len(sim.Calls()), processCPU()
+		sim.Inject(webextest.Fault{Latency: latency})
 	})
 	mux.HandleFunc("GET "+benchReportPath, func(w http.ResponseWriter, _ *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		report := benchWebexReport{Calls: len(sim.Calls()) - callsBefore, Replies: map[string]int{}}
+		report := benchWebexReport{Replies: map[string]int{}, CPU: processCPU() - cpuBefore}
+		calls := sim.Calls()[callsBefore:]
+		report.Calls = len(calls)
+		for _, c := range calls {
+			if c.Method == http.MethodPost && c.Path == "/v1/messages" {
+				report.Sends++
+			}
+		}
 		for _, room := range rooms {
 			for _, m := range sim.Messages(room) {
 				if m.PersonID == webextest.BotID {
@@ -152,11 +169,11 @@ func startBenchWebex(tb testing.TB, events, spaces int) *benchWebex {
 	return w
 }
 
-// setLatency makes the simulated Webex answer every call after webexLatency from now on,
-// and counts the calls from now on.
-func (w *benchWebex) setLatency(tb testing.TB) {
+// setLatency makes the simulated Webex answer every call after latency from now on, and
+// counts the calls and its CPU time from now on.
+func (w *benchWebex) setLatency(tb testing.TB, latency time.Duration) {
 	tb.Helper()
-	resp, err := w.client.Post(w.URL+benchLatencyPath, "application/json", nil)
+	resp, err := w.client.Post(w.URL+benchLatencyPath+"?latency="+latency.String(), "application/json", nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -166,7 +183,8 @@ func (w *benchWebex) setLatency(tb testing.TB) {
 	}
 }
 
-// report returns the calls since setLatency and the bot's replies per space.
+// report returns the calls since setLatency, the bot's replies per space and the child's CPU
+// time since.
 func (w *benchWebex) report(tb testing.TB) benchWebexReport {
 	tb.Helper()
 	resp, err := w.client.Get(w.URL + benchReportPath)
@@ -182,6 +200,15 @@ func (w *benchWebex) report(tb testing.TB) benchWebexReport {
 		tb.Fatalf("read the report: %v", err)
 	}
 	return r
+}
+
+// processCPU returns the CPU time (user and system) this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // addBenchRooms adds n group spaces with Ann and the bot in them.
@@ -212,7 +239,7 @@ func TestBenchWebexChild(t *testing.T) {
 	if diff := cmp.Diff([]string{w.Rooms[0], w.Rooms[1], w.Rooms[0], w.Rooms[1]}, got); diff != "" {
 		t.Errorf("the messages' spaces (-want +got):\n%s", diff)
 	}
-	w.setLatency(t)
+	w.setLatency(t, webexLatency)
 	resp, err := http.Get(w.URL + "/v1/messages/" + w.Messages[0].ID)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +248,12 @@ func TestBenchWebexChild(t *testing.T) {
 	if got, want := resp.StatusCode, http.StatusUnauthorized; got != want {
 		t.Errorf("a call without a token answered %d, want %d: the simulated Webex is served", got, want)
 	}
-	if diff := cmp.Diff(benchWebexReport{Calls: 1, Replies: map[string]int{}}, w.report(t)); diff != "" {
+	report := w.report(t)
+	if report.CPU <= 0 {
+		t.Errorf("the child reports %s of CPU time, want more than none", report.CPU)
+	}
+	report.CPU = 0
+	if diff := cmp.Diff(benchWebexReport{Calls: 1, Replies: map[string]int{}}, report); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }

@@ -138,7 +138,8 @@ func vmHWM(tb testing.TB, statusFile string) float64 {
 // spaces, against a simulated Webex that answers every call after 20 ms: the wall time per
 // event, and the ratio to the floor, events × Webex calls per event × 20 ms / workers. It
 // reports the peak RSS of the benchmark process (VmHWM) too: attachbot's, since the
-// simulated Webex runs in a child process (bench_webex_test.go).
+// simulated Webex runs in a child process (bench_webex_test.go). The PostgreSQL
+// sub-benchmarks are in replicas_bench_test.go.
 func BenchmarkDrain(b *testing.B) {
 	onceOnly(b)
 	sizes := []int{2_000, 20_000}
@@ -148,32 +149,37 @@ func BenchmarkDrain(b *testing.B) {
 	for _, events := range sizes {
 		b.Run(fmt.Sprintf("events=%d", events), func(b *testing.B) {
 			for range b.N {
-				drainOnce(b, events, func(webexURL string) []*app.App {
-					return []*app.App{newEngineBenchAt(b, webexURL, benchWorkers)}
+				drainOnce(b, drainCase{events: events, latency: webexLatency, workers: benchWorkers}, func(webexURL string) ([]*app.App, []*replicaCalls) {
+					return []*app.App{newEngineBenchAt(b, webexURL, benchWorkers)}, nil
 				})
 			}
 		})
 	}
-	// On PostgreSQL, one replica and three sharing the database (replicas_bench_test.go).
-	for _, replicas := range []int{1, 3} {
-		b.Run(fmt.Sprintf("postgres/replicas=%d/events=%d", replicas, sizes[0]), func(b *testing.B) {
-			for range b.N {
-				drainOnce(b, sizes[0], func(webexURL string) []*app.App {
-					return newReplicasBench(b, webexURL, benchDatabase(b), replicas, benchWorkers)
-				})
-			}
-		})
-	}
+	benchmarkDrainPostgres(b, sizes[0])
 }
 
-// drainOnce queues events help commands (timer stopped), then starts the attachbots build
-// returns (one, or replicas sharing a store) and times them until everything is answered.
-// The floor counts every replica's workers.
-func drainOnce(b *testing.B, events int, build func(webexURL string) []*app.App) {
+// drainCase is one drain: its backlog, how long Webex takes to answer each call, and the
+// event workers of each attachbot.
+type drainCase struct {
+	events  int
+	latency time.Duration
+	workers int
+	// postgres says that the attachbots use the package's PostgreSQL, whose CPU time is
+	// then measured too.
+	postgres bool
+}
+
+// drainOnce queues c.events help commands (timer stopped), then starts the attachbots build
+// returns (one, or replicas sharing a store, with the counters of each one's Webex calls,
+// or none) and times them until everything is answered. The floor counts every replica's
+// workers. It reports the CPU time attachbot (this process), the simulated Webex and
+// PostgreSQL (when the attachbots use the package's) used per event, and with counters, how
+// the events were shared out.
+func drainOnce(b *testing.B, c drainCase, build func(webexURL string) ([]*app.App, []*replicaCalls)) {
 	const spaces = 200
 	b.StopTimer()
-	sim := startBenchWebex(b, events, spaces)
-	apps := build(sim.URL)
+	sim := startBenchWebex(b, c.events, spaces)
+	apps, counters := build(sim.URL)
 	a := apps[0]
 	ctx := context.Background()
 	queued := make([]bot.Event, len(sim.Messages))
@@ -191,9 +197,10 @@ func drainOnce(b *testing.B, events int, build func(webexURL string) []*app.App)
 	}
 	rooms := sim.Rooms
 	queued, sim.Messages = nil, nil
-	sim.setLatency(b)
+	sim.setLatency(b, c.latency)
 	debug.FreeOSMemory() // the setup's garbage is not attachbot's
 	rssReset := resetPeakRSS()
+	cpu := startCPUWatch(b, c.postgres)
 	start := time.Now()
 	b.StartTimer()
 
@@ -206,20 +213,33 @@ func drainOnce(b *testing.B, events int, build func(webexURL string) []*app.App)
 
 	b.StopTimer()
 	wall := time.Since(start)
+	used := cpu.stop(b)
 	report := sim.report(b)
 	calls := report.Calls - len(apps) // GET /people/me at each start
-	for _, room := range rooms[:min(spaces, events)] {
-		if got, want := report.Replies[room], events/spaces; got != want {
+	for _, room := range rooms[:min(spaces, c.events)] {
+		if got, want := report.Replies[room], c.events/spaces; got != want {
 			b.Fatalf("space %s got %d replies, want %d", room, got, want)
 		}
 	}
-	perEvent := float64(calls) / float64(events)
-	floor := time.Duration(float64(events) * perEvent * float64(webexLatency) / float64(benchWorkers*len(apps)))
-	b.ReportMetric(wall.Seconds()*1e3/float64(events), "ms/event")
+	perEvent := float64(calls) / float64(c.events)
+	floor := time.Duration(float64(c.events) * perEvent * float64(c.latency) / float64(c.workers*len(apps)))
+	b.ReportMetric(wall.Seconds()*1e3/float64(c.events), "ms/event")
+	b.ReportMetric(float64(c.events)/wall.Seconds(), "events/s")
 	b.ReportMetric(perEvent, "webex-calls/event")
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(wall.Seconds(), "wall-s")
 	b.ReportMetric(wall.Seconds()/floor.Seconds(), "x-floor")
+	// The least time Webex's latency alone allows, the workers' calls and the outbox's sends
+	// (SEND_CONCURRENCY at once) going on side by side.
+	latencyFloor := time.Duration(max(float64(calls-report.Sends)/float64(c.workers), float64(report.Sends)/benchSendConcurrency) *
+		float64(c.latency) / float64(len(apps)))
+	b.ReportMetric(latencyFloor.Seconds(), "latency-floor-s")
+	b.ReportMetric(wall.Seconds()/latencyFloor.Seconds(), "x-latency-floor")
+	used.webex = report.CPU
+	used.report(b, c.events, wall)
+	if counters != nil {
+		reportShares(b, counters, c.events)
+	}
 	if rssReset {
 		b.ReportMetric(peakRSS(b), "peak-RSS-MiB")
 	} else {

@@ -185,7 +185,8 @@ func BenchmarkIntake(b *testing.B) {
 			intakeBench(b, false, func(sim *webextest.Sim) []*app.App {
 				srv := httptest.NewServer(sim)
 				b.Cleanup(srv.Close)
-				return newReplicasBench(b, srv.URL, url, replicas, 0)
+				apps, _ := newReplicasBench(b, srv.URL, url, replicas, 0)
+				return apps
 			})
 		})
 	}

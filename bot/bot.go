@@ -145,6 +145,7 @@ type Bot struct {
 	changed          chan struct{} // closed and replaced whenever work finishes
 	inflight         int           // events being handled and poll runs under way
 	lastWebhookCheck time.Time
+	tokenInUse       string          // the partner access token the bot last gave its client (tokens.go)
 	runCtx           context.Context // the loops' context, from Start
 	leaderCtx        context.Context // the leader's work, while this process leads
 

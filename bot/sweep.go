@@ -37,10 +37,12 @@ type Job struct {
 // Jobs returns the bot's periodic work, one entry per concern, in the order Sweep runs them.
 // The polls are there only with Config.PollInSweepOnly (otherwise the poll loop polls). Every
 // replica runs the jobs on its schedule; all but the polls (which are claimed request by
-// request) do their work on the leader only, the one process holding the leader's lease.
+// request), the batches (claimed batch by batch) and the tokens job's use of a token another
+// process refreshed do their work on the leader only, the one process holding the leader's
+// lease.
 func (b *Bot) Jobs() []Job {
 	jobs := []Job{
-		b.asLeader(Job{"tokens", b.refreshToken}),
+		b.tokensJob(),
 		b.asLeader(Job{"expiry", b.expireApprovals}),
 		b.asLeader(Job{"resubmission", b.resubmit}),
 	}

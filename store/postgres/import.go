@@ -63,7 +63,7 @@ func (db *DB) Import(ctx context.Context, s store.Snapshot) ([]ImportCount, erro
 					return nil
 				})
 			}
-			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			if err := tx.SendBatch(ctx, batch); err != nil {
 				return fmt.Errorf("%s: %w", k.name, err)
 			}
 		}

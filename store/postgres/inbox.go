@@ -57,7 +57,7 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 					return err
 				})
 		}
-		return tx.SendBatch(ctx, batch).Close()
+		return tx.SendBatch(ctx, batch)
 	})
 	if err != nil {
 		return nil, err
@@ -158,10 +158,9 @@ func (db *DB) FinishEvent(ctx context.Context, key, owner string, processed time
 		if err := holdsEvent(ctx, tx, key, owner, processed, false); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE events SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
-			processed_at = $2 WHERE key = $1`, key, processed); err != nil {
-			return err
-		}
+		// Sent with the messages and the commit, in one round trip.
+		tx.Defer(`UPDATE events SET doc = NULL, not_before = NULL, lease_owner = NULL, lease_until = NULL,
+			processed_at = $2 WHERE key = $1`, key, processed)
 		return tx.enqueue(out)
 	})
 }

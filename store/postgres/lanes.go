@@ -41,11 +41,10 @@ func (db *DB) ClaimLanes(ctx context.Context, lanes []string, owner string, now,
 	var heads []bot.Outgoing
 	err := db.write(ctx, fmt.Sprintf("claim %d lanes", len(lanes)), func(tx *txn) error {
 		// Only lanes with a waiting message get a row: a lane nobody sends to leaves none.
-		if _, err := tx.Exec(ctx, `INSERT INTO outbox_lanes (lane)
+		// (Sent with the query below, in one round trip.)
+		tx.Defer(`INSERT INTO outbox_lanes (lane)
 			SELECT DISTINCT lane FROM outbox WHERE lane = ANY($1) AND done_at IS NULL
-			ON CONFLICT (lane) DO NOTHING`, lanes); err != nil {
-			return err
-		}
+			ON CONFLICT (lane) DO NOTHING`, lanes)
 		rows, err := tx.Query(ctx, `WITH free AS (
 				SELECT lane FROM outbox_lanes WHERE lane = ANY($1)
 					AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until <= $3)
@@ -83,21 +82,34 @@ func (db *DB) ReleaseLane(ctx context.Context, o bot.Outgoing, owner string) err
 
 // FinishLane marks the waiting message key sent at at (as MarkSent) and gives up owner's
 // claim on its lane, at once. It returns bot.ErrLeaseLost, and changes nothing, when owner
-// does not hold the lane; bot.ErrNotFound when no message with key is waiting.
+// does not hold the lane; bot.ErrNotFound when no message with key is waiting. It costs two
+// round trips: finding the message's lane and locking it, then the updates and the commit.
 func (db *DB) FinishLane(ctx context.Context, key, owner string, at time.Time) error {
-	var lane string
-	err := db.read(ctx, fmt.Sprintf("find message %s", key), func(q querier) error {
-		err := q.QueryRow(ctx, `SELECT lane FROM outbox WHERE key = $1 AND done_at IS NULL`, key).Scan(&lane)
+	return db.write(ctx, fmt.Sprintf("mark message %s sent", key), func(tx *txn) error {
+		var lane string
+		var held bool
+		err := tx.QueryRow(ctx, `SELECT o.lane, coalesce(l.lease_owner = $2, false) FROM outbox o JOIN outbox_lanes l USING (lane)
+			WHERE o.key = $1 AND o.done_at IS NULL FOR UPDATE OF l`, key, owner).Scan(&lane, &held)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return bot.ErrNotFound
+			var waiting bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE key = $1 AND done_at IS NULL)`, key).Scan(&waiting); err != nil {
+				return err
+			}
+			if !waiting {
+				return bot.ErrNotFound
+			}
+			return fmt.Errorf("the lane of message %s: %w", key, bot.ErrLeaseLost)
 		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return db.holdingLane(ctx, lane, owner, fmt.Sprintf("mark message %s sent", key), func(tx *txn) error {
-		return markSent(ctx, tx, key, at)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return fmt.Errorf("lane %q: %w", lane, bot.ErrLeaseLost)
+		}
+		// The lane is locked, so no other holder marks it; MarkSent meanwhile makes this a no-op.
+		tx.Defer(`UPDATE outbox SET doc = NULL, not_before = NULL, done_at = $2 WHERE key = $1 AND done_at IS NULL`, key, at)
+		releaseLane(tx, lane)
+		return nil
 	})
 }
 
@@ -115,7 +127,7 @@ func (db *DB) DeadLetterLane(ctx context.Context, o bot.Outgoing, owner string, 
 func (db *DB) holdingLane(ctx context.Context, lane, owner, what string, fn func(tx *txn) error) error {
 	return db.write(ctx, what, func(tx *txn) error {
 		var held bool
-		err := tx.QueryRow(ctx, `SELECT lease_owner = $2 FROM outbox_lanes WHERE lane = $1 FOR UPDATE`, lane, owner).Scan(&held)
+		err := tx.QueryRow(ctx, `SELECT coalesce(lease_owner = $2, false) FROM outbox_lanes WHERE lane = $1 FOR UPDATE`, lane, owner).Scan(&held)
 		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !held) {
 			return fmt.Errorf("lane %q: %w", lane, bot.ErrLeaseLost)
 		}
@@ -125,9 +137,14 @@ func (db *DB) holdingLane(ctx context.Context, lane, owner, what string, fn func
 		if err := fn(tx); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE outbox_lanes SET lease_owner = NULL, lease_until = NULL WHERE lane = $1`, lane)
-		return err
+		releaseLane(tx, lane)
+		return nil
 	})
+}
+
+// releaseLane drops the claim on lane, with tx's commit.
+func releaseLane(tx *txn, lane string) {
+	tx.Defer(`UPDATE outbox_lanes SET lease_owner = NULL, lease_until = NULL WHERE lane = $1`, lane)
 }
 
 // renewRows runs sql, an UPDATE of the rows of keys ($1) held by owner ($2) to until ($3),

@@ -59,9 +59,8 @@ func (db *DB) claimEventHeads(ctx context.Context, what, lanes, wanted string, a
 	}
 	var claimed []bot.Event
 	err := db.write(ctx, what, func(tx *txn) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($2, l.h) FROM (`+lanes+` ORDER BY h) l`, args, int32(claimEventLanesLock)); err != nil {
-			return fmt.Errorf("lock the lanes: %w", err)
-		}
+		// The locks go with the claim's query, in one round trip.
+		tx.Defer(`SELECT pg_advisory_xact_lock($2, l.h) FROM (`+lanes+` ORDER BY h) l`, args, int32(claimEventLanesLock))
 		rows, err := tx.Query(ctx, `WITH wanted AS (`+wanted+`), due AS (
 				SELECT e.key FROM events e JOIN wanted w ON e.key = w.key
 				WHERE e.processed_at IS NULL

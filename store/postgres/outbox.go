@@ -29,7 +29,7 @@ func (db *DB) Enqueue(ctx context.Context, out []bot.Outgoing) error {
 	return db.write(ctx, "enqueue", func(tx *txn) error { return tx.enqueue(out) })
 }
 
-// enqueue adds out to what tx writes last (flushOutbox). A message without a key fails
+// enqueue adds out to what tx writes last (outboxBatch). A message without a key fails
 // tx at once.
 func (tx *txn) enqueue(out []bot.Outgoing) error {
 	for _, o := range out {
@@ -41,26 +41,24 @@ func (tx *txn) enqueue(out []bot.Outgoing) error {
 	return nil
 }
 
-// flushOutbox writes the messages enqueued in tx, under outboxLock (see there).
-func (tx *txn) flushOutbox(ctx context.Context) error {
-	if len(tx.out) == 0 {
-		return nil
-	}
+// outboxBatch returns the statements that write the messages enqueued in tx, under
+// outboxLock (see there), to be sent with its COMMIT; an empty batch when there are none.
+func (tx *txn) outboxBatch() (*pgx.Batch, error) {
 	batch := &pgx.Batch{}
+	if len(tx.out) == 0 {
+		return batch, nil
+	}
 	batch.Queue(`SELECT pg_advisory_xact_lock($1)`, int64(outboxLock))
 	for _, o := range tx.out {
 		o.Seq = 0
 		data, err := encode(o)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 		batch.Queue(`INSERT INTO outbox (key, lane, doc, not_before) VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING`,
 			o.Key, o.Lane(), data, nullTime(o.NotBefore))
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("enqueue: %w", err)
-	}
-	return nil
+	return batch, nil
 }
 
 // Outbox returns the messages waiting to be sent, in the order they were enqueued.

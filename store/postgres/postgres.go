@@ -166,20 +166,18 @@ const maxAttempts = 5
 // writeOnce is one attempt of write; committing reports that the error came from the
 // commit, whose outcome is then unknown.
 func (db *DB) writeOnce(ctx context.Context, fn func(tx *txn) error) (committing bool, err error) {
-	ptx, err := db.pool.Begin(ctx)
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return false, err
 	}
-	// After a commit Rollback does nothing; after a failure the failure is what matters.
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	tx := &txn{Tx: ptx}
+	defer conn.Release()
+	tx := &txn{conn: conn}
+	// After a commit rollback does nothing; after a failure the failure is what matters.
+	defer tx.rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
 		return false, err
 	}
-	if err := tx.flushOutbox(ctx); err != nil {
-		return false, err
-	}
-	return true, ptx.Commit(ctx)
+	return tx.commit(ctx)
 }
 
 // aborted reports whether PostgreSQL aborted a transaction that may simply be run again: a
@@ -209,13 +207,6 @@ func (db *DB) connLost(err error) bool {
 func isNetError(err error) bool {
 	var netErr net.Error
 	return errors.As(err, &netErr)
-}
-
-// txn is a write transaction, and the messages enqueued in it so far, which it writes last
-// (see Enqueue).
-type txn struct {
-	pgx.Tx
-	out []bot.Outgoing
 }
 
 // read runs fn, one or more queries, again after a lost connection, and wraps its error

@@ -47,6 +47,13 @@ type Options struct {
 	// ClientID, ClientSecret and RefreshToken are what POST /v1/access_token accepts
 	// (defaults DefaultClientID, DefaultClientSecret, DefaultRefreshToken).
 	ClientID, ClientSecret, RefreshToken string
+	// RotateRefreshTokens makes POST /v1/access_token answer a new refresh token each time
+	// and refuse the one it was given from then on, as OAuth 2.0 allows a server to
+	// (RFC 6749 section 6). Webex's documentation shows a refresh_token in the answer but
+	// does not say whether it is the one sent, so by default the Sim keeps the refresh
+	// token (and accepts it again); tests of the refresh turn this on to check that the bot
+	// survives either.
+	RotateRefreshTokens bool
 	// Now is the Sim's clock (default time.Now). Timestamps, token expiry and provisioning
 	// progress are measured with it. It is called with the Sim's lock held, so it must not
 	// call the Sim.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -301,6 +302,45 @@ func TestAccessToken(t *testing.T) {
 	}
 	if got := e.call(t, webextest.DefaultPartnerToken, "GET", "/v1/people/me", nil); got.status != 401 {
 		t.Errorf("GET with a revoked token = %d, want 401", got.status)
+	}
+}
+
+// TestAccessTokenRotated refreshes with RotateRefreshTokens: each answer has a new refresh
+// token, and a refresh token used once is refused from then on, as is one never issued.
+func TestAccessTokenRotated(t *testing.T) {
+	e := newEnv(t, webextest.Options{RotateRefreshTokens: true})
+	refresh := func(t *testing.T, token string) (int, string) {
+		t.Helper()
+		form := url.Values{"grant_type": {"refresh_token"}, "client_id": {webextest.DefaultClientID},
+			"client_secret": {webextest.DefaultClientSecret}, "refresh_token": {token}}
+		resp, err := e.srv.Client().PostForm(e.srv.URL+"/v1/access_token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var answer struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, answer.RefreshToken
+	}
+	status, second := refresh(t, webextest.DefaultRefreshToken)
+	if status != http.StatusOK || second == "" || second == webextest.DefaultRefreshToken {
+		t.Fatalf("the first refresh = %d with refresh token %q, want 200 and a new refresh token", status, second)
+	}
+	if status, _ := refresh(t, webextest.DefaultRefreshToken); status != http.StatusBadRequest {
+		t.Errorf("the replaced refresh token used again = %d, want 400", status)
+	}
+	status, third := refresh(t, second)
+	if status != http.StatusOK || third == second {
+		t.Errorf("the refresh with the new refresh token = %d with refresh token %q, want 200 and another new one", status, third)
+	}
+	if status, _ := refresh(t, second); status != http.StatusBadRequest {
+		t.Errorf("the second refresh token used twice = %d, want 400", status)
 	}
 }
 

@@ -55,7 +55,8 @@ type tokenAnswer struct {
 
 // POST /v1/access_token (form: grant_type=refresh_token, client_id, client_secret,
 // refresh_token). The new access token is a partner token, valid for expires_in seconds of
-// Options.Now; the refresh token stays the same.
+// Options.Now; the refresh token stays the same, or with Options.RotateRefreshTokens is
+// replaced by a new one, and the one used is refused from then on.
 func (s *Sim) handleAccessToken(q *request) reply {
 	form, err := url.ParseQuery(string(q.body))
 	if err != nil {
@@ -71,6 +72,12 @@ func (s *Sim) handleAccessToken(q *request) reply {
 	}
 	s.issued++
 	token := fmt.Sprintf("%s-%d", s.opts.PartnerToken, s.issued+1)
+	refresh := form.Get("refresh_token")
+	if s.opts.RotateRefreshTokens {
+		delete(s.refreshTokens, refresh)
+		refresh = fmt.Sprintf("%s-%d", s.opts.RefreshToken, s.issued+1)
+		s.refreshTokens[refresh] = true
+	}
 	s.tokens[token] = &principal{
 		identity: IdentityPartner,
 		personID: AnnID,
@@ -81,7 +88,7 @@ func (s *Sim) handleAccessToken(q *request) reply {
 	return jsonReply(tokenAnswer{
 		AccessToken:           token,
 		ExpiresIn:             accessTokenLifetime,
-		RefreshToken:          form.Get("refresh_token"),
+		RefreshToken:          refresh,
 		RefreshTokenExpiresIn: refreshTokenLifetime,
 		TokenType:             "Bearer",
 	})

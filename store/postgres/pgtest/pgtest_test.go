@@ -59,3 +59,24 @@ func TestWithoutPostgresTheTestSkips(t *testing.T) {
 		t.Error("the test without PostgreSQL did not skip")
 	}
 }
+
+// TestCPUCountsTheBackends runs a query that keeps its backend busy, on a connection that
+// stays open: the cluster's CPU time grows by it.
+func TestCPUCountsTheBackends(t *testing.T) {
+	conn := connect(t, server.Database(t))
+	before, err := server.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM generate_series(1, 2000000)").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	after, err := server.CPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("the cluster's CPU time went from %s to %s over a query that counted %d rows, want it to grow", before, after, n)
+	}
+}
