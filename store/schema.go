@@ -15,7 +15,9 @@ package store
 // ("batchId"); a file of version 4 has none, so its migration only records the version.
 // Version 6 added the inbox's lane index bucketEventLanes, so that an event is handed out only
 // as the head of its lane without reading the inbox.
-const SchemaVersion = 6
+// Version 7 stores the inbox's events as eventRecord (eventrecord.go): without the fields
+// their key says, nor zero ones; its migration stores every waiting event again.
+const SchemaVersion = 7
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -31,7 +33,7 @@ var (
 	// opens no file without it, so that it never touches a real attachbot store.
 	keySandbox = []byte("sandbox")
 
-	// bucketEvents is the inbox: Event.Key → bot.Event. Its sequence numbers events in the
+	// bucketEvents is the inbox: Event.Key → eventRecord. Its sequence numbers events in the
 	// order they arrived (Event.Seq).
 	bucketEvents = []byte("events")
 	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
