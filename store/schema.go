@@ -1,5 +1,7 @@
 package store
 
+import bolt "go.etcd.io/bbolt"
+
 // SchemaVersion is the version of the file layout declared here. Open writes it into a new
 // file and refuses a file that a newer attachbot wrote. Raise it, and add the migration from
 // the version before to migrations (migrate.go), whenever a bucket, a key or an encoding
@@ -90,5 +92,33 @@ func buckets() [][]byte {
 		bucketRequests, bucketRequestsByState,
 		bucketBatches, bucketBatchRows,
 		bucketSubscriptions, bucketTokens,
+	}
+}
+
+// appendOnly gives the fill of a page at which bbolt splits it (bolt.Bucket.FillPercent;
+// its default is half) for the buckets whose keys grow with each write: sequence numbers
+// and times. A key is then added after the others, never between them, so a page split
+// at half would stay half empty for good; filled whole, these buckets take half the pages
+// of the file, and of the memory that maps it. The time indexes keep a tenth free for the
+// keys whose time falls a little before the last one (writers that read the clock before
+// another's commit).
+var appendOnly = []struct {
+	bucket []byte
+	fill   float64
+}{
+	{bucketOutbox, 1},
+	{bucketOutboxDeadLetters, 1},
+	{bucketEventDeadLetters, 1},
+	{bucketProcessedByTime, 0.9},
+	{bucketOutboxDoneByTime, 0.9},
+}
+
+// fillAppendOnly sets the split fill of the append-only buckets (appendOnly) for a write
+// transaction: the setting lives in tx's handles of the buckets, not in the file.
+func fillAppendOnly(tx *bolt.Tx) {
+	for _, a := range appendOnly {
+		if b := tx.Bucket(a.bucket); b != nil {
+			b.FillPercent = a.fill
+		}
 	}
 }

@@ -218,7 +218,10 @@ func (db *DB) CommitCounts() CommitCounts {
 // commit, commit.go), and update returns after it committed. fn may run more than once, each
 // time against the same state: it must set what it reports afresh at each run.
 func (db *DB) update(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	return inTx(ctx, db.writes.write, what, fn)
+	return inTx(ctx, db.writes.write, what, func(tx *bolt.Tx) error {
+		fillAppendOnly(tx)
+		return fn(tx)
+	})
 }
 
 // view is update for a read-only transaction.
