@@ -97,8 +97,9 @@ func buckets() [][]byte {
 
 // appendOnly gives the fill of a page at which bbolt splits it (bolt.Bucket.FillPercent;
 // its default is half) for the buckets whose keys grow with each write: sequence numbers
-// and times. A key is then added after the others, never between them, so a page split
-// at half would stay half empty for good; filled whole, these buckets take half the pages
+// and times, or, in the inbox's lane index, sequence numbers within each lane. A key is
+// then added after the others (of its lane), never between them, so a page split at half
+// would stay half empty for good; filled whole, these buckets take up to half fewer pages
 // of the file, and of the memory that maps it. The time indexes keep a tenth free for the
 // keys whose time falls a little before the last one (writers that read the clock before
 // another's commit).
@@ -111,6 +112,7 @@ var appendOnly = []struct {
 	{bucketEventDeadLetters, 1},
 	{bucketProcessedByTime, 0.9},
 	{bucketOutboxDoneByTime, 0.9},
+	{bucketEventLanes, 1},
 }
 
 // fillAppendOnly sets the split fill of the append-only buckets (appendOnly) for a write
