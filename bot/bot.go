@@ -136,7 +136,7 @@ type Bot struct {
 	keeper   leaseKeeper      // the claims held, renewed by runLeases
 	intake   *groupCommit     // the group commit of accepted events
 	inbox    *lanes[struct{}] // the inbox, as an index in memory: a lane per space (keys and order only: an event is read from the store when claimed)
-	outbox   *lanes[Outgoing] // the outbox, as an index in memory: a lane per destination
+	outbox   *lanes[struct{}] // the outbox, as an index in memory: a lane per destination (keys and order only: a message is read from the store when its lane is claimed)
 	outSeq   uint64           // the last outbox Seq read from the store (the outbox loop's)
 	outWakes atomic.Uint64    // how often messages were committed to the outbox (wakeOutbox)
 	outRead  atomic.Uint64    // the outWakes the outbox loop has read the store after
@@ -233,7 +233,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		changed:   make(chan struct{}),
 		owner:     cfg.Owner,
 		inbox:     newLanes[struct{}](),
-		outbox:    newLanes[Outgoing](),
+		outbox:    newLanes[struct{}](),
 	}
 	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded}
 	b.table = b.routes()

@@ -31,13 +31,34 @@ type lane[T any] struct {
 
 // laneItem is one piece of work: its key, its place in the store's order (Event.Seq,
 // Outgoing.Seq), the work, when it may start (zero: at once) and since when it waits (for
-// QueueStats).
+// QueueStats). A backlog is held as a slice of these per lane, so the times are kept as
+// instants (8 bytes, not time.Time's 24).
 type laneItem[T any] struct {
 	key   string
 	order uint64
 	work  T
-	due   time.Time
-	since time.Time
+	due   instant
+	since instant
+}
+
+// instant is a time as Unix nanoseconds, 0 for the zero time; it keeps no location nor
+// monotonic reading, which the lanes do not need.
+type instant int64
+
+// instantOf returns t as an instant.
+func instantOf(t time.Time) instant {
+	if t.IsZero() {
+		return 0
+	}
+	return instant(t.UnixNano())
+}
+
+// time returns the instant as a time in UTC (the zero time for 0).
+func (i instant) time() time.Time {
+	if i == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(i)).UTC()
 }
 
 func newLanes[T any]() *lanes[T] {
@@ -64,7 +85,7 @@ func (q *lanes[T]) push(id, key string, order uint64, work T, due, since time.Ti
 	for at > 0 && l.items[at-1].order > order && !(at == 1 && l.busy) {
 		at--
 	}
-	l.items = slices.Insert(l.items, at, laneItem[T]{key: key, order: order, work: work, due: due, since: since})
+	l.items = slices.Insert(l.items, at, laneItem[T]{key: key, order: order, work: work, due: instantOf(due), since: instantOf(since)})
 	switch {
 	case len(l.items) == 1 && !l.busy:
 		q.schedule(id, l)
@@ -82,8 +103,8 @@ func (q *lanes[T]) schedule(id string, l *lane[T]) {
 		delete(q.byID, id)
 		return
 	}
-	if due := l.items[0].due; !due.IsZero() {
-		heap.Push(&q.delayed, dueLane{due: due, id: id})
+	if due := l.items[0].due; due != 0 {
+		heap.Push(&q.delayed, dueLane{due: due.time(), id: id})
 		return
 	}
 	q.ready = append(q.ready, id)
@@ -139,7 +160,7 @@ func (q *lanes[T]) retry(id string, work T, due time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	l := q.byID[id]
-	l.items[0].work, l.items[0].due = work, due
+	l.items[0].work, l.items[0].due = work, instantOf(due)
 	l.busy = false
 	q.schedule(id, l)
 }
@@ -172,7 +193,7 @@ func (q *lanes[T]) retryHead(id, key string, work T, due time.Time) {
 	if l.items[0].key == key {
 		l.items[0].work = work
 	}
-	l.items[0].due = due
+	l.items[0].due = instantOf(due)
 	l.busy = false
 	q.schedule(id, l)
 }
@@ -200,12 +221,13 @@ func (q *lanes[T]) stats() (depth int, oldest time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	depth = len(q.keys)
+	var first instant
 	for _, l := range q.byID {
-		if s := l.items[0].since; oldest.IsZero() || s.Before(oldest) {
-			oldest = s
+		if s := l.items[0].since; first == 0 || s < first {
+			first = s
 		}
 	}
-	return depth, oldest
+	return depth, first.time()
 }
 
 // dueLane is a delayed lane and when its head may start.

@@ -83,7 +83,7 @@ func (b *Bot) runOutbox(ctx context.Context) {
 					probe[r.lane] = true
 				}
 			} else {
-				b.outbox.retryHead(r.lane, r.o.Key, r.o, r.o.NotBefore)
+				b.outbox.retryHead(r.lane, r.o.Key, struct{}{}, r.o.NotBefore)
 			}
 			b.progressed()
 		case <-b.timerFor(b.outbox.nextDue()):
@@ -116,7 +116,7 @@ func (s callSlots) free() { <-s }
 // cannot be asked, the heads wait RetryBase.
 func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, free int, probe map[string]bool) (handed int, again bool) {
 	now := b.clock.Now()
-	taken := map[string]laneItem[Outgoing]{}
+	taken := map[string]laneItem[struct{}]{}
 	var lanes []string
 	for len(taken) < free {
 		lane, it, ok := b.outbox.take(now)
@@ -141,14 +141,14 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 			b.log.Error("claim outbox lanes", "lanes", len(lanes), "err", err)
 		}
 		for lane, it := range taken {
-			b.outbox.retryHead(lane, it.key, it.work, now.Add(b.cfg.RetryBase))
+			b.outbox.retryHead(lane, it.key, struct{}{}, now.Add(b.cfg.RetryBase))
 		}
 		return 0, false
 	}
 	for _, h := range heads {
 		lane := h.Lane()
 		if _, ok := taken[lane]; !ok {
-			b.outbox.push(lane, h.Key, h.Seq, h, h.NotBefore, h.Created)
+			b.outbox.push(lane, h.Key, h.Seq, struct{}{}, h.NotBefore, h.Created)
 			again = true
 			continue
 		}
@@ -171,7 +171,7 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 // has already are skipped).
 func (b *Bot) scanOutbox(ctx context.Context) {
 	scanStore(ctx, b, "outbox lanes", b.db.DueLanes, func(h Outgoing) bool {
-		return b.outbox.push(h.Lane(), h.Key, h.Seq, h, h.NotBefore, h.Created)
+		return b.outbox.push(h.Lane(), h.Key, h.Seq, struct{}{}, h.NotBefore, h.Created)
 	})
 }
 
@@ -216,7 +216,7 @@ func (b *Bot) readNewOutgoing(ctx context.Context) {
 // queueOutgoing puts messages read from the store in the in-memory outbox.
 func (b *Bot) queueOutgoing(out []Outgoing) {
 	for _, o := range out {
-		b.outbox.push(o.Lane(), o.Key, o.Seq, o, o.NotBefore, o.Created)
+		b.outbox.push(o.Lane(), o.Key, o.Seq, struct{}{}, o.NotBefore, o.Created)
 		b.outSeq = max(b.outSeq, o.Seq)
 	}
 }

@@ -56,8 +56,7 @@ func eventAdded(tx *bolt.Tx, ev bot.Event) error {
 // eventLeaving unindexes the inbox's event key, about to be removed from the inbox; an event
 // not in the inbox has nothing to unindex.
 func eventLeaving(tx *bolt.Tx, key string) error {
-	var ev bot.Event
-	found, err := getJSON(tx.Bucket(bucketEvents), []byte(key), &ev)
+	ev, found, err := getEvent(tx.Bucket(bucketEvents), []byte(key))
 	if err != nil || !found {
 		return err
 	}
@@ -71,8 +70,8 @@ func eventLeaving(tx *bolt.Tx, key string) error {
 // (the bucket is created by Open before).
 func migrateEventLanes(tx *bolt.Tx) error {
 	return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-		var ev bot.Event
-		if err := decodeJSON(k, v, &ev); err != nil {
+		ev, err := decodeEvent(k, v)
+		if err != nil {
 			return err
 		}
 		return eventAdded(tx, ev)
@@ -90,8 +89,7 @@ func migrateEventLanes(tx *bolt.Tx) error {
 // order of bbolt's serial commits), so a lane's claimed event is its head until it leaves.
 func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now, until time.Time) ([]bot.Event, error) {
 	return db.claimEventHeads(ctx, fmt.Sprintf("claim %d events", len(keys)), keys, owner, now, until, func(tx *bolt.Tx, key string) (bot.Event, bool, error) {
-		var ev bot.Event
-		found, err := getJSON(tx.Bucket(bucketEvents), []byte(key), &ev)
+		ev, found, err := getEvent(tx.Bucket(bucketEvents), []byte(key))
 		if err != nil || !found {
 			return ev, false, err
 		}
@@ -105,12 +103,11 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 // ClaimEvents), and returns them as stored, in the order of lanes.
 func (db *DB) ClaimEventLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]bot.Event, error) {
 	return db.claimEventHeads(ctx, fmt.Sprintf("claim the heads of %d event lanes", len(lanes)), lanes, owner, now, until, func(tx *bolt.Tx, lane string) (bot.Event, bool, error) {
-		var ev bot.Event
 		key, ok := eventLaneHead(tx, lane)
 		if !ok {
-			return ev, false, nil
+			return bot.Event{}, false, nil
 		}
-		found, err := getJSON(tx.Bucket(bucketEvents), []byte(key), &ev)
+		ev, found, err := getEvent(tx.Bucket(bucketEvents), []byte(key))
 		if err == nil && !found {
 			err = fmt.Errorf("the head of inbox lane %q is event %s, which is not in the inbox", lane, key)
 		}
@@ -161,8 +158,8 @@ func checkEventLanes(tx *bolt.Tx) error {
 	var errs []error
 	n := 0
 	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-		var ev bot.Event
-		if err := decodeJSON(k, v, &ev); err != nil {
+		ev, err := decodeEvent(k, v)
+		if err != nil {
 			return err
 		}
 		n++

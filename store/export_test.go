@@ -73,6 +73,19 @@ func PutRaw(path, bucket string, key, value []byte) error {
 	return err
 }
 
+// DeleteRaw deletes key from the named bucket of the closed file at path.
+func DeleteRaw(path, bucket string, key []byte) error {
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte(bucket)).Delete(key) })
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // DropBucket deletes a bucket of the closed file at path, as a version that had no such
 // bucket left the file.
 func DropBucket(path, name string) error {

@@ -55,7 +55,7 @@ func (db *DB) AddEvents(ctx context.Context, evs []bot.Event) ([]bool, error) {
 				return fmt.Errorf("next inbox sequence: %w", err)
 			}
 			ev.Seq = seq
-			if err := putJSON(events, key, ev); err != nil {
+			if err := putEvent(events, ev); err != nil {
 				return err
 			}
 			if err := eventAdded(tx, ev); err != nil {
@@ -85,11 +85,13 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 		}
 		shared[*s] = *s
 	}
-	evs, err := readAll(ctx, db, bucketEvents, "the inbox", func(ev *bot.Event) {
+	evs, err := readAll(ctx, db, bucketEvents, "the inbox", func(k, v []byte) (bot.Event, error) {
+		ev, err := decodeEvent(k, v)
 		once(&ev.Resource)
 		once(&ev.Event)
 		once(&ev.ActorID)
 		once(&ev.RoomID)
+		return ev, err
 	})
 	if err != nil {
 		return nil, err
@@ -98,14 +100,13 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	return evs, nil
 }
 
-// eventRefDoc is the part of a stored bot.Event that bot.EventRef holds: decoding into it
-// skips the other fields without keeping them.
+// eventRefDoc is the part of an eventRecord that bot.EventRef holds (its key is the
+// bucket's): decoding into it skips the other fields without keeping them.
 type eventRefDoc struct {
-	Key       string    `json:"key"`
 	Seq       uint64    `json:"seq,omitempty"`
 	RoomID    string    `json:"roomId"`
 	Received  time.Time `json:"received"`
-	NotBefore time.Time `json:"notBefore,omitempty"`
+	NotBefore time.Time `json:"notBefore"`
 }
 
 // EventRefs returns the Key, Seq, RoomID, Received and NotBefore of each inbox event, in the
@@ -128,7 +129,7 @@ func (db *DB) EventRefs(ctx context.Context) ([]bot.EventRef, error) {
 			} else {
 				rooms[doc.RoomID] = doc.RoomID
 			}
-			refs = append(refs, bot.EventRef(doc))
+			refs = append(refs, bot.EventRef{Key: string(k), Seq: doc.Seq, RoomID: doc.RoomID, Received: doc.Received, NotBefore: doc.NotBefore})
 			return nil
 		})
 	})
@@ -173,8 +174,7 @@ func (db *DB) SaveEvent(ctx context.Context, ev bot.Event) error {
 // replaceEvent replaces an event in the inbox, keeping its Seq; bot.ErrNotFound if it is not
 // there.
 func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
-	var stored bot.Event
-	found, err := getJSON(events, []byte(ev.Key), &stored)
+	stored, found, err := getEvent(events, []byte(ev.Key))
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func replaceEvent(events *bolt.Bucket, ev bot.Event) error {
 			return fmt.Errorf("index the lane of event %s: %w", ev.Key, err)
 		}
 	}
-	return putJSON(events, []byte(ev.Key), ev)
+	return putEvent(events, ev)
 }
 
 // FinishEvent removes an event from the inbox, records its key as processed at processed,

@@ -201,8 +201,8 @@ func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Ev
 	}
 	err := db.view(ctx, "read the due events", func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			var ev bot.Event
-			if err := decodeJSON(k, v, &ev); err != nil {
+			ev, err := decodeEvent(k, v)
+			if err != nil {
 				return err
 			}
 			if ev.NotBefore.After(now) {

@@ -1,5 +1,7 @@
 package store
 
+import bolt "go.etcd.io/bbolt"
+
 // SchemaVersion is the version of the file layout declared here. Open writes it into a new
 // file and refuses a file that a newer attachbot wrote. Raise it, and add the migration from
 // the version before to migrations (migrate.go), whenever a bucket, a key or an encoding
@@ -15,7 +17,9 @@ package store
 // ("batchId"); a file of version 4 has none, so its migration only records the version.
 // Version 6 added the inbox's lane index bucketEventLanes, so that an event is handed out only
 // as the head of its lane without reading the inbox.
-const SchemaVersion = 6
+// Version 7 stores the inbox's events as eventRecord (eventrecord.go): without the fields
+// their key says, nor zero ones; its migration stores every waiting event again.
+const SchemaVersion = 7
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -31,7 +35,7 @@ var (
 	// opens no file without it, so that it never touches a real attachbot store.
 	keySandbox = []byte("sandbox")
 
-	// bucketEvents is the inbox: Event.Key → bot.Event. Its sequence numbers events in the
+	// bucketEvents is the inbox: Event.Key → eventRecord. Its sequence numbers events in the
 	// order they arrived (Event.Seq).
 	bucketEvents = []byte("events")
 	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
@@ -88,5 +92,35 @@ func buckets() [][]byte {
 		bucketRequests, bucketRequestsByState,
 		bucketBatches, bucketBatchRows,
 		bucketSubscriptions, bucketTokens,
+	}
+}
+
+// appendOnly gives the fill of a page at which bbolt splits it (bolt.Bucket.FillPercent;
+// its default is half) for the buckets whose keys grow with each write: sequence numbers
+// and times, or, in the inbox's lane index, sequence numbers within each lane. A key is
+// then added after the others (of its lane), never between them, so a page split at half
+// would stay half empty for good; filled whole, these buckets take up to half fewer pages
+// of the file, and of the memory that maps it. The time indexes keep a tenth free for the
+// keys whose time falls a little before the last one (writers that read the clock before
+// another's commit).
+var appendOnly = []struct {
+	bucket []byte
+	fill   float64
+}{
+	{bucketOutbox, 1},
+	{bucketOutboxDeadLetters, 1},
+	{bucketEventDeadLetters, 1},
+	{bucketProcessedByTime, 0.9},
+	{bucketOutboxDoneByTime, 0.9},
+	{bucketEventLanes, 1},
+}
+
+// fillAppendOnly sets the split fill of the append-only buckets (appendOnly) for a write
+// transaction: the setting lives in tx's handles of the buckets, not in the file.
+func fillAppendOnly(tx *bolt.Tx) {
+	for _, a := range appendOnly {
+		if b := tx.Bucket(a.bucket); b != nil {
+			b.FillPercent = a.fill
+		}
 	}
 }

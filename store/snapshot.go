@@ -70,7 +70,11 @@ func (db *DB) Snapshot(ctx context.Context) (Snapshot, error) {
 	err := db.view(ctx, fmt.Sprintf("snapshot store %s", db.path), func(tx *bolt.Tx) error {
 		s = Snapshot{}
 		return forEachAll(tx, []bucketReader{
-			{bucketEvents, func(k, v []byte) error { return appendJSON(&s.Inbox, k, v) }},
+			{bucketEvents, func(k, v []byte) error {
+				ev, err := decodeEvent(k, v)
+				s.Inbox = append(s.Inbox, ev)
+				return err
+			}},
 			{bucketProcessed, func(k, v []byte) error {
 				at, err := parseTime(k, v)
 				s.Processed = append(s.Processed, KeyAt{Key: string(k), At: at})

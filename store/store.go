@@ -218,7 +218,10 @@ func (db *DB) CommitCounts() CommitCounts {
 // commit, commit.go), and update returns after it committed. fn may run more than once, each
 // time against the same state: it must set what it reports afresh at each run.
 func (db *DB) update(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	return inTx(ctx, db.writes.write, what, fn)
+	return inTx(ctx, db.writes.write, what, func(tx *bolt.Tx) error {
+		fillAppendOnly(tx)
+		return fn(tx)
+	})
 }
 
 // view is update for a read-only transaction.
@@ -269,8 +272,12 @@ func decodeJSON(key, data []byte, v any) error {
 }
 
 // readAll decodes every value of a bucket, in key order, in one read transaction; what
-// names the values in an error. tidy, unless nil, is called with each value as decoded.
-func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string, tidy func(*T)) ([]T, error) {
+// names the values in an error. decode, unless nil, decodes a value stored under a key
+// (nil: the value is T as JSON).
+func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string, decode func(k, v []byte) (T, error)) ([]T, error) {
+	if decode == nil {
+		decode = func(k, v []byte) (x T, err error) { return x, decodeJSON(k, v, &x) }
+	}
 	var all []T
 	err := db.view(ctx, fmt.Sprintf("read %s", what), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
@@ -280,12 +287,9 @@ func readAll[T any](ctx context.Context, db *DB, bucket []byte, what string, tid
 			all = make([]T, 0, n)
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var x T
-			if err := decodeJSON(k, v, &x); err != nil {
+			x, err := decode(k, v)
+			if err != nil {
 				return err
-			}
-			if tidy != nil {
-				tidy(&x)
 			}
 			all = append(all, x)
 			return nil
