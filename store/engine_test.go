@@ -125,3 +125,42 @@ func TestMigrateFromVersion5(t *testing.T) {
 		t.Errorf("ClaimEventLanes(room-1) after the migration = %v, %v; want a1", heads, err)
 	}
 }
+
+// TestMigrateFromVersion6 opens a version 6 file, which had no index of the polled requests
+// by next poll: Open builds it from the requests in a polled state, and a claim finds the due
+// ones, earliest first, and no other.
+func TestMigrateFromVersion6(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	req := func(id string, s bot.State, next time.Time) bot.Request {
+		return bot.Request{ID: id, Created: at, State: s, RoomID: "room-1", NextPoll: next}
+	}
+	db := olderFile(t, 6, []string{"polls_by_time"}, func(db *store.DB) []error {
+		var errs []error
+		for _, r := range []bot.Request{
+			req("due-later", bot.StateUpdating, at),
+			req("due-first", bot.StateProvisioning, at.Add(-time.Minute)),
+			req("due-never-polled", bot.StatePendingReview, time.Time{}),
+			req("not-yet", bot.StateProvisioning, at.Add(time.Second)),
+			req("ended", bot.StateProvisioned, at.Add(-time.Hour)),
+			req("waiting", bot.StateAwaitingApproval, at.Add(-time.Hour)),
+		} {
+			errs = append(errs, db.CreateRequest(ctx, r, nil))
+		}
+		return errs
+	})
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check after the migration = %v", err)
+	}
+	claimed, err := db.ClaimPolls(ctx, "A", at, at.Add(time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range claimed {
+		got = append(got, r.ID)
+	}
+	if diff := cmp.Diff([]string{"due-never-polled", "due-first", "due-later"}, got); diff != "" {
+		t.Errorf("the due polls after the migration (-want +got):\n%s", diff)
+	}
+}

@@ -15,7 +15,9 @@ package store
 // ("batchId"); a file of version 4 has none, so its migration only records the version.
 // Version 6 added the inbox's lane index bucketEventLanes, so that an event is handed out only
 // as the head of its lane without reading the inbox.
-const SchemaVersion = 6
+// Version 7 added the index of the polled requests by next poll, bucketPollsByTime, so that
+// a claim of the due polls reads only the due requests.
+const SchemaVersion = 7
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -66,6 +68,10 @@ var (
 	bucketRequests = []byte("requests")
 	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
 	bucketRequestsByState = []byte("requests_by_state")
+	// bucketPollsByTime indexes the requests in a polled state by next poll: NextPoll and
+	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → empty
+	// (pollKey, pollindex.go).
+	bucketPollsByTime = []byte("polls_by_time")
 
 	// bucketBatches holds the batches (the attach of a CSV file): Batch.ID → bot.Batch.
 	bucketBatches = []byte("batches")
@@ -85,7 +91,7 @@ func buckets() [][]byte {
 		bucketEvents, bucketEventLanes, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketOutboxLanes, bucketOutboxLaneHeads,
-		bucketRequests, bucketRequestsByState,
+		bucketRequests, bucketRequestsByState, bucketPollsByTime,
 		bucketBatches, bucketBatchRows,
 		bucketSubscriptions, bucketTokens,
 	}
