@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,5 +163,33 @@ func TestMigrateFromVersion6(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"due-never-polled", "due-first", "due-later"}, got); diff != "" {
 		t.Errorf("the due polls after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestVersion5ReadOnlyHasNoPollIndex: a version 5 file opened read-only is not migrated, so
+// a claim of the due polls, and Check, say that it must be opened for writing once.
+func TestVersion5ReadOnlyHasNoPollIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	created, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, created)
+	for _, err := range []error{store.DropBucket(path, "polls_by_time"), store.SetSchemaVersion(path, 5)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	if _, err := db.ClaimPolls(context.Background(), "A", at, at.Add(time.Minute), 10); err == nil || !strings.Contains(err.Error(), "open it for writing") {
+		t.Errorf("ClaimPolls on a read-only version 5 file = %v, want an error saying to open it for writing", err)
+	}
+	if err := db.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "open it for writing") {
+		t.Errorf("Check on a read-only version 5 file = %v, want an error saying to open it for writing", err)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -17,6 +18,10 @@ import (
 // (bucketPollsByTime), so that ClaimPolls reads the due ones only: a sweep claims many times
 // over a store of many requests. Every write of a request keeps the index in the same
 // transaction (CreateRequest, updateRequestTx), and Check verifies it.
+
+// errNoPollIndex is the error of a file opened read-only at a schema version before 6, which
+// has no poll index until it is opened for writing.
+var errNoPollIndex = errors.New("the file has no index of the polls by next poll: open it for writing once, to migrate it to schema version 6")
 
 // pollKeyPrefix is the length of a poll key's times: NextPoll, then Created inverted.
 const pollKeyPrefix = 16
@@ -78,9 +83,13 @@ func reindexPoll(tx *bolt.Tx, before, after bot.Request) error {
 // its start up to the last one it returns, and past it only over the requests due at the same
 // instant and created at the same instant as that last one.
 func duePolls(tx *bolt.Tx, now time.Time, limit int, skip func(id string) bool) ([]string, error) {
+	index := tx.Bucket(bucketPollsByTime)
+	if index == nil {
+		return nil, errNoPollIndex
+	}
 	var found [][]byte
 	until := indexNanos(now)
-	c := tx.Bucket(bucketPollsByTime).Cursor()
+	c := index.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if len(k) < pollKeyPrefix {
 			return nil, fmt.Errorf("poll index key %x is shorter than %d bytes", k, pollKeyPrefix)

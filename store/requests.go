@@ -235,6 +235,9 @@ func stateKey(s bot.State, id string) []byte {
 // next poll.
 func checkRequests(tx *bolt.Tx) error {
 	reqs, index, polls := tx.Bucket(bucketRequests), tx.Bucket(bucketRequestsByState), tx.Bucket(bucketPollsByTime)
+	if polls == nil {
+		return errNoPollIndex
+	}
 	var errs []error
 	n, polled := 0, 0
 	err := reqs.ForEach(func(k, v []byte) error {
