@@ -166,16 +166,16 @@ func TestMigrateFromVersion6(t *testing.T) {
 	}
 }
 
-// TestVersion5ReadOnlyHasNoPollIndex: a version 5 file opened read-only is not migrated, so
+// TestVersion6ReadOnlyHasNoPollIndex: a version 6 file opened read-only is not migrated, so
 // a claim of the due polls, and Check, say that it must be opened for writing once.
-func TestVersion5ReadOnlyHasNoPollIndex(t *testing.T) {
+func TestVersion6ReadOnlyHasNoPollIndex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "attachbot.db")
 	created, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustClose(t, created)
-	for _, err := range []error{store.DropBucket(path, "polls_by_time"), store.SetSchemaVersion(path, 5)} {
+	for _, err := range []error{store.DropBucket(path, "polls_by_time"), store.SetSchemaVersion(path, 6)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,9 +187,9 @@ func TestVersion5ReadOnlyHasNoPollIndex(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	if _, err := db.ClaimPolls(context.Background(), "A", at, at.Add(time.Minute), 10); err == nil || !strings.Contains(err.Error(), "open it for writing") {
-		t.Errorf("ClaimPolls on a read-only version 5 file = %v, want an error saying to open it for writing", err)
+		t.Errorf("ClaimPolls on a read-only version 6 file = %v, want an error saying to open it for writing", err)
 	}
 	if err := db.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "open it for writing") {
-		t.Errorf("Check on a read-only version 5 file = %v, want an error saying to open it for writing", err)
+		t.Errorf("Check on a read-only version 6 file = %v, want an error saying to open it for writing", err)
 	}
 }

@@ -19,9 +19,9 @@ import (
 // over a store of many requests. Every write of a request keeps the index in the same
 // transaction (CreateRequest, updateRequestTx), and Check verifies it.
 
-// errNoPollIndex is the error of a file opened read-only at a schema version before 6, which
+// errNoPollIndex is the error of a file opened read-only at a schema version before 7, which
 // has no poll index until it is opened for writing.
-var errNoPollIndex = errors.New("the file has no index of the polls by next poll: open it for writing once, to migrate it to schema version 6")
+var errNoPollIndex = errors.New("the file has no index of the polls by next poll: open it for writing once, to migrate it to schema version 7")
 
 // pollKeyPrefix is the length of a poll key's times: NextPoll, then Created inverted.
 const pollKeyPrefix = 16
