@@ -14,7 +14,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -135,18 +134,6 @@ func intakeRun(b *testing.B, client *http.Client, url string, bodies [][]byte, s
 	return latencies, wall
 }
 
-// processCPU returns the CPU time this process has used so far (user and system, every
-// thread): the load generator, the receiver and, for attachbot, its store, workers and the
-// simulated Webex, which all run in it.
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var usage syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
-		b.Fatalf("read the process's CPU time: %v", err)
-	}
-	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
-}
-
 // p99 returns the 99th percentile of ds.
 func p99(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
@@ -213,19 +200,19 @@ func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app
 	defer real.Close()
 
 	bodies, sigs := intakeBodies(b.N)
-	bareCPU := processCPU(b)
+	bareCPU := processCPU()
 	bareLatencies, bareWall := intakeRun(b, client, bare.URL+"/webhook", bodies, sigs, paced)
-	bareCPU = processCPU(b) - bareCPU
+	bareCPU = processCPU() - bareCPU
 	bodies, sigs = intakeBodies(b.N)
 	var before store.CommitCounts
 	if onDisk != nil {
 		before = onDisk.CommitCounts()
 	}
-	cpu := processCPU(b)
+	cpu := processCPU()
 	b.StartTimer()
 	latencies, wall := intakeRun(b, client, real.URL+"/webhook", bodies, sigs, paced)
 	b.StopTimer()
-	cpu = processCPU(b) - cpu
+	cpu = processCPU() - cpu
 	if onDisk != nil {
 		// The writes of the deliveries and of the workers, per bbolt transaction (two
 		// fsyncs each) during the timed part.

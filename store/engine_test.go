@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,72 @@ func TestMigrateFromVersion5(t *testing.T) {
 	heads, err := db.ClaimEventLanes(ctx, []string{bot.EventLane("", "room-1")}, "A", at, at.Add(time.Minute))
 	if err != nil || len(heads) != 1 || heads[0].Key != "a1" {
 		t.Errorf("ClaimEventLanes(room-1) after the migration = %v, %v; want a1", heads, err)
+	}
+}
+
+// TestMigrateFromVersion7 opens a version 7 file, which had no index of the polled requests
+// by next poll: Open builds it from the requests in a polled state, and a claim finds the due
+// ones, earliest first, and no other.
+func TestMigrateFromVersion7(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	req := func(id string, s bot.State, next time.Time) bot.Request {
+		return bot.Request{ID: id, Created: at, State: s, RoomID: "room-1", NextPoll: next}
+	}
+	db := olderFile(t, 7, []string{"polls_by_time"}, func(db *store.DB) []error {
+		var errs []error
+		for _, r := range []bot.Request{
+			req("due-later", bot.StateUpdating, at),
+			req("due-first", bot.StateProvisioning, at.Add(-time.Minute)),
+			req("due-never-polled", bot.StatePendingReview, time.Time{}),
+			req("not-yet", bot.StateProvisioning, at.Add(time.Second)),
+			req("ended", bot.StateProvisioned, at.Add(-time.Hour)),
+			req("waiting", bot.StateAwaitingApproval, at.Add(-time.Hour)),
+		} {
+			errs = append(errs, db.CreateRequest(ctx, r, nil))
+		}
+		return errs
+	})
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check after the migration = %v", err)
+	}
+	claimed, err := db.ClaimPolls(ctx, "A", at, at.Add(time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range claimed {
+		got = append(got, r.ID)
+	}
+	if diff := cmp.Diff([]string{"due-never-polled", "due-first", "due-later"}, got); diff != "" {
+		t.Errorf("the due polls after the migration (-want +got):\n%s", diff)
+	}
+}
+
+// TestVersion7ReadOnlyHasNoPollIndex: a version 7 file opened read-only is not migrated, so
+// a claim of the due polls, and Check, say that it must be opened for writing once.
+func TestVersion7ReadOnlyHasNoPollIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	created, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, created)
+	for _, err := range []error{store.DropBucket(path, "polls_by_time"), store.SetSchemaVersion(path, 7)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	if _, err := db.ClaimPolls(context.Background(), "A", at, at.Add(time.Minute), 10); err == nil || !strings.Contains(err.Error(), "open it for writing") {
+		t.Errorf("ClaimPolls on a read-only version 7 file = %v, want an error saying to open it for writing", err)
+	}
+	if err := db.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "open it for writing") {
+		t.Errorf("Check on a read-only version 7 file = %v, want an error saying to open it for writing", err)
 	}
 }

@@ -17,6 +17,7 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 	4: func(*bolt.Tx) error { return nil }, // the batch buckets are new: Open creates them
 	5: migrateEventLanes,
 	6: migrateCompactEvents,
+	7: migratePollIndex,
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,8 +14,9 @@ import (
 
 // ClaimPolls claims, for owner until until, at most limit requests in a polled state whose
 // NextPoll is due at now and that no owner holds under a lease living at now, and returns
-// them as stored, earliest NextPoll first. It reads the polled requests through the state
-// index and writes nothing to the file.
+// them as stored, earliest NextPoll first (then newest first, as Requests lists them). It
+// reads the due requests only, through the index of the polled requests by next poll
+// (pollindex.go), and writes nothing to the file.
 func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]bot.Request, error) {
 	if owner == "" {
 		return nil, errors.New("claim polls: no owner")
@@ -25,38 +25,19 @@ func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time
 	defer db.claims.mu.Unlock()
 	var due []bot.Request
 	err := db.view(ctx, "claim polls", func(tx *bolt.Tx) error {
-		// Only the fields that choose are decoded from every polled request; the chosen
-		// ones are decoded whole after: a sweep claims many times over a large store.
-		var found []pollCandidate
-		err := eachInStates(tx, bot.PolledStates(), func(id, v []byte) error {
-			var c pollCandidate
-			if err := decodePollCandidate(id, v, &c); err != nil {
-				return err
-			}
-			if c.NextPoll.After(now) || db.claims.polls.busy(c.ID, now) {
-				return nil
-			}
-			found = append(found, c)
-			return nil
-		})
+		ids, err := duePolls(tx, now, limit, func(id string) bool { return db.claims.polls.busy(id, now) })
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(found, func(a, b pollCandidate) int {
-			if c := a.NextPoll.Compare(b.NextPoll); c != 0 {
-				return c
-			}
-			if c := b.Created.Compare(a.Created); c != 0 { // as Requests lists them: newest first
-				return c
-			}
-			return strings.Compare(b.ID, a.ID)
-		})
-		found = clip(found, limit)
-		due = make([]bot.Request, len(found))
+		due = make([]bot.Request, len(ids))
 		reqs := tx.Bucket(bucketRequests)
-		for i, c := range found {
-			if _, err := getJSON(reqs, []byte(c.ID), &due[i]); err != nil {
+		for i, id := range ids {
+			found, err := getJSON(reqs, []byte(id), &due[i])
+			if err != nil {
 				return err
+			}
+			if !found {
+				return fmt.Errorf("the poll index lists request %q, which does not exist", id)
 			}
 		}
 		return nil
@@ -68,13 +49,6 @@ func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time
 		db.claims.polls[r.ID] = lease{Owner: owner, Until: until}
 	}
 	return due, nil
-}
-
-// pollCandidate is what ClaimPolls reads of every polled request to choose those it claims.
-type pollCandidate struct {
-	ID       string    `json:"id"`
-	Created  time.Time `json:"created"`
-	NextPoll time.Time `json:"nextPoll"`
 }
 
 // RenewPolls extends owner's claims on requests until until; bot.ErrLeaseLost, changing

@@ -31,6 +31,9 @@ func (db *DB) CreateRequest(ctx context.Context, r bot.Request, out []bot.Outgoi
 		if err := tx.Bucket(bucketRequestsByState).Put(stateKey(r.State, r.ID), nil); err != nil {
 			return fmt.Errorf("index by state: %w", err)
 		}
+		if err := reindexPoll(tx, bot.Request{}, r); err != nil {
+			return err
+		}
 		return enqueue(tx, out)
 	})
 }
@@ -131,7 +134,7 @@ func updateRequestTx(tx *bolt.Tx, id string, fn func(r *bot.Request) ([]bot.Outg
 	if !found {
 		return r, bot.ErrNotFound, nil
 	}
-	was := r.State
+	was := r
 	out, err := fn(&r)
 	if err != nil {
 		return r, err, nil
@@ -142,14 +145,17 @@ func updateRequestTx(tx *bolt.Tx, id string, fn func(r *bot.Request) ([]bot.Outg
 	if err := putJSON(reqs, []byte(id), r); err != nil {
 		return r, nil, err
 	}
-	if r.State != was {
+	if r.State != was.State {
 		index := tx.Bucket(bucketRequestsByState)
-		if err := index.Delete(stateKey(was, id)); err != nil {
-			return r, nil, fmt.Errorf("unindex state %s: %w", was, err)
+		if err := index.Delete(stateKey(was.State, id)); err != nil {
+			return r, nil, fmt.Errorf("unindex state %s: %w", was.State, err)
 		}
 		if err := index.Put(stateKey(r.State, id), nil); err != nil {
 			return r, nil, fmt.Errorf("index state %s: %w", r.State, err)
 		}
+	}
+	if err := reindexPoll(tx, was, r); err != nil {
+		return r, nil, err
 	}
 	return r, nil, enqueue(tx, out)
 }
@@ -225,11 +231,15 @@ func stateKey(s bot.State, id string) []byte {
 }
 
 // checkRequests verifies that bucketRequestsByState indexes exactly the requests there are,
-// each under its state.
+// each under its state, and bucketPollsByTime exactly those in a polled state, each under its
+// next poll.
 func checkRequests(tx *bolt.Tx) error {
-	reqs, index := tx.Bucket(bucketRequests), tx.Bucket(bucketRequestsByState)
+	reqs, index, polls := tx.Bucket(bucketRequests), tx.Bucket(bucketRequestsByState), tx.Bucket(bucketPollsByTime)
+	if polls == nil {
+		return errNoPollIndex
+	}
 	var errs []error
-	n := 0
+	n, polled := 0, 0
 	err := reqs.ForEach(func(k, v []byte) error {
 		var r bot.Request
 		if err := decodeJSON(k, v, &r); err != nil {
@@ -241,6 +251,12 @@ func checkRequests(tx *bolt.Tx) error {
 		if !has(index, stateKey(r.State, string(k))) {
 			errs = append(errs, fmt.Errorf("request %s in state %s is not in the state index", k, r.State))
 		}
+		if key, ok := pollKey(r); ok {
+			polled++
+			if !has(polls, key) {
+				errs = append(errs, fmt.Errorf("request %s, polled next at %s, is not in the poll index", k, r.NextPoll))
+			}
+		}
 		n++
 		return nil
 	})
@@ -249,6 +265,9 @@ func checkRequests(tx *bolt.Tx) error {
 	}
 	if got := index.Stats().KeyN; got != n {
 		errs = append(errs, fmt.Errorf("the state index has %d entries for %d requests", got, n))
+	}
+	if got := polls.Stats().KeyN; got != polled {
+		errs = append(errs, fmt.Errorf("the poll index has %d entries for %d polled requests", got, polled))
 	}
 	return errors.Join(errs...)
 }

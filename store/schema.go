@@ -19,7 +19,9 @@ import bolt "go.etcd.io/bbolt"
 // as the head of its lane without reading the inbox.
 // Version 7 stores the inbox's events as eventRecord (eventrecord.go): without the fields
 // their key says, nor zero ones; its migration stores every waiting event again.
-const SchemaVersion = 7
+// Version 8 added the index of the polled requests by next poll, bucketPollsByTime, so that
+// a claim of the due polls reads only the due requests.
+const SchemaVersion = 8
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -70,6 +72,10 @@ var (
 	bucketRequests = []byte("requests")
 	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
 	bucketRequestsByState = []byte("requests_by_state")
+	// bucketPollsByTime indexes the requests in a polled state by next poll: NextPoll and
+	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → empty
+	// (pollKey, pollindex.go).
+	bucketPollsByTime = []byte("polls_by_time")
 
 	// bucketBatches holds the batches (the attach of a CSV file): Batch.ID → bot.Batch.
 	bucketBatches = []byte("batches")
@@ -89,7 +95,7 @@ func buckets() [][]byte {
 		bucketEvents, bucketEventLanes, bucketProcessed, bucketProcessedByTime, bucketEventDeadLetters,
 		bucketOutbox, bucketOutboxKeys, bucketOutboxDoneByTime, bucketOutboxDeadLetters,
 		bucketOutboxLanes, bucketOutboxLaneHeads,
-		bucketRequests, bucketRequestsByState,
+		bucketRequests, bucketRequestsByState, bucketPollsByTime,
 		bucketBatches, bucketBatchRows,
 		bucketSubscriptions, bucketTokens,
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,24 +20,15 @@ import (
 // zero or less) in a polled state whose NextPoll is due at now and that no owner holds under
 // a lease living at now, and returns them as stored, earliest NextPoll first. A request
 // another transaction is claiming or updating at the same moment is skipped (FOR UPDATE
-// SKIP LOCKED).
+// SKIP LOCKED). It reads the due requests through the index requests_polls_due, whose
+// condition its own names (claimPollsQuery).
 func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]bot.Request, error) {
 	if owner == "" {
 		return nil, errors.New("claim polls: no owner")
 	}
-	var states []string
-	for _, s := range bot.PolledStates() {
-		states = append(states, string(s))
-	}
 	var claimed []bot.Request
 	err := db.write(ctx, "claim polls", func(tx *txn) error {
-		rows, err := tx.Query(ctx, `WITH due AS (
-				SELECT id FROM requests WHERE state = ANY($1) AND (next_poll IS NULL OR next_poll <= $3)
-					AND (poll_until IS NULL OR poll_until <= $3)
-				ORDER BY next_poll NULLS FIRST, created DESC, id DESC LIMIT $5
-				FOR UPDATE SKIP LOCKED)
-			UPDATE requests r SET poll_owner = $2, poll_until = $4 FROM due WHERE r.id = due.id
-			RETURNING r.id, r.doc`, states, owner, now, until, limitOrNull(limit))
+		rows, err := tx.Query(ctx, claimPollsQuery(), owner, now, until, limitOrNull(limit))
 		if err != nil {
 			return err
 		}
@@ -53,6 +45,25 @@ func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time
 		return compareNewestFirst(a, b)
 	})
 	return claimed, nil
+}
+
+// claimPollsQuery returns ClaimPolls' statement, with $1 the owner, $2 now, $3 until and $4
+// the limit or null. It names the polled states as literals, not as a parameter, so that the
+// planner sees that the partial index requests_polls_due (migration 4) holds every row
+// it selects, and reads them in that index's order, stopping at the first not due.
+func claimPollsQuery() string {
+	states := make([]string, 0, len(bot.PolledStates()))
+	for _, s := range bot.PolledStates() {
+		states = append(states, "'"+strings.ReplaceAll(string(s), "'", "''")+"'")
+	}
+	return `WITH due AS (
+			SELECT id FROM requests WHERE state IN (` + strings.Join(states, ", ") + `)
+				AND COALESCE(next_poll, '-infinity'::timestamptz) <= $2
+				AND (poll_until IS NULL OR poll_until <= $2)
+			ORDER BY COALESCE(next_poll, '-infinity'::timestamptz), created DESC, id DESC LIMIT $4
+			FOR UPDATE SKIP LOCKED)
+		UPDATE requests r SET poll_owner = $1, poll_until = $3 FROM due WHERE r.id = due.id
+		RETURNING r.id, r.doc`
 }
 
 // RenewPolls extends owner's claims on requests until until. It returns bot.ErrLeaseLost,

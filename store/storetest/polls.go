@@ -116,3 +116,57 @@ func testPollCrash(t *testing.T, h Harness) {
 	diff(t, "outbox after the answer", []string{"provisioned/r1"}, outbox(t, s))
 	diff(t, "nothing more to poll", []string{}, mustClaimPolls(t, s, "B", now.Add(time.Hour), 10))
 }
+
+// testPollSchedule: a request is claimed when its next poll falls due as last saved (by
+// CreateRequest, UpdateRequest or FinishPolls), only while it is in a polled state, and the
+// requests due at the same instant are claimed newest first (by Created, then by ID, both
+// descending), also when a limit cuts them.
+func testPollSchedule(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	approval := func(id string) bot.Request {
+		r := polled(id, t0.Add(-time.Hour))
+		r.State = bot.StateAwaitingApproval
+		return r
+	}
+	newest := polled("tie-new", t0.Add(-time.Minute))
+	newest.Created = t0.Add(time.Second)
+	mustCreate(t, s, polled("moved-later", t0), polled("moved-earlier", t0.Add(2*time.Hour)), polled("ended", t0),
+		approval("approved"), approval("waiting"), polled("tie-a", t0.Add(-time.Minute)), newest, polled("tie-b", t0.Add(-time.Minute)))
+	change := map[string]func(r *bot.Request){
+		"moved-later":   func(r *bot.Request) { r.NextPoll = t0.Add(time.Hour) },
+		"moved-earlier": func(r *bot.Request) { r.NextPoll = t0.Add(-time.Second) },
+		"ended":         func(r *bot.Request) { r.State, r.NextPoll = bot.StateProvisioned, time.Time{} },
+		"approved":      func(r *bot.Request) { r.State, r.NextPoll = bot.StateProvisioning, t0 },
+	}
+	for id, fn := range change {
+		if _, err := s.UpdateRequest(ctx, id, func(r *bot.Request) ([]bot.Outgoing, error) { fn(r); return nil, nil }); err != nil {
+			t.Fatalf("UpdateRequest(%s) = %v", id, err)
+		}
+	}
+	diff(t, "L claims two: the limit cuts the requests due at one instant", []string{"tie-new", "tie-b"}, mustClaimPolls(t, s, "L", t0, 2))
+	if err := s.ReleasePolls(ctx, []string{"tie-new", "tie-b"}, "L"); err != nil {
+		t.Fatalf("ReleasePolls = %v", err)
+	}
+	due := []string{"tie-new", "tie-b", "tie-a", "moved-earlier", "approved"}
+	diff(t, "A claims at t0: each at its time as last saved", due, mustClaimPolls(t, s, "A", t0, 10))
+
+	// A's answers end tie-a and put the others' next polls off by half an hour.
+	later := t0.Add(30 * time.Minute)
+	err := s.FinishPolls(ctx, due, "A", func(id string, r *bot.Request) ([]bot.Outgoing, error) {
+		if id == "tie-a" {
+			return answered(id, r)
+		}
+		r.NextPoll = later
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatalf("FinishPolls = %v", err)
+	}
+	diff(t, "B claims just before the new time", []string{}, mustClaimPolls(t, s, "B", later.Add(-time.Nanosecond), 10))
+	diff(t, "B claims at the new time", []string{"tie-new", "tie-b", "moved-earlier", "approved"}, mustClaimPolls(t, s, "B", later, 10))
+	diff(t, "C claims at t0+1h, once B's leases ran out", []string{"tie-new", "tie-b", "moved-earlier", "approved", "moved-later"},
+		mustClaimPolls(t, s, "C", t0.Add(time.Hour), 10))
+	diff(t, "D claims once C's leases ran out: no ended or waiting request", []string{"tie-new", "tie-b", "moved-earlier", "approved", "moved-later"},
+		mustClaimPolls(t, s, "D", t0.Add(24*time.Hour), 100))
+}

@@ -1,0 +1,4 @@
+package postgres
+
+// ClaimPollsQuery is ClaimPolls' statement.
+func ClaimPollsQuery() string { return claimPollsQuery() }
