@@ -86,14 +86,7 @@ func TestOutboxCallsAtMostSendConcurrency(t *testing.T) {
 	if err := db.Enqueue(ctx, out); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Stop(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
+	startBot(ctx, t, b)
 
 	for range 4 {
 		var held []chan struct{}

@@ -63,7 +63,9 @@ func (b *Bot) pollRequests(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("claim the due polls: %w", err)
 	}
-	answers := make(chan pollAnswer, 4*pollConcurrency)
+	// The answers wait for the writer in a buffer of a whole batch, so that the pollers go on
+	// while it commits one: with a buffer of a few answers they waited for every commit.
+	answers := make(chan pollAnswer, pollBatchMax)
 	recorded := make(chan []error, 1)
 	go func() { recorded <- b.recordPolls(ctx, answers) }()
 

@@ -1,0 +1,124 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"attachbot/bot"
+	"attachbot/bot/bottest"
+	"attachbot/cards"
+	"attachbot/store"
+)
+
+// writerHeldStore is the real store whose first FinishPolls waits at a gate: the writer of
+// the poll answers is held in its first commit.
+type writerHeldStore struct {
+	*store.DB
+	entered chan struct{} // closed when the first FinishPolls waits at the gate
+	gate    chan struct{} // closed to let it through
+	calls   atomic.Int64
+}
+
+func (s *writerHeldStore) FinishPolls(ctx context.Context, ids []string, owner string, fn func(id string, r *bot.Request) ([]bot.Outgoing, error)) error {
+	if s.calls.Add(1) == 1 {
+		close(s.entered)
+		<-s.gate
+	}
+	return s.DB.FinishPolls(ctx, ids, owner, fn)
+}
+
+// countingPartner is the fake Partner that closes polled once it answered n status polls.
+type countingPartner struct {
+	*bottest.Partner
+	n      int64
+	polls  atomic.Int64
+	polled chan struct{}
+}
+
+func (p *countingPartner) Customer(ctx context.Context, id string) (bot.Customer, error) {
+	if p.polls.Add(1) == p.n {
+		close(p.polled)
+	}
+	return p.Partner.Customer(ctx, id)
+}
+
+// TestPollersGoOnWhileTheWriterCommits: while the writer of the poll answers is held in a
+// commit, the polls of a run go on, up to a batch of answers waiting for it; every answer is
+// recorded once the commit ends.
+func TestPollersGoOnWhileTheWriterCommits(t *testing.T) {
+	const n = 200 // more than the pollers and a small buffer, at most a batch
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	clock := bottest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), false)
+	db := &writerHeldStore{DB: bottest.NewStore(t), entered: make(chan struct{}), gate: make(chan struct{})}
+	partner := &countingPartner{Partner: bottest.NewPartner(nil), n: n, polled: make(chan struct{})}
+	now := clock.Now()
+	for i := range n {
+		p, err := partner.Provision(ctx, bot.CustomerRequest{OrgID: "org-1", ExternalID: fmt.Sprintf("ext-%03d", i), Packages: []string{"webex_meetings"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bot.Request{
+			ID: fmt.Sprintf("P%03d", i), Source: "test", Created: now, Updated: now,
+			State: bot.StateProvisioning, RoomID: "room-1", Spec: bot.AttachSpec{OrgID: "org-1", Packages: []string{"webex_meetings"}},
+			CustomerID: p.CustomerID, WebexStatus: string(bot.StateProvisioning),
+			Submitted: now, NextPoll: now, PollInterval: 5 * time.Second,
+		}
+		if err := db.CreateRequest(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgr := bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"})
+	b, err := bot.New(bot.Config{PollInSweepOnly: true},
+		bot.Deps{Messenger: msgr, Partner: partner, Store: db, Cards: cards.New(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startBot(ctx, t, b)
+
+	swept := make(chan error, 1)
+	go func() { swept <- b.Sweep(ctx) }()
+	for _, wait := range []struct {
+		what string
+		ch   chan struct{}
+	}{{"the writer to start its first commit", db.entered}, {"every request to be polled while it commits", partner.polled}} {
+		select {
+		case <-wait.ch:
+		case <-ctx.Done():
+			close(db.gate)
+			t.Fatalf("waiting for %s: %v; %d of %d polled", wait.what, ctx.Err(), partner.polls.Load(), n)
+		}
+	}
+	close(db.gate)
+	if err := <-swept; err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	rs, err := db.Requests(ctx, bot.RequestFilter{States: []bot.State{bot.StateProvisioning}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if !r.NextPoll.After(now) {
+			t.Errorf("request %s: next poll %s, want after %s (the answer recorded)", r.ID, r.NextPoll, now)
+		}
+	}
+	if len(rs) != n {
+		t.Errorf("%d requests in provisioning, want %d", len(rs), n)
+	}
+}
+
+// startBot starts b, and stops it when the test ends.
+func startBot(ctx context.Context, t *testing.T, b *bot.Bot) {
+	t.Helper()
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+}
