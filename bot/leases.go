@@ -101,18 +101,19 @@ func (k *leaseKeeper) claims(kind claimKind) map[string]*heldClaim {
 	return maps.Clone(k.held[kind])
 }
 
-// lost stops the work of claim c on key, found lost, and forgets it. When key was claimed
-// again since c was read (c was forgotten: its work ended), the new claim is not the one
-// found lost, and goes on.
-func (k *leaseKeeper) lost(kind claimKind, key string, c *heldClaim) {
+// lost stops the work of claim c on key, found lost, and forgets it; it reports whether c
+// was still held. When c was forgotten (its work ended: a lane sent and released), and
+// perhaps key claimed again since, nothing stops: a new claim is not the one found lost.
+func (k *leaseKeeper) lost(kind claimKind, key string, c *heldClaim) bool {
 	k.mu.Lock()
 	if k.held[kind][key] != c {
 		k.mu.Unlock()
-		return
+		return false
 	}
 	delete(k.held[kind], key)
 	k.mu.Unlock()
 	c.cancel(fmt.Errorf("%s: %w", key, ErrLeaseLost))
+	return true
 }
 
 // runLeases renews the held claims every renewEvery until ctx ends.
@@ -159,8 +160,9 @@ func (b *Bot) renewLeases(ctx context.Context) {
 		// One of them is lost: find which, one by one.
 		for _, key := range keys {
 			if err := batch.renew(ctx, []string{key}, b.owner, until); errors.Is(err, ErrLeaseLost) {
-				b.log.Warn("claim lost; its work stops", "claim", key, "err", err)
-				b.keeper.lost(batch.kind, key, held[key])
+				if b.keeper.lost(batch.kind, key, held[key]) {
+					b.log.Warn("claim lost; its work stops", "claim", key, "err", err)
+				}
 			}
 		}
 	}
