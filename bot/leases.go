@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -49,10 +51,17 @@ const (
 	claimKinds
 )
 
-// leaseKeeper is the claims this process holds, and how to stop the work of each.
+// leaseKeeper is the claims this process holds, and how to stop the work of each. A key
+// may be claimed again once its claim was forgotten (an outbox lane, for its next head):
+// each claim is its own, so that a verdict about an old claim never stops a newer one.
 type leaseKeeper struct {
 	mu   sync.Mutex
-	held [claimKinds]map[string]context.CancelCauseFunc
+	held [claimKinds]map[string]*heldClaim
+}
+
+// heldClaim is one claim held: how to stop its work.
+type heldClaim struct {
+	cancel context.CancelCauseFunc
 }
 
 // hold records a claim on key, and returns the context of its work (cancelled with
@@ -60,15 +69,18 @@ type leaseKeeper struct {
 // work is done.
 func (k *leaseKeeper) hold(ctx context.Context, kind claimKind, key string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
+	c := &heldClaim{cancel: cancel}
 	k.mu.Lock()
 	if k.held[kind] == nil {
-		k.held[kind] = map[string]context.CancelCauseFunc{}
+		k.held[kind] = map[string]*heldClaim{}
 	}
-	k.held[kind][key] = cancel
+	k.held[kind][key] = c
 	k.mu.Unlock()
 	return ctx, func() {
 		k.mu.Lock()
-		delete(k.held[kind], key)
+		if k.held[kind][key] == c {
+			delete(k.held[kind], key)
+		}
 		k.mu.Unlock()
 		cancel(nil)
 	}
@@ -82,26 +94,26 @@ func (k *leaseKeeper) holds(kind claimKind, key string) bool {
 	return ok
 }
 
-// keys returns the keys of the claims of a kind held.
-func (k *leaseKeeper) keys(kind claimKind) []string {
+// claims returns the claims of a kind held, by key.
+func (k *leaseKeeper) claims(kind claimKind) map[string]*heldClaim {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	keys := make([]string, 0, len(k.held[kind]))
-	for key := range k.held[kind] {
-		keys = append(keys, key)
-	}
-	return keys
+	return maps.Clone(k.held[kind])
 }
 
-// lost stops the work of a claim found lost, and forgets it.
-func (k *leaseKeeper) lost(kind claimKind, key string) {
+// lost stops the work of claim c on key, found lost, and forgets it; it reports whether c
+// was still held. When c was forgotten (its work ended: a lane sent and released), and
+// perhaps key claimed again since, nothing stops: a new claim is not the one found lost.
+func (k *leaseKeeper) lost(kind claimKind, key string, c *heldClaim) bool {
 	k.mu.Lock()
-	cancel := k.held[kind][key]
+	if k.held[kind][key] != c {
+		k.mu.Unlock()
+		return false
+	}
 	delete(k.held[kind], key)
 	k.mu.Unlock()
-	if cancel != nil {
-		cancel(fmt.Errorf("%s: %w", key, ErrLeaseLost))
-	}
+	c.cancel(fmt.Errorf("%s: %w", key, ErrLeaseLost))
+	return true
 }
 
 // runLeases renews the held claims every renewEvery until ctx ends.
@@ -132,10 +144,11 @@ func (b *Bot) renewLeases(ctx context.Context) {
 		{claimNamed, b.renewNamed, lockLease},
 	}
 	for _, batch := range batches {
-		keys := b.keeper.keys(batch.kind)
-		if len(keys) == 0 {
+		held := b.keeper.claims(batch.kind)
+		if len(held) == 0 {
 			continue
 		}
+		keys := slices.Collect(maps.Keys(held))
 		until := now.Add(batch.lease)
 		err := batch.renew(ctx, keys, b.owner, until)
 		if !errors.Is(err, ErrLeaseLost) {
@@ -147,8 +160,9 @@ func (b *Bot) renewLeases(ctx context.Context) {
 		// One of them is lost: find which, one by one.
 		for _, key := range keys {
 			if err := batch.renew(ctx, []string{key}, b.owner, until); errors.Is(err, ErrLeaseLost) {
-				b.log.Warn("claim lost; its work stops", "claim", key, "err", err)
-				b.keeper.lost(batch.kind, key)
+				if b.keeper.lost(batch.kind, key, held[key]) {
+					b.log.Warn("claim lost; its work stops", "claim", key, "err", err)
+				}
 			}
 		}
 	}
@@ -272,10 +286,11 @@ func (b *Bot) giveBack(ctx context.Context, what string, release func(ctx contex
 // resign gives up the leader's lease when the bot stops, so that another replica takes the
 // jobs over at once.
 func (b *Bot) resign(ctx context.Context) {
-	if !b.keeper.holds(claimNamed, leaderName) {
+	c, ok := b.keeper.claims(claimNamed)[leaderName]
+	if !ok {
 		return
 	}
-	b.keeper.lost(claimNamed, leaderName)
+	b.keeper.lost(claimNamed, leaderName, c)
 	if err := b.db.ReleaseLease(ctx, leaderName, b.owner); err != nil {
 		b.log.Warn("give up the leader's lease; another replica takes over when it runs out", "err", err)
 	}

@@ -282,3 +282,78 @@ func TestLostEventCommitsNothing(t *testing.T) {
 		t.Errorf("inbox at the end = %d events, %v; want none", len(evs), err)
 	}
 }
+
+// renewHookStore is a store whose RenewLanes calls onLost once, after the store found a
+// single lane's claim lost: the moment between the renewal's verdict and its action.
+type renewHookStore struct {
+	*store.DB
+	onLost func()
+}
+
+func (s *renewHookStore) RenewLanes(ctx context.Context, lanes []string, owner string, until time.Time) error {
+	err := s.DB.RenewLanes(ctx, lanes, owner, until)
+	if errors.Is(err, bot.ErrLeaseLost) && len(lanes) == 1 && s.onLost != nil {
+		s.onLost()
+		s.onLost = nil
+	}
+	return err
+}
+
+// TestRenewalSparesTheNextClaimOfALane: a lane whose head was sent and released while the
+// claims were being renewed is found "lost" by the renewal; if the outbox claimed the lane's
+// next head before the renewal acted on it, that new claim is this process's and its work
+// goes on (stopping its send half-way would leave its outcome unknown, and the lane, still
+// this process's, would send it again).
+func TestRenewalSparesTheNextClaimOfALane(t *testing.T) {
+	ctx := context.Background()
+	clock := bottest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), false)
+	db := &renewHookStore{DB: bottest.NewStore(t)}
+	a, err := bot.New(bot.Config{PollInSweepOnly: true, Owner: "replica-0", SendConcurrency: 4},
+		bot.Deps{Messenger: bottest.NewMessenger(bot.Person{ID: "bot-1", DisplayName: "attachbot"}), Partner: bottest.NewPartner(nil),
+			Store: db, Cards: cards.New(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := func(room string, n int) bot.Outgoing {
+		return bot.Outgoing{Key: fmt.Sprintf("%s#%d", room, n), Created: clock.Now(), Message: bot.OutMessage{RoomID: room, Markdown: "hi"}}
+	}
+	if err := db.Enqueue(ctx, []bot.Outgoing{msg("room-1", 1), msg("room-1", 2), msg("room-2", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	lane, other := msg("room-1", 1).Lane(), msg("room-2", 1).Lane()
+	claim := func(lane string) {
+		t.Helper()
+		now := clock.Now()
+		if heads, err := db.ClaimLanes(ctx, []string{lane}, "replica-0", now, now.Add(time.Minute)); err != nil || len(heads) != 1 {
+			t.Fatalf("claim lane %s = %d heads, %v; want 1", lane, len(heads), err)
+		}
+	}
+	claim(lane)
+	claim(other)
+	_, forgetFirst := a.HoldLane(ctx, lane)
+	otherCtx, forgetOther := a.HoldLane(ctx, other)
+	defer forgetOther()
+	// The first head is sent: its lane is released, and its sender has not forgotten its
+	// claim yet when the renewal reads the claims held.
+	if err := db.FinishLane(ctx, msg("room-1", 1).Key, "replica-0", clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var nextCtx context.Context
+	db.onLost = func() {
+		forgetFirst()
+		claim(lane) // the outbox claims the lane's next head
+		var forgetNext func()
+		nextCtx, forgetNext = a.HoldLane(ctx, lane)
+		t.Cleanup(forgetNext)
+	}
+	a.RenewLeases(ctx)
+	if nextCtx == nil {
+		t.Fatal("the renewal did not find the released lane's claim lost")
+	}
+	if err := context.Cause(nextCtx); err != nil {
+		t.Errorf("the work on the lane's next head: %v, want it going on", err)
+	}
+	if err := otherCtx.Err(); err != nil {
+		t.Errorf("the work on the other lane: %v, want it going on", err)
+	}
+}
