@@ -116,6 +116,22 @@ func jobNamed(t *testing.T, a *app.App, name string) bot.Job {
 	return bot.Job{}
 }
 
+// refreshAgainWith advances the clock to a day before first expires and runs the tokens job
+// on replicas: it fails unless exactly one more refresh happened, sending the refresh token
+// first holds (the one stored) and answered 200.
+func (r *tokenReplicas) refreshAgainWith(first bot.Tokens, replicas ...int) {
+	r.T.Helper()
+	r.Advance(first.Expires.Sub(r.Clock.Now()) - 24*time.Hour)
+	r.mustRunTokensJob(replicas...)
+	calls := r.refreshes()
+	if len(calls) != 2 {
+		r.T.Fatalf("%d refreshes after the second refresh was due, want 2", len(calls))
+	}
+	if got, want := refreshTokenOf(r.T, calls[1]), first.RefreshToken; got != want || calls[1].Status != http.StatusOK {
+		r.T.Errorf("the second refresh sent refresh token %q and was answered %d, want %q (the stored one) and 200", got, calls[1].Status, want)
+	}
+}
+
 // storedTokens returns the partner tokens the shared store keeps, read through replica i.
 func (r *tokenReplicas) storedTokens(i int) bot.Tokens {
 	r.T.Helper()
@@ -212,15 +228,7 @@ func TestReplicasRefreshTheTokenOnce(t *testing.T) {
 
 			// A day before the expiry the job runs everywhere again: one refresh, with the
 			// refresh token Webex gave the first.
-			r.Advance(first.Expires.Sub(r.Clock.Now()) - 24*time.Hour)
-			r.mustRunTokensJob(all...)
-			calls := r.refreshes()
-			if len(calls) != 2 {
-				t.Fatalf("%d refreshes after the second refresh was due, want 2", len(calls))
-			}
-			if got, want := refreshTokenOf(t, calls[1]), first.RefreshToken; got != want || calls[1].Status != http.StatusOK {
-				t.Errorf("the second refresh sent refresh token %q and was answered %d, want %q (the stored one) and 200", got, calls[1].Status, want)
-			}
+			r.refreshAgainWith(first, all...)
 			second := r.storedTokens(n - 1)
 			if second.AccessToken == first.AccessToken {
 				t.Fatalf("the store still keeps the first refreshed token")
@@ -325,15 +333,7 @@ func TestLeaderKilledMidRefresh(t *testing.T) {
 		r.mustRunTokensJob(live...)
 		r.everyReplicaUses(first.AccessToken, "after the dead leader's refresh", live...)
 
-		r.Advance(first.Expires.Sub(r.Clock.Now()) - 24*time.Hour)
-		r.mustRunTokensJob(live...)
-		calls := r.refreshes()
-		if len(calls) != 2 {
-			t.Fatalf("%d refreshes after the second refresh was due, want 2", len(calls))
-		}
-		if got, want := refreshTokenOf(t, calls[1]), first.RefreshToken; got != want || calls[1].Status != http.StatusOK {
-			t.Errorf("the new leader's refresh sent refresh token %q and was answered %d, want %q (the one the dead leader stored) and 200", got, calls[1].Status, want)
-		}
+		r.refreshAgainWith(first, live...)
 		second := r.storedTokens(live[0])
 		if err := r.Sim.ExpireToken(first.AccessToken); err != nil {
 			t.Fatal(err)
