@@ -100,7 +100,7 @@ func TestMigrateCompactEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := store.DropBucket(path, "event_lanes"); err != nil {
+	if err := store.DropBucket(path, "event_lanes_by_hash"); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.SetSchemaVersion(path, 5); err != nil {

@@ -99,3 +99,6 @@ func DropBucket(path, name string) error {
 	}
 	return err
 }
+
+// LaneHash is the name of lane in the inbox's lane index.
+func LaneHash(lane string) []byte { return laneHash(lane) }

@@ -18,6 +18,7 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 	5: migrateEventLanes,
 	6: migrateCompactEvents,
 	7: migratePollIndex,
+	8: migrateHashedEventLanes,
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.
