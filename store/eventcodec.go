@@ -260,3 +260,47 @@ func decodeBinaryRecord(data []byte) (eventRecord, error) {
 	}
 	return r, rd.err
 }
+
+// eventPlace returns the Seq and NotBefore of the inbox's record v stored under k, reading
+// nothing else from a binary record (and no text into memory): what a scan of the whole
+// inbox looks at (DueEvents). A JSON record is decoded whole.
+func eventPlace(k, v []byte) (seq uint64, notBefore time.Time, err error) {
+	if len(v) > 0 && v[0] == '{' {
+		ev, err := decodeEvent(k, v)
+		return ev.Seq, ev.NotBefore, err
+	}
+	if len(v) == 0 || v[0] != eventRecordFormat {
+		return 0, time.Time{}, fmt.Errorf("decode %q: the record does not begin with the format byte %#x", k, eventRecordFormat)
+	}
+	rd := &recordReader{data: v[1:]}
+	fields := rd.uvarint()
+	has := func(bit uint64) bool { return fields&bit != 0 }
+	if has(fieldSeq) {
+		seq = rd.uvarint()
+	}
+	for _, bit := range []uint64{fieldResource, fieldEvent, fieldDataID} {
+		if has(bit) {
+			rd.bytes(rd.uvarint())
+		}
+	}
+	for _, bit := range []uint64{fieldActorID, fieldRoomID} {
+		if has(bit) {
+			rd.bytes(rd.uvarint() >> 1)
+		}
+	}
+	for _, bit := range []uint64{fieldCreated, fieldReceived} {
+		if has(bit) {
+			rd.time()
+		}
+	}
+	if has(fieldAttempts) {
+		rd.varint()
+	}
+	if has(fieldNotBefore) {
+		notBefore = rd.time()
+	}
+	if rd.err != nil {
+		return 0, time.Time{}, fmt.Errorf("decode %q: %w", k, rd.err)
+	}
+	return seq, notBefore, nil
+}

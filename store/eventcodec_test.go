@@ -100,6 +100,10 @@ func TestEventRecordMalformed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s (%x): Events() = %v, want an error about %s saying %q", tt.name, tt.record, err, key, tt.want)
 		}
+		// The scan reads only some fields of each record, then decodes those it returns.
+		if _, err := db.DueEvents(context.Background(), at, 10); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s (%x): DueEvents() = %v, want an error about %s", tt.name, tt.record, err, key)
+		}
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -142,5 +146,35 @@ func TestMigrateFromVersion9(t *testing.T) {
 		if _, err := store.EventRecordJSON(raw); err != nil {
 			t.Errorf("the record of %s after the migration is %q, not binary: %v", key, raw, err)
 		}
+	}
+}
+
+// TestDueEventsEarliestOfMany: over many more due events than the limit, stored in an order
+// of keys unlike their order of arrival, the scan returns the earliest ones that no one
+// holds, in the order of arrival, whole.
+func TestDueEventsEarliestOfMany(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	var evs []bot.Event
+	for i := range 50 {
+		// Keys in an order unlike the order of arrival: 7 is coprime with 50.
+		key := fmt.Sprintf("messages/created/M%02d", i*7%50)
+		evs = append(evs, bot.Event{Key: key, Resource: "messages", Event: "created", DataID: key[len("messages/created/"):],
+			ActorID: "P1", RoomID: fmt.Sprintf("room-%d", i%3), Received: at.Add(time.Duration(i) * time.Second)})
+	}
+	if _, err := db.AddEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimEvents(ctx, []string{evs[1].Key}, "A", at, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.DueEvents(ctx, at, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bot.Event{evs[0], evs[2], evs[3], evs[4], evs[5]} // evs[1] is held
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DueEvents(limit 5) (-want +got):\n%s", diff)
 	}
 }
