@@ -17,7 +17,7 @@ import (
 // worked on), ready (its head may start now) or delayed (its head may start at a time).
 type lanes[T any] struct {
 	mu      sync.Mutex
-	keys    map[string]bool // the keys of every item, for idempotent pushes
+	keys    map[string]struct{} // the keys of every item, for idempotent pushes (a set: no value to hold per key)
 	byID    map[string]*lane[T]
 	ready   []string // lanes whose head may start, in the order they became ready
 	delayed dueHeap  // lanes whose head may start at a time
@@ -62,7 +62,7 @@ func (i instant) time() time.Time {
 }
 
 func newLanes[T any]() *lanes[T] {
-	return &lanes[T]{keys: map[string]bool{}, byID: map[string]*lane[T]{}}
+	return &lanes[T]{keys: map[string]struct{}{}, byID: map[string]*lane[T]{}}
 }
 
 // push adds work to lane id, in its place by order (after the items of the same order or
@@ -72,10 +72,10 @@ func newLanes[T any]() *lanes[T] {
 func (q *lanes[T]) push(id, key string, order uint64, work T, due, since time.Time) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.keys[key] {
+	if _, queued := q.keys[key]; queued {
 		return false
 	}
-	q.keys[key] = true
+	q.keys[key] = struct{}{}
 	l := q.byID[id]
 	if l == nil {
 		l = &lane[T]{}

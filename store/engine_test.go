@@ -103,7 +103,7 @@ func TestMigrateFromVersion5(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	ev := func(room, key string) bot.Event { return bot.Event{Key: key, RoomID: room, Received: at} }
-	db := olderFile(t, 5, []string{"event_lanes"}, func(db *store.DB) []error {
+	db := olderFile(t, 5, []string{"event_lanes_by_hash"}, func(db *store.DB) []error {
 		_, err := db.AddEvents(ctx, []bot.Event{ev("room-1", "a1"), ev("room-2", "b1"), ev("room-1", "a2"), ev("", "direct")})
 		return []error{err, db.FinishEvent(ctx, "b1", "", at, nil)}
 	})
@@ -166,16 +166,11 @@ func TestMigrateFromVersion7(t *testing.T) {
 	}
 }
 
-// TestVersion7ReadOnlyHasNoPollIndex: a version 7 file opened read-only is not migrated, so
-// a claim of the due polls, and Check, say that it must be opened for writing once.
-func TestVersion7ReadOnlyHasNoPollIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "attachbot.db")
-	created, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustClose(t, created)
-	for _, err := range []error{store.DropBucket(path, "polls_by_time"), store.SetSchemaVersion(path, 7)} {
+// openOlderReadOnly makes the closed file at path look as schema version wrote it, without
+// the bucket missing, and opens it read-only (so it is not migrated).
+func openOlderReadOnly(t *testing.T, path string, version int, missing string) *store.DB {
+	t.Helper()
+	for _, err := range []error{store.DropBucket(path, missing), store.SetSchemaVersion(path, version)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,6 +180,19 @@ func TestVersion7ReadOnlyHasNoPollIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestVersion7ReadOnlyHasNoPollIndex: a version 7 file opened read-only is not migrated, so
+// a claim of the due polls, and Check, say that it must be opened for writing once.
+func TestVersion7ReadOnlyHasNoPollIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "attachbot.db")
+	created, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, created)
+	db := openOlderReadOnly(t, path, 7, "polls_by_time")
 	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	if _, err := db.ClaimPolls(context.Background(), "A", at, at.Add(time.Minute), 10); err == nil || !strings.Contains(err.Error(), "open it for writing") {
 		t.Errorf("ClaimPolls on a read-only version 7 file = %v, want an error saying to open it for writing", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -17,32 +18,70 @@ import (
 // the inbox's order. bucketEventLanes lists each lane's events in that order, kept by every
 // write that adds an event to the inbox or removes one, so that a lane's head is found
 // without reading the inbox.
+//
+// Since schema version 9 the index names a lane by a hash of it (laneHash), 8 bytes where
+// the lane's text took about 75: a backlog's index takes a third fewer pages of the file,
+// and of the memory that maps it (docs/benchmarks-engine.md). Two lanes may share a hash;
+// the entries of the other lane are then told apart by reading their events, so a shared
+// hash costs a read, never a wrong head.
 
-// eventLaneKey returns the bucketEventLanes key of ev: its lane, 0x00, its Seq and when it
-// was received (so that the events kept by a version before Seq, all Seq 0, keep the inbox's
-// order: sortArrival), then its key.
+// errNoEventLaneIndex is the error of a file opened read-only at a schema version before 9,
+// whose lane index names lanes by their text, until it is opened for writing.
+var errNoEventLaneIndex = errors.New("the file has no index of the inbox's lanes by hash: open it for writing once, to migrate it to schema version 9")
+
+// laneHashLen is the length of laneHash's result, the prefix of every bucketEventLanes key.
+const laneHashLen = 8
+
+// laneHash returns the 64-bit FNV-1a hash of lane, big-endian: a lane's name in the lane
+// index. FNV-1a is fixed by its definition, so every version computes the same hash.
+func laneHash(lane string) []byte {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(lane)) // a hash.Hash never fails to write
+	return h.Sum(make([]byte, 0, laneHashLen+16))
+}
+
+// eventLaneKey returns the bucketEventLanes key of ev: the hash of its lane (laneHash), its
+// Seq and when it was received (so that the events kept by a version before Seq, all Seq 0,
+// keep the inbox's order: sortArrival), both big-endian, then its key.
 func eventLaneKey(ev bot.Event) []byte {
-	k := eventLanePrefix(ev.Lane())
+	k := laneHash(ev.Lane())
 	k = binary.BigEndian.AppendUint64(k, ev.Seq)
 	k = binary.BigEndian.AppendUint64(k, uint64(dueNanos(ev.Received)))
 	return append(k, ev.Key...)
 }
 
-// eventLanePrefix returns the prefix of the bucketEventLanes keys of lane.
-func eventLanePrefix(lane string) []byte {
-	k := make([]byte, 0, len(lane)+17)
-	return append(append(k, lane...), 0)
-}
-
-// eventLaneHead returns the key of lane's head, the first of its events in the inbox, or
-// false when the lane has none.
-func eventLaneHead(tx *bolt.Tx, lane string) (string, bool) {
-	prefix := eventLanePrefix(lane)
-	k, _ := tx.Bucket(bucketEventLanes).Cursor().Seek(prefix)
-	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) < len(prefix)+16 {
-		return "", false
+// eventLaneHead returns lane's head, the first of its events in the inbox, as stored, or
+// false when the lane has none. The index's entries under lane's hash that belong to
+// another lane (of the same hash) are skipped. known, an event already read (or the zero
+// Event), is returned as it is when it turns out to be the head, without reading it again.
+func eventLaneHead(tx *bolt.Tx, lane string, known bot.Event) (bot.Event, bool, error) {
+	index := tx.Bucket(bucketEventLanes)
+	if index == nil {
+		return bot.Event{}, false, errNoEventLaneIndex
 	}
-	return string(k[len(prefix)+16:]), true
+	events := tx.Bucket(bucketEvents)
+	prefix := laneHash(lane)
+	c := index.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) < laneHashLen+16 {
+			return bot.Event{}, false, fmt.Errorf("inbox lane index key %x is shorter than %d bytes", k, laneHashLen+16)
+		}
+		key := k[laneHashLen+16:]
+		if known.Key != "" && string(key) == known.Key {
+			return known, true, nil
+		}
+		ev, found, err := getEvent(events, key)
+		if err != nil {
+			return bot.Event{}, false, err
+		}
+		if !found {
+			return bot.Event{}, false, fmt.Errorf("the inbox's lane index lists event %s, which is not in the inbox", key)
+		}
+		if ev.Lane() == lane {
+			return ev, true, nil
+		}
+	}
+	return bot.Event{}, false, nil
 }
 
 // eventAdded indexes ev, just put in the inbox with its Seq.
@@ -67,7 +106,8 @@ func eventLeaving(tx *bolt.Tx, key string) error {
 }
 
 // migrateEventLanes is version 5 to 6: the events waiting in the inbox are indexed by lane
-// (the bucket is created by Open before).
+// (the bucket is created by Open before). It indexes them as this version does; the
+// migration to version 9 indexes them again all the same.
 func migrateEventLanes(tx *bolt.Tx) error {
 	return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
 		ev, err := decodeEvent(k, v)
@@ -93,8 +133,8 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 		if err != nil || !found {
 			return ev, false, err
 		}
-		head, ok := eventLaneHead(tx, ev.Lane())
-		return ev, ok && head == key, nil
+		head, ok, err := eventLaneHead(tx, ev.Lane(), ev)
+		return ev, ok && head.Key == key, err
 	})
 }
 
@@ -103,15 +143,7 @@ func (db *DB) ClaimEvents(ctx context.Context, keys []string, owner string, now,
 // ClaimEvents), and returns them as stored, in the order of lanes.
 func (db *DB) ClaimEventLanes(ctx context.Context, lanes []string, owner string, now, until time.Time) ([]bot.Event, error) {
 	return db.claimEventHeads(ctx, fmt.Sprintf("claim the heads of %d event lanes", len(lanes)), lanes, owner, now, until, func(tx *bolt.Tx, lane string) (bot.Event, bool, error) {
-		key, ok := eventLaneHead(tx, lane)
-		if !ok {
-			return bot.Event{}, false, nil
-		}
-		ev, found, err := getEvent(tx.Bucket(bucketEvents), []byte(key))
-		if err == nil && !found {
-			err = fmt.Errorf("the head of inbox lane %q is event %s, which is not in the inbox", lane, key)
-		}
-		return ev, err == nil, err
+		return eventLaneHead(tx, lane, bot.Event{})
 	})
 }
 
@@ -152,9 +184,33 @@ func (db *DB) claimEventHeads(ctx context.Context, what string, wanted []string,
 	return claimed, nil
 }
 
+// migrateHashedEventLanes is version 8 to 9: the lane index that named lanes by their text
+// (bucketEventLanesByText) is dropped, and the events waiting in the inbox are indexed again
+// under the hashes of their lanes, in bucketEventLanes (created by Open before, and filled
+// already when the file came from before version 6).
+func migrateHashedEventLanes(tx *bolt.Tx) error {
+	if tx.Bucket(bucketEventLanesByText) != nil {
+		if err := tx.DeleteBucket(bucketEventLanesByText); err != nil {
+			return fmt.Errorf("drop the inbox's lane index by text: %w", err)
+		}
+	}
+	if err := tx.DeleteBucket(bucketEventLanes); err != nil {
+		return fmt.Errorf("empty the inbox's lane index: %w", err)
+	}
+	index, err := tx.CreateBucket(bucketEventLanes)
+	if err != nil {
+		return fmt.Errorf("create the inbox's lane index: %w", err)
+	}
+	index.FillPercent = appendOnlyFill(bucketEventLanes)
+	return migrateEventLanes(tx)
+}
+
 // checkEventLanes verifies that bucketEventLanes indexes every event of the inbox, and
 // nothing else.
 func checkEventLanes(tx *bolt.Tx) error {
+	if tx.Bucket(bucketEventLanes) == nil {
+		return errNoEventLaneIndex
+	}
 	var errs []error
 	n := 0
 	err := tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {

@@ -11,7 +11,8 @@ import (
 )
 
 // eventRecord is a bot.Event as the inbox (bucketEvents) stores it since schema version 7:
-// without what its bucket key already says, and without zero fields. The key is the
+// without what its bucket key already says, and without zero fields; as JSON in versions 7
+// to 9, in binary since version 10 (eventcodec.go). The key is the
 // bucket's key; Resource, Event and DataID are left out (nil) when they are the key's
 // three parts (bot.EventKey), as they are for every event the intake makes; a zero time,
 // no attempts and no error are left out. A backlog of events is held in the file's pages,
@@ -88,16 +89,27 @@ func (r eventRecord) event(key string) (bot.Event, error) {
 	return ev, nil
 }
 
-// putEvent stores ev in the inbox under its key.
+// putEvent stores ev in the inbox under its key, as a binary record.
 func putEvent(events *bolt.Bucket, ev bot.Event) error {
-	return putJSON(events, []byte(ev.Key), newEventRecord(ev))
+	if err := events.Put([]byte(ev.Key), newEventRecord(ev).appendBinary(nil)); err != nil {
+		return fmt.Errorf("put %q: %w", ev.Key, err)
+	}
+	return nil
 }
 
-// decodeEvent decodes the inbox's value v stored under k.
+// decodeEvent decodes the inbox's value v stored under k: a binary record, or a JSON one as
+// the versions before 10 stored it.
 func decodeEvent(k, v []byte) (bot.Event, error) {
 	var r eventRecord
-	if err := decodeJSON(k, v, &r); err != nil {
-		return bot.Event{}, err
+	if len(v) > 0 && v[0] == '{' {
+		if err := decodeJSON(k, v, &r); err != nil {
+			return bot.Event{}, err
+		}
+	} else {
+		var err error
+		if r, err = decodeBinaryRecord(v); err != nil {
+			return bot.Event{}, fmt.Errorf("decode %q: %w", k, err)
+		}
 	}
 	ev, err := r.event(string(k))
 	if err != nil {
@@ -116,9 +128,10 @@ func getEvent(events *bolt.Bucket, key []byte) (bot.Event, bool, error) {
 	return ev, err == nil, err
 }
 
-// migrateCompactEvents is version 6 to 7: every inbox event is stored again as an
-// eventRecord.
-func migrateCompactEvents(tx *bolt.Tx) error {
+// storeEventsAgain stores every inbox event again as putEvent stores it: it is version 6 to 7
+// (an eventRecord in place of the whole bot.Event) and version 9 to 10 (a binary record in
+// place of JSON).
+func storeEventsAgain(tx *bolt.Tx) error {
 	events := tx.Bucket(bucketEvents)
 	if events == nil {
 		return nil

@@ -55,14 +55,18 @@ func TestInboxKeepsEveryField(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(string(raw), `"key"`) {
-				t.Errorf("the record %s repeats its key", raw)
+			if strings.Contains(string(raw), tt.ev.Key) {
+				t.Errorf("the record %q repeats its key", raw)
 			}
-			rest := string(raw)
+			record, err := store.EventRecordJSON(raw)
+			if err != nil {
+				t.Fatalf("the record %q: %v", raw, err)
+			}
+			rest := record
 			for _, s := range tt.stored {
 				at := strings.Index(rest, s)
 				if at < 0 {
-					t.Fatalf("the record %s has no %s (in this order: %q)", raw, s, tt.stored)
+					t.Fatalf("the record %s has no %s (in this order: %q)", record, s, tt.stored)
 				}
 				rest = rest[at+len(s):]
 			}
@@ -73,7 +77,7 @@ func TestInboxKeepsEveryField(t *testing.T) {
 // TestMigrateCompactEvents opens a version 5 file whose inbox holds events as versions 6
 // and before stored them (the whole bot.Event; version 5 had no lane index): Open indexes
 // them by lane (version 6), then stores them again without what their key says (version
-// 7), and they read back as they were.
+// 7), in binary (version 10), and they read back as they were.
 func TestMigrateCompactEvents(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "attachbot.db")
@@ -100,7 +104,7 @@ func TestMigrateCompactEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := store.DropBucket(path, "event_lanes"); err != nil {
+	if err := store.DropBucket(path, "event_lanes_by_hash"); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.SetSchemaVersion(path, 5); err != nil {
@@ -126,7 +130,11 @@ func TestMigrateCompactEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := string(raw), `{"seq":1,"actorId":"person-1","roomId":"room-1","created":"2026-03-02T09:30:00Z","received":"2026-03-02T09:30:01Z"}`; got != want {
-		t.Errorf("the migrated record is %s, want %s", got, want)
+	record, err := store.EventRecordJSON(raw)
+	if err != nil {
+		t.Fatalf("the migrated record %q: %v", raw, err)
+	}
+	if want := `{"seq":1,"actorId":"person-1","roomId":"room-1","created":"2026-03-02T09:30:00Z","received":"2026-03-02T09:30:01Z"}`; record != want {
+		t.Errorf("the migrated record holds %s, want %s", record, want)
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -98,4 +99,18 @@ func DropBucket(path, name string) error {
 		err = cerr
 	}
 	return err
+}
+
+// LaneHash is the name of lane in the inbox's lane index.
+func LaneHash(lane string) []byte { return laneHash(lane) }
+
+// EventRecordJSON returns the binary inbox record raw as the JSON of its eventRecord: the
+// fields it holds, by name, for tests to read.
+func EventRecordJSON(raw []byte) (string, error) {
+	r, err := decodeBinaryRecord(raw)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(r)
+	return string(b), err
 }

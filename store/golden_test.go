@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
@@ -44,7 +45,7 @@ func TestGoldenRecords(t *testing.T) {
 		key            []byte
 	}{
 		{"request.json", "requests", []byte(r.ID)},
-		{"event.json", "events", []byte(ev.Key)},
+		{"event.hex", "events", []byte(ev.Key)}, // a binary record: its hex dump
 		{"outgoing.json", "outbox", store.SeqKey(1)},
 	}
 	for _, tt := range tests {
@@ -54,10 +55,14 @@ func TestGoldenRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, raw, "", "  "); err != nil {
-				t.Fatalf("stored %s is not JSON: %v", tt.golden, err)
+			if filepath.Ext(tt.golden) == ".hex" {
+				pretty.WriteString(hex.Dump(raw))
+			} else {
+				if err := json.Indent(&pretty, raw, "", "  "); err != nil {
+					t.Fatalf("stored %s is not JSON: %v", tt.golden, err)
+				}
+				pretty.WriteByte('\n')
 			}
-			pretty.WriteByte('\n')
 			path := filepath.Join("testdata", tt.golden)
 			if *update {
 				if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {

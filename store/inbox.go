@@ -100,17 +100,8 @@ func (db *DB) Events(ctx context.Context) ([]bot.Event, error) {
 	return evs, nil
 }
 
-// eventRefDoc is the part of an eventRecord that bot.EventRef holds (its key is the
-// bucket's): decoding into it skips the other fields without keeping them.
-type eventRefDoc struct {
-	Seq       uint64    `json:"seq,omitempty"`
-	RoomID    string    `json:"roomId"`
-	Received  time.Time `json:"received"`
-	NotBefore time.Time `json:"notBefore"`
-}
-
 // EventRefs returns the Key, Seq, RoomID, Received and NotBefore of each inbox event, in the
-// order of Events, decoding only those fields.
+// order of Events.
 func (db *DB) EventRefs(ctx context.Context) ([]bot.EventRef, error) {
 	var refs []bot.EventRef
 	rooms := map[string]string{} // each space's id kept once
@@ -120,16 +111,16 @@ func (db *DB) EventRefs(ctx context.Context) ([]bot.EventRef, error) {
 			refs = make([]bot.EventRef, 0, n)
 		}
 		return b.ForEach(func(k, v []byte) error {
-			var doc eventRefDoc
-			if err := decodeJSON(k, v, &doc); err != nil {
+			ev, err := decodeEvent(k, v)
+			if err != nil {
 				return err
 			}
-			if kept, ok := rooms[doc.RoomID]; ok {
-				doc.RoomID = kept
+			if kept, ok := rooms[ev.RoomID]; ok {
+				ev.RoomID = kept
 			} else {
-				rooms[doc.RoomID] = doc.RoomID
+				rooms[ev.RoomID] = ev.RoomID
 			}
-			refs = append(refs, bot.EventRef{Key: string(k), Seq: doc.Seq, RoomID: doc.RoomID, Received: doc.Received, NotBefore: doc.NotBefore})
+			refs = append(refs, bot.EventRef{Key: ev.Key, Seq: ev.Seq, RoomID: ev.RoomID, Received: ev.Received, NotBefore: ev.NotBefore})
 			return nil
 		})
 	})

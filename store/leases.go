@@ -189,41 +189,69 @@ func (db *DB) ReleaseEvent(ctx context.Context, ev bot.Event, owner string) erro
 }
 
 // DueEvents returns, in the order of arrival, at most limit inbox events due at now that no
-// owner holds under a lease living at now. It reads the whole inbox, keeping at most about
-// twice limit events at a time: the bot calls it on a period, not per event, to find the work
-// no process of its own knows of (with bbolt, one process owns the file, so it finds only
-// what the bot's own loops dropped).
+// owner holds under a lease living at now. It reads the whole inbox, but only the Seq and
+// NotBefore of each event (eventPlace); it keeps the keys of at most about twice limit events
+// at a time, and of none that come after limit kept ones already; and it decodes only the
+// events it returns. The bot calls it on a period, not per event, to find the work no process
+// of its own knows of (with bbolt, one process owns the file, so it finds only what the bot's
+// own loops dropped): over a backlog of all but unheld events, as a drain is, a scan that
+// decoded every event would be a burst of garbage the size of the backlog.
 func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int) ([]bot.Event, error) {
-	var due []bot.Event
-	keep := func() {
-		slices.SortFunc(due, func(a, b bot.Event) int { return cmp.Compare(a.Seq, b.Seq) })
-		due = clip(due, limit)
+	type candidate struct {
+		seq uint64
+		key string
 	}
+	var due []bot.Event
 	err := db.view(ctx, "read the due events", func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			ev, err := decodeEvent(k, v)
+		var found []candidate
+		cutoff, full := uint64(0), false // once full, an event after cutoff is not among the earliest
+		keep := func() {
+			slices.SortFunc(found, func(a, b candidate) int { return cmp.Compare(a.seq, b.seq) })
+			found = clip(found, limit)
+			if limit > 0 && len(found) == limit {
+				cutoff, full = found[limit-1].seq, true
+			}
+		}
+		events := tx.Bucket(bucketEvents)
+		err := events.ForEach(func(k, v []byte) error {
+			seq, notBefore, err := eventPlace(k, v)
 			if err != nil {
 				return err
 			}
-			if ev.NotBefore.After(now) {
+			if notBefore.After(now) || (full && seq > cutoff) {
 				return nil
 			}
 			db.claims.mu.Lock()
-			busy := db.claims.events.busy(ev.Key, now)
+			l, held := db.claims.events[string(k)]
 			db.claims.mu.Unlock()
-			if !busy {
-				due = append(due, ev)
+			if held && l.live(now) {
+				return nil
 			}
-			if limit > 0 && len(due) >= 2*limit {
+			found = append(found, candidate{seq: seq, key: string(k)})
+			if limit > 0 && len(found) >= 2*limit {
 				keep()
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		keep()
+		due = make([]bot.Event, 0, len(found))
+		for _, c := range found {
+			ev, ok, err := getEvent(events, []byte(c.key))
+			if err != nil {
+				return err
+			}
+			if ok {
+				due = append(due, ev)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	keep()
 	return due, nil
 }
 

@@ -16,8 +16,10 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 	3: migrateLanes,
 	4: func(*bolt.Tx) error { return nil }, // the batch buckets are new: Open creates them
 	5: migrateEventLanes,
-	6: migrateCompactEvents,
+	6: storeEventsAgain,
 	7: migratePollIndex,
+	8: migrateHashedEventLanes,
+	9: storeEventsAgain,
 }
 
 // migrate brings a file of schema version from to SchemaVersion, one version at a time.

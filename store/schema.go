@@ -1,6 +1,10 @@
 package store
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"bytes"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // SchemaVersion is the version of the file layout declared here. Open writes it into a new
 // file and refuses a file that a newer attachbot wrote. Raise it, and add the migration from
@@ -21,7 +25,12 @@ import bolt "go.etcd.io/bbolt"
 // their key says, nor zero ones; its migration stores every waiting event again.
 // Version 8 added the index of the polled requests by next poll, bucketPollsByTime, so that
 // a claim of the due polls reads only the due requests.
-const SchemaVersion = 8
+// Version 9 names a lane in the inbox's lane index by a hash of it (bucketEventLanes, in
+// place of bucketEventLanesByText), which makes the index a third smaller; its migration
+// indexes the waiting events again.
+// Version 10 stores the inbox's events as binary records (eventcodec.go), about a third
+// smaller than their JSON; its migration stores every waiting event again.
+const SchemaVersion = 10
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
 // JSON unless said otherwise; sequence keys are big-endian uint64s from NextSequence, so
@@ -37,17 +46,21 @@ var (
 	// opens no file without it, so that it never touches a real attachbot store.
 	keySandbox = []byte("sandbox")
 
-	// bucketEvents is the inbox: Event.Key → eventRecord. Its sequence numbers events in the
+	// bucketEvents is the inbox: Event.Key → eventRecord, binary (eventcodec.go). Its sequence numbers events in the
 	// order they arrived (Event.Seq).
 	bucketEvents = []byte("events")
 	// bucketProcessed remembers what was processed: Event.Key → when, as RFC 3339 text.
 	bucketProcessed = []byte("processed")
 	// bucketProcessedByTime indexes bucketProcessed by time: timeKey(when, Event.Key) → empty.
 	bucketProcessedByTime = []byte("processed_by_time")
-	// bucketEventLanes lists each inbox lane's events in order: Event.Lane(), 0x00,
-	// Event.Seq, Event.Received (Unix nanoseconds; 0 for none), both big-endian uint64s,
-	// then Event.Key → empty (eventlanes.go).
-	bucketEventLanes = []byte("event_lanes")
+	// bucketEventLanes lists each inbox lane's events in order: the lane's hash (laneHash,
+	// 8 bytes), Event.Seq, Event.Received (Unix nanoseconds; 0 for none), both big-endian
+	// uint64s, then Event.Key → empty (eventlanes.go).
+	bucketEventLanes = []byte("event_lanes_by_hash")
+	// bucketEventLanesByText is the lane index of schema versions 6 to 8, which began its
+	// keys with Event.Lane() and 0x00 instead of the lane's hash; the migration to version 9
+	// drops it, and Open no longer creates it.
+	bucketEventLanesByText = []byte("event_lanes")
 	// bucketEventDeadLetters keeps the events given up on: sequence → deadEvent.
 	bucketEventDeadLetters = []byte("event_deadletters")
 
@@ -129,4 +142,14 @@ func fillAppendOnly(tx *bolt.Tx) {
 			b.FillPercent = a.fill
 		}
 	}
+}
+
+// appendOnlyFill returns the split fill appendOnly gives bucket, or bbolt's default.
+func appendOnlyFill(bucket []byte) float64 {
+	for _, a := range appendOnly {
+		if bytes.Equal(a.bucket, bucket) {
+			return a.fill
+		}
+	}
+	return bolt.DefaultFillPercent
 }
