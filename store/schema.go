@@ -86,8 +86,9 @@ var (
 	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
 	bucketRequestsByState = []byte("requests_by_state")
 	// bucketPollsByTime indexes the requests in a polled state by next poll: NextPoll and
-	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → empty
-	// (pollKey, pollindex.go).
+	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → what a
+	// poll reads of the request (pollKey, pollValue, pollindex.go), or empty in an entry
+	// written before the entries had values.
 	bucketPollsByTime = []byte("polls_by_time")
 
 	// bucketBatches holds the batches (the attach of a CSV file): Batch.ID → bot.Batch.
