@@ -134,9 +134,8 @@ type Store interface {
 	// returns what a poll reads of them (PollClaim) as stored, earliest NextPoll first.
 	ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]PollClaim, error)
 	// FirstPoll returns the earliest NextPoll of the requests in a polled state for whose
-	// id skip is false, and whether there is such a request. It reads the polls in the
-	// order ClaimPolls hands them out, up to the first one skip is false for, and no
-	// request whole. A NextPoll before 1970 (the zero time of a request never scheduled,
+	// id skip is false, and whether there is such a request. It reads the polls earliest
+	// NextPoll first, up to the first one skip is false for, and no request whole. A NextPoll before 1970 (the zero time of a request never scheduled,
 	// due at once) is returned as the zero time.
 	FirstPoll(ctx context.Context, skip func(id string) bool) (time.Time, bool, error)
 	// DuePolls counts the requests in a polled state whose NextPoll is due at now, and

@@ -149,12 +149,38 @@ func PollIndexValue(db *DB, id string) ([]byte, bool, error) {
 		found bool
 	)
 	err := db.bdb.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketPollsByTime).ForEach(func(k, v []byte) error {
-			if len(k) >= pollKeyPrefix && string(k[pollKeyPrefix:]) == id {
-				value, found = append([]byte(nil), v...), true
-			}
-			return nil
-		})
+		key := pollIndexKey(tx, id)
+		if found = key != nil; found {
+			value = append([]byte(nil), tx.Bucket(bucketPollsByTime).Get(key)...)
+		}
+		return nil
 	})
 	return value, found, err
 }
+
+// SetPollIndexValue replaces the value of request id's entry in the poll index, breaking an
+// invariant Check verifies.
+func SetPollIndexValue(db *DB, id string, value []byte) error {
+	return db.bdb.Update(func(tx *bolt.Tx) error {
+		key := pollIndexKey(tx, id)
+		if key == nil {
+			return fmt.Errorf("request %s is not in the poll index", id)
+		}
+		return tx.Bucket(bucketPollsByTime).Put(key, value)
+	})
+}
+
+// pollIndexKey returns the key of request id's entry in the poll index, or nil.
+func pollIndexKey(tx *bolt.Tx, id string) []byte {
+	var key []byte
+	_ = tx.Bucket(bucketPollsByTime).ForEach(func(k, _ []byte) error {
+		if len(k) >= pollKeyPrefix && string(k[pollKeyPrefix:]) == id {
+			key = append([]byte(nil), k...)
+		}
+		return nil
+	})
+	return key
+}
+
+// PollValue is pollValue: r's value in the poll index.
+func PollValue(r bot.Request) []byte { return pollValue(r) }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +70,33 @@ func TestPollIndexEntriesWithoutValues(t *testing.T) {
 	want[0].WebexStatus = "updating"
 	if diff := cmp.Diff(want, claims); diff != "" {
 		t.Errorf("the claim after the update (-want +got):\n%s", diff)
+	}
+}
+
+// TestCheckFindsAStalePollIndexValue: Check reports an entry of the poll index whose value is
+// not what the request as saved gives, and a claim refuses one it cannot read.
+func TestCheckFindsAStalePollIndexValue(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	db := mustOpen(t)
+	r := bot.Request{ID: "r1", Created: at, State: bot.StateProvisioning, RoomID: "room-1", NextPoll: at, CustomerID: "customer-1"}
+	if err := db.CreateRequest(ctx, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	stale := bot.Request{ID: "r1", CustomerID: "customer-0"}
+	if err := store.SetPollIndexValue(db, "r1", store.PollValue(stale)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(ctx); err == nil || !strings.Contains(err.Error(), "poll index entry of request r1") {
+		t.Errorf("Check with a stale poll index value = %v, want an error naming r1's entry", err)
+	}
+	if err := store.SetPollIndexValue(db, "r1", []byte{9}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimPolls(ctx, "A", at, at.Add(time.Minute), 10); err == nil || !strings.Contains(err.Error(), "version 9") {
+		t.Errorf("ClaimPolls with an unreadable poll index value = %v, want an error naming its version", err)
+	}
+	if err := store.SetPollIndexValue(db, "r1", store.PollValue(r)); err != nil {
+		t.Fatal(err)
 	}
 }
