@@ -135,8 +135,9 @@ type Store interface {
 	ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]PollClaim, error)
 	// FirstPoll returns the earliest NextPoll of the requests in a polled state for whose
 	// id skip is false, and whether there is such a request. It reads the polls earliest
-	// NextPoll first, up to the first one skip is false for, and no request whole. A NextPoll before 1970 (the zero time of a request never scheduled,
-	// due at once) is returned as the zero time.
+	// NextPoll first, up to the first one skip is false for, and no request whole. A
+	// NextPoll before 1970 (the zero time of a request never scheduled, due at once) is
+	// returned as the zero time.
 	FirstPoll(ctx context.Context, skip func(id string) bool) (time.Time, bool, error)
 	// DuePolls counts the requests in a polled state whose NextPoll is due at now, and
 	// returns the earliest NextPoll among them (the zero time when none is due, or when

@@ -343,7 +343,8 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 }
 
 // once makes one attempt. sent reports whether any of the request may have reached Webex (its
-// headers were written); when it is false the request was certainly not processed.
+// headers were written); when it is false the request was certainly not processed. For a
+// request that may be sent again (idempotent), which nothing asks that of, it is true.
 func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
