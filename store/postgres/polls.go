@@ -111,8 +111,7 @@ func (db *DB) FirstPoll(ctx context.Context, skip func(id string) bool) (time.Ti
 		id   string
 		next *time.Time
 	}
-	sql := `SELECT id, next_poll FROM requests WHERE state IN (` + polledStates() + `)
-		ORDER BY COALESCE(next_poll, '-infinity'::timestamptz), created DESC, id DESC LIMIT $1`
+	sql := firstPollQuery()
 	for page := firstPollPage; ; page *= 4 {
 		entries, err := selectAll(ctx, db, "read the first poll", func(rows pgx.Rows) ([]entry, error) {
 			return pgx.CollectRows(rows, func(row pgx.CollectableRow) (e entry, err error) {
@@ -133,6 +132,21 @@ func (db *DB) FirstPoll(ctx context.Context, skip func(id string) bool) (time.Ti
 	}
 }
 
+// firstPollQuery returns FirstPoll's statement, with $1 the page's size: the ids and next
+// polls of the polled requests in the order of requests_polls_due (see claimPollsQuery).
+func firstPollQuery() string {
+	return `SELECT id, next_poll FROM requests WHERE state IN (` + polledStates() + `)
+		ORDER BY COALESCE(next_poll, '-infinity'::timestamptz), created DESC, id DESC LIMIT $1`
+}
+
+// duePollsQuery returns DuePolls' statement, with $1 now: how many polled requests are due,
+// and the earliest next poll among them (null when one was never scheduled), through
+// requests_polls_due (see claimPollsQuery).
+func duePollsQuery() string {
+	return `SELECT count(*), CASE WHEN bool_or(next_poll IS NULL) THEN NULL ELSE min(next_poll) END
+		FROM requests WHERE state IN (` + polledStates() + `) AND COALESCE(next_poll, '-infinity'::timestamptz) <= $1`
+}
+
 // DuePolls counts the polled requests whose NextPoll is due at now, and returns the earliest
 // NextPoll among them, through the index requests_polls_due.
 func (db *DB) DuePolls(ctx context.Context, now time.Time) (int, time.Time, error) {
@@ -141,8 +155,7 @@ func (db *DB) DuePolls(ctx context.Context, now time.Time) (int, time.Time, erro
 		first *time.Time
 	)
 	err := db.read(ctx, "count the due polls", func(q querier) error {
-		return q.QueryRow(ctx, `SELECT count(*), CASE WHEN bool_or(next_poll IS NULL) THEN NULL ELSE min(next_poll) END
-			FROM requests WHERE state IN (`+polledStates()+`) AND COALESCE(next_poll, '-infinity'::timestamptz) <= $1`, now).Scan(&n, &first)
+		return q.QueryRow(ctx, duePollsQuery(), now).Scan(&n, &first)
 	})
 	if err != nil {
 		return 0, time.Time{}, err
