@@ -30,6 +30,10 @@ import (
 // indexes the waiting events again.
 // Version 10 stores the inbox's events as binary records (eventcodec.go), about a third
 // smaller than their JSON; its migration stores every waiting event again.
+// The entries of bucketPollsByTime came to hold what a poll reads of their requests
+// (pollValue) within version 10: an entry without one, as an earlier attachbot writes it, is
+// read through its request, and an earlier attachbot ignores the values, so either opens the
+// other's files.
 const SchemaVersion = 10
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
