@@ -24,6 +24,12 @@ import (
 // Version 7 stores the inbox's events as eventRecord (eventrecord.go): without the fields
 // their key says, nor zero ones; its migration stores every waiting event again.
 // Version 8 added the index of the polled requests by next poll, bucketPollsByTime, so that
+// a claim of the due polls reads only the due requests.
+// Version 9 names a lane in the inbox's lane index by a hash of it (bucketEventLanes, in
+// place of bucketEventLanesByText), which makes the index a third smaller; its migration
+// indexes the waiting events again.
+// Version 10 stores the inbox's events as binary records (eventcodec.go), about a third
+// smaller than their JSON; its migration stores every waiting event again.
 // The entries of bucketPollsByTime came to hold what a poll reads of their requests
 // (pollValue) within version 10: an entry without one, as an earlier attachbot writes it, is
 // read through its request, and an earlier attachbot ignores the values, so either opens the
