@@ -125,7 +125,7 @@ func summarize(errs []error, n int) error {
 // partner's role in the organization. A failure to read the status, or a temporary one to read
 // the role, is the answer's err, which schedules a retry; a final failure to read the
 // role (such as a 403) is recorded with the status and told in the notice.
-func (b *Bot) poll(ctx context.Context, r Request) (a pollAnswer) {
+func (b *Bot) poll(ctx context.Context, r PollClaim) (a pollAnswer) {
 	a.id = r.ID
 	defer func() { a.at = b.clock.Now() }()
 	c, err := b.partner.Customer(ctx, r.CustomerID)
@@ -137,7 +137,7 @@ func (b *Bot) poll(ctx context.Context, r Request) (a pollAnswer) {
 	if State(c.Status) == StateProvisioned && c.Status != r.WebexStatus {
 		orgID := c.OrgID
 		if orgID == "" {
-			orgID = r.Spec.OrgID
+			orgID = r.OrgID
 		}
 		a.admins, a.adminsErr = b.partner.PartnerAdmins(ctx, orgID)
 		if a.adminsErr != nil && !unreadable(a.adminsErr) && isTemporary(a.adminsErr) {

@@ -129,21 +129,16 @@ func (b *Bot) runPolls(ctx context.Context) {
 }
 
 // nextPoll returns the earliest next poll of the requests being polled (but for those this
-// process is polling, with skipHeld), and whether there is any such request.
+// process is polling, with skipHeld), and whether there is any such request. It reads the
+// store's index of the polls, not the requests.
 func (b *Bot) nextPoll(ctx context.Context, skipHeld bool) (time.Time, bool, error) {
-	polled, err := b.db.Requests(ctx, RequestFilter{States: PolledStates()})
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("list requests in flight: %w", err)
+	skip := func(string) bool { return false }
+	if skipHeld {
+		skip = func(id string) bool { return b.keeper.holds(claimPoll, id) }
 	}
-	var next time.Time
-	found := false
-	for _, r := range polled {
-		if skipHeld && b.keeper.holds(claimPoll, r.ID) {
-			continue
-		}
-		if !found || r.NextPoll.Before(next) {
-			next, found = r.NextPoll, true
-		}
+	next, found, err := b.db.FirstPoll(ctx, skip)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read the next poll: %w", err)
 	}
 	return next, found, nil
 }

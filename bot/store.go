@@ -131,8 +131,18 @@ type Store interface {
 
 	// ClaimPolls claims, for owner until until, at most limit requests in a polled state
 	// whose NextPoll is due at now and that no owner holds under a lease living at now, and
-	// returns them as stored, earliest NextPoll first.
-	ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]Request, error)
+	// returns what a poll reads of them (PollClaim) as stored, earliest NextPoll first.
+	ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]PollClaim, error)
+	// FirstPoll returns the earliest NextPoll of the requests in a polled state for whose
+	// id skip is false, and whether there is such a request. It reads the polls earliest
+	// NextPoll first, up to the first one skip is false for, and no request whole. A
+	// NextPoll before 1970 (the zero time of a request never scheduled, due at once) is
+	// returned as the zero time.
+	FirstPoll(ctx context.Context, skip func(id string) bool) (time.Time, bool, error)
+	// DuePolls counts the requests in a polled state whose NextPoll is due at now, and
+	// returns the earliest NextPoll among them (the zero time when none is due, or when
+	// the earliest is before 1970), reading no request whole.
+	DuePolls(ctx context.Context, now time.Time) (int, time.Time, error)
 	// RenewPolls extends owner's claims on requests until until; ErrLeaseLost, changing
 	// nothing, if owner does not hold one of them.
 	RenewPolls(ctx context.Context, ids []string, owner string, until time.Time) error
@@ -184,6 +194,23 @@ type Store interface {
 	SaveTokens(ctx context.Context, name string, t Tokens) error
 	// Tokens returns a named OAuth token set, or ErrNotFound.
 	Tokens(ctx context.Context, name string) (Tokens, error)
+}
+
+// PollClaim is a request claimed for a status poll (Store.ClaimPolls): what the poll reads
+// of it, without the rest of the request. The poll's answer is recorded on the request as
+// stored (Store.FinishPolls).
+type PollClaim struct {
+	ID string
+	// CustomerID is the wholesale customer Webex is asked about.
+	CustomerID string
+	// WebexStatus is the status last recorded: a poll that finds the customer newly
+	// provisioned also reads the partner's role in the organization.
+	WebexStatus string
+	// OrgID is the request's Spec.OrgID: where the role is read when Webex's answer names
+	// no organization.
+	OrgID string
+	// NextPoll is when the poll was due.
+	NextPoll time.Time
 }
 
 // Subscription is a space's scheduled digest.

@@ -114,3 +114,73 @@ func EventRecordJSON(raw []byte) (string, error) {
 	b, err := json.Marshal(r)
 	return string(b), err
 }
+
+// EmptyPollValues empties the value of every entry of the poll index of the closed file at
+// path, as a version that kept no values there wrote them.
+func EmptyPollValues(path string) error {
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		return err
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		index := tx.Bucket(bucketPollsByTime)
+		var keys [][]byte
+		if err := index.ForEach(func(k, _ []byte) error { keys = append(keys, k); return nil }); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := index.Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := bdb.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// PollIndexValue returns the value of request id's entry in the poll index, and false when it
+// has no entry.
+func PollIndexValue(db *DB, id string) ([]byte, bool, error) {
+	var (
+		value []byte
+		found bool
+	)
+	err := db.bdb.View(func(tx *bolt.Tx) error {
+		key := pollIndexKey(tx, id)
+		if found = key != nil; found {
+			value = append([]byte(nil), tx.Bucket(bucketPollsByTime).Get(key)...)
+		}
+		return nil
+	})
+	return value, found, err
+}
+
+// SetPollIndexValue replaces the value of request id's entry in the poll index, breaking an
+// invariant Check verifies.
+func SetPollIndexValue(db *DB, id string, value []byte) error {
+	return db.bdb.Update(func(tx *bolt.Tx) error {
+		key := pollIndexKey(tx, id)
+		if key == nil {
+			return fmt.Errorf("request %s is not in the poll index", id)
+		}
+		return tx.Bucket(bucketPollsByTime).Put(key, value)
+	})
+}
+
+// pollIndexKey returns the key of request id's entry in the poll index, or nil.
+func pollIndexKey(tx *bolt.Tx, id string) []byte {
+	var key []byte
+	_ = tx.Bucket(bucketPollsByTime).ForEach(func(k, _ []byte) error {
+		if len(k) >= pollKeyPrefix && string(k[pollKeyPrefix:]) == id {
+			key = append([]byte(nil), k...)
+		}
+		return nil
+	})
+	return key
+}
+
+// PollValue is pollValue: r's value in the poll index.
+func PollValue(r bot.Request) []byte { return pollValue(r) }

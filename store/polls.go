@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,41 +15,85 @@ import (
 
 // ClaimPolls claims, for owner until until, at most limit requests in a polled state whose
 // NextPoll is due at now and that no owner holds under a lease living at now, and returns
-// them as stored, earliest NextPoll first (then newest first, as Requests lists them). It
-// reads the due requests only, through the index of the polled requests by next poll
-// (pollindex.go), and writes nothing to the file.
-func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]bot.Request, error) {
+// what a poll reads of them as stored, earliest NextPoll first (then newest first, as
+// Requests lists them). It reads the index of the polled requests by next poll
+// (pollindex.go), whose entries hold what a poll reads, up to the due ones only, and writes
+// nothing to the file.
+func (db *DB) ClaimPolls(ctx context.Context, owner string, now, until time.Time, limit int) ([]bot.PollClaim, error) {
 	if owner == "" {
 		return nil, errors.New("claim polls: no owner")
 	}
 	db.claims.mu.Lock()
 	defer db.claims.mu.Unlock()
-	var due []bot.Request
-	err := db.view(ctx, "claim polls", func(tx *bolt.Tx) error {
-		ids, err := duePolls(tx, now, limit, func(id string) bool { return db.claims.polls.busy(id, now) })
-		if err != nil {
-			return err
-		}
-		due = make([]bot.Request, len(ids))
+	var due []bot.PollClaim
+	err := db.view(ctx, "claim polls", func(tx *bolt.Tx) (err error) {
 		reqs := tx.Bucket(bucketRequests)
-		for i, id := range ids {
-			found, err := getJSON(reqs, []byte(id), &due[i])
-			if err != nil {
-				return err
+		read := func(id string) (r bot.Request, err error) {
+			found, err := getJSON(reqs, []byte(id), &r)
+			if err == nil && !found {
+				err = fmt.Errorf("the poll index lists request %q, which does not exist", id)
 			}
-			if !found {
-				return fmt.Errorf("the poll index lists request %q, which does not exist", id)
-			}
+			return r, err
 		}
-		return nil
+		due, err = duePolls(tx, now, limit, func(id string) bool { return db.claims.polls.busy(id, now) }, read)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim polls: %w", err)
 	}
-	for _, r := range due {
-		db.claims.polls[r.ID] = lease{Owner: owner, Until: until}
+	for _, c := range due {
+		db.claims.polls[c.ID] = lease{Owner: owner, Until: until}
 	}
 	return due, nil
+}
+
+// FirstPoll returns the earliest NextPoll of the polled requests for whose id skip is false,
+// and whether there is one, from the index of the polls by next poll (its keys only).
+func (db *DB) FirstPoll(ctx context.Context, skip func(id string) bool) (time.Time, bool, error) {
+	var (
+		first time.Time
+		found bool
+	)
+	err := db.view(ctx, "read the first poll", func(tx *bolt.Tx) error {
+		return eachPoll(tx, func(k, _ []byte) (bool, error) {
+			if skip(string(k[pollKeyPrefix:])) {
+				return true, nil
+			}
+			first, found = indexTime(binary.BigEndian.Uint64(k)), true
+			return false, nil
+		})
+	})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return first, found, nil
+}
+
+// DuePolls counts the polled requests whose NextPoll is due at now, and returns the earliest
+// NextPoll among them, from the index of the polls by next poll (its keys only, from its
+// start up to the first not due).
+func (db *DB) DuePolls(ctx context.Context, now time.Time) (int, time.Time, error) {
+	var (
+		n     int
+		first time.Time
+	)
+	err := db.view(ctx, "count the due polls", func(tx *bolt.Tx) error {
+		return eachPoll(tx, func(k, _ []byte) (bool, error) {
+			at := binary.BigEndian.Uint64(k)
+			if at > indexNanos(now) {
+				return false, nil
+			}
+			if n == 0 {
+				first = indexTime(at)
+			}
+			n++
+			return true, nil
+		})
+	})
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	return n, first, nil
 }
 
 // RenewPolls extends owner's claims on requests until until; bot.ErrLeaseLost, changing

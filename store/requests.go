@@ -253,8 +253,11 @@ func checkRequests(tx *bolt.Tx) error {
 		}
 		if key, ok := pollKey(r); ok {
 			polled++
-			if !has(polls, key) {
+			switch v := polls.Get(key); {
+			case !has(polls, key):
 				errs = append(errs, fmt.Errorf("request %s, polled next at %s, is not in the poll index", k, r.NextPoll))
+			case len(v) > 0 && !bytes.Equal(v, pollValue(r)):
+				errs = append(errs, fmt.Errorf("the poll index entry of request %s does not hold its customer, status and organization as saved", k))
 			}
 		}
 		n++

@@ -30,6 +30,13 @@ import (
 // indexes the waiting events again.
 // Version 10 stores the inbox's events as binary records (eventcodec.go), about a third
 // smaller than their JSON; its migration stores every waiting event again.
+// The entries of bucketPollsByTime came to hold what a poll reads of their requests
+// (pollValue) within version 10: an entry without one, as an earlier attachbot writes it, is
+// read through its request, and an earlier attachbot ignores the values, so either opens the
+// other's files. An earlier attachbot keeps an entry as it is when a write leaves its key
+// alone; its writes that change a value's fields (a new status, a submission) move the entry
+// (a new next poll, a new polled state), and Check reports any value that differs from its
+// request.
 const SchemaVersion = 10
 
 // Every bucket, and every fixed key, of the file. Open creates all the buckets. Values are
@@ -86,8 +93,9 @@ var (
 	// bucketRequestsByState indexes bucketRequests by state: State, 0x00, ID → empty.
 	bucketRequestsByState = []byte("requests_by_state")
 	// bucketPollsByTime indexes the requests in a polled state by next poll: NextPoll and
-	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → empty
-	// (pollKey, pollindex.go).
+	// Created as big-endian Unix nanoseconds (Created's bits inverted), then ID → what a
+	// poll reads of the request (pollKey, pollValue, pollindex.go), or empty in an entry
+	// written before the entries had values.
 	bucketPollsByTime = []byte("polls_by_time")
 
 	// bucketBatches holds the batches (the attach of a CSV file): Batch.ID → bot.Batch.

@@ -100,6 +100,7 @@ type Options struct {
 // use.
 type Client struct {
 	baseURL     *url.URL
+	base        string // baseURL.String()
 	httpClient  *http.Client
 	timeout     time.Duration
 	maxAttempts int
@@ -160,6 +161,7 @@ func New(opts Options) (*Client, error) {
 
 	c := &Client{
 		baseURL:     base,
+		base:        base.String(),
 		httpClient:  hc,
 		timeout:     opts.Timeout,
 		maxAttempts: opts.MaxAttempts,
@@ -341,16 +343,21 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 }
 
 // once makes one attempt. sent reports whether any of the request may have reached Webex (its
-// headers were written); when it is false the request was certainly not processed.
+// headers were written); when it is false the request was certainly not processed. For a
+// request that may be sent again (idempotent), which nothing asks that of, it is true.
 func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	id := trackingIDPrefix + uuid.NewString()
-	ctx = context.WithValue(ctx, trackingIDKey{}, id)
 	var wrote atomic.Bool
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote.Store(true) },
-	})
+	if r.idempotent() {
+		// Whether it was sent matters only for a request that may not be sent again.
+		wrote.Store(true)
+	} else {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+	}
 
 	sdk := c.sdk.Load()
 	var hr *http.Response
@@ -358,7 +365,12 @@ func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool
 	if r.body != nil {
 		body = r.body
 	}
+	if !r.bodiless() {
+		ctx = context.WithValue(ctx, trackingIDKey{}, id)
+	}
 	switch {
+	case r.bodiless():
+		hr, err = c.doBodiless(ctx, sdk, r, id)
 	case r.form != nil:
 		hr, err = c.doHand(ctx, sdk, r, strings.NewReader(r.form.Encode()), "application/x-www-form-urlencoded")
 	case r.raw != nil:
@@ -377,7 +389,7 @@ func (c *Client) once(ctx context.Context, r request) (resp *response, sent bool
 	if r.limit > 0 {
 		limit = r.limit + 1
 	}
-	b, err := io.ReadAll(io.LimitReader(hr.Body, limit))
+	b, err := readBody(hr.Body, hr.ContentLength, limit)
 	if err != nil {
 		return nil, true, fmt.Errorf("read the response (status %d): %w", hr.StatusCode, err)
 	}

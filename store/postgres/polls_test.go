@@ -15,8 +15,8 @@ import (
 )
 
 // TestClaimPollsReadsItsIndex: the partial index requests_polls_due holds the requests in the
-// bot's polled states, and the claim of the due polls reads it, also in the generic plan a
-// prepared statement comes to, so that a claim does not walk the requests that ended.
+// bot's polled states, and the claim of the due polls, FirstPoll and DuePolls read it, also in
+// the generic plan a prepared statement comes to, so that none walks the requests that ended.
 func TestClaimPollsReadsItsIndex(t *testing.T) {
 	ctx := context.Background()
 	url := server.Database(t)
@@ -47,22 +47,26 @@ func TestClaimPollsReadsItsIndex(t *testing.T) {
 	}
 
 	// Without the other ways in, the planner takes the index if, and only if, its condition
-	// holds for every row the claim selects.
+	// holds for every row a statement selects.
 	for _, set := range []string{"SET enable_seqscan = off", "SET enable_bitmapscan = off", "SET plan_cache_mode = force_generic_plan",
-		"PREPARE claim(text, timestamptz, timestamptz, bigint) AS " + postgres.ClaimPollsQuery()} {
+		"PREPARE claim(text, timestamptz, timestamptz, bigint) AS " + postgres.ClaimPollsQuery(),
+		"PREPARE first(bigint) AS " + postgres.FirstPollQuery(),
+		"PREPARE due(timestamptz) AS " + postgres.DuePollsQuery()} {
 		if _, err := conn.Exec(ctx, set, pgx.QueryExecModeSimpleProtocol); err != nil {
 			t.Fatalf("%.60s: %v", set, err)
 		}
 	}
-	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE claim('A', now(), now(), 1000)`, pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(strings.Join(plan, "\n"), "requests_polls_due") {
-		t.Errorf("the claim's generic plan does not read requests_polls_due:\n%s", strings.Join(plan, "\n"))
+	for _, execute := range []string{"claim('A', now(), now(), 1000)", "first(64)", "due(now())"} {
+		rows, err := conn.Query(ctx, "EXPLAIN EXECUTE "+execute, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "requests_polls_due") {
+			t.Errorf("the generic plan of %s does not read requests_polls_due:\n%s", execute, strings.Join(plan, "\n"))
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -209,12 +208,3 @@ func (db *DB) Requests(ctx context.Context, f bot.RequestFilter) ([]bot.Request,
 
 // collectRequests reads rows of id and doc as requests.
 var collectRequests = collectKeyed[bot.Request]("request")
-
-// compareNewestFirst orders requests as Requests lists them: by Created, then by ID, both
-// descending.
-func compareNewestFirst(a, b bot.Request) int {
-	if c := b.Created.Compare(a.Created); c != 0 {
-		return c
-	}
-	return strings.Compare(b.ID, a.ID)
-}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -169,4 +170,112 @@ func testPollSchedule(t *testing.T, h Harness) {
 		mustClaimPolls(t, s, "C", t0.Add(time.Hour), 10))
 	diff(t, "D claims once C's leases ran out: no ended or waiting request", []string{"tie-new", "tie-b", "moved-earlier", "approved", "moved-later"},
 		mustClaimPolls(t, s, "D", t0.Add(24*time.Hour), 100))
+}
+
+// testPollClaimFields: a claim carries what a poll reads of a request (its customer, the
+// status last recorded, its organization, when it was due) as last saved, also for a
+// request never scheduled (due at once, its NextPoll the zero time).
+func testPollClaimFields(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	scheduled := polled("scheduled", t0.Add(-time.Minute))
+	scheduled.CustomerID, scheduled.WebexStatus, scheduled.Spec.OrgID = "customer-1", "provisioning", "org-1"
+	never := polled("never", time.Time{})
+	never.State, never.CustomerID = bot.StatePendingReview, "customer-2"
+	mustCreate(t, s, scheduled, never)
+	claims, err := s.ClaimPolls(ctx, "A", t0, t0.Add(lease), 10)
+	if err != nil {
+		t.Fatalf("ClaimPolls = %v", err)
+	}
+	diff(t, "claims as created", []bot.PollClaim{
+		{ID: "never", CustomerID: "customer-2"},
+		{ID: "scheduled", CustomerID: "customer-1", WebexStatus: "provisioning", OrgID: "org-1", NextPoll: t0.Add(-time.Minute)},
+	}, claims)
+
+	// A records a new status of one; the other is changed meanwhile by an update that does
+	// not move its next poll.
+	err = s.FinishPolls(ctx, []string{"scheduled"}, "A", func(id string, r *bot.Request) ([]bot.Outgoing, error) {
+		r.State, r.WebexStatus, r.NextPoll = bot.StateUpdating, "updating", t0.Add(time.Minute)
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatalf("FinishPolls = %v", err)
+	}
+	_, err = s.UpdateRequest(ctx, "never", func(r *bot.Request) ([]bot.Outgoing, error) {
+		r.CustomerID, r.WebexStatus, r.Spec.OrgID = "customer-2b", "pending_rpl_review", "org-2"
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateRequest = %v", err)
+	}
+	claims, err = s.ClaimPolls(ctx, "B", t0.Add(2*lease), t0.Add(3*lease), 10)
+	if err != nil {
+		t.Fatalf("ClaimPolls = %v", err)
+	}
+	diff(t, "claims as last saved", []bot.PollClaim{
+		{ID: "never", CustomerID: "customer-2b", WebexStatus: "pending_rpl_review", OrgID: "org-2"},
+		{ID: "scheduled", CustomerID: "customer-1", WebexStatus: "updating", OrgID: "org-1", NextPoll: t0.Add(time.Minute)},
+	}, claims)
+}
+
+// polls is what FirstPoll and DuePolls return.
+type polls struct {
+	At    time.Time
+	Found bool
+	Due   int
+}
+
+// firstPoll returns FirstPoll's answer with skip.
+func firstPoll(t *testing.T, s bot.Store, skip ...string) polls {
+	t.Helper()
+	at, found, err := s.FirstPoll(context.Background(), func(id string) bool { return slices.Contains(skip, id) })
+	if err != nil {
+		t.Fatalf("FirstPoll = %v", err)
+	}
+	return polls{At: at, Found: found}
+}
+
+// duePolls returns DuePolls' answer at now.
+func duePolls(t *testing.T, s bot.Store, now time.Time) polls {
+	t.Helper()
+	n, at, err := s.DuePolls(context.Background(), now)
+	if err != nil {
+		t.Fatalf("DuePolls = %v", err)
+	}
+	return polls{At: at, Due: n}
+}
+
+// testFirstAndDuePolls: FirstPoll and DuePolls read the next polls of the requests in a
+// polled state as last saved, whoever holds their claims.
+func testFirstAndDuePolls(t *testing.T, h Harness) {
+	ctx := context.Background()
+	s := h.Open(t)
+	diff(t, "first poll of an empty store", polls{}, firstPoll(t, s))
+	diff(t, "due polls of an empty store", polls{}, duePolls(t, s, t0))
+	ended := polled("ended", t0.Add(-time.Hour))
+	ended.State = bot.StateProvisioned
+	waiting := polled("waiting", t0.Add(-2*time.Hour))
+	waiting.State = bot.StateAwaitingApproval
+	mustCreate(t, s, polled("late", t0.Add(time.Hour)), polled("first", t0.Add(-time.Minute)), polled("second", t0.Add(-time.Second)), ended, waiting)
+	diff(t, "first poll", polls{At: t0.Add(-time.Minute), Found: true}, firstPoll(t, s))
+	diff(t, "first poll but for first", polls{At: t0.Add(-time.Second), Found: true}, firstPoll(t, s, "first"))
+	diff(t, "first poll, all skipped", polls{}, firstPoll(t, s, "first", "second", "late"))
+	diff(t, "due polls just before the first", polls{}, duePolls(t, s, t0.Add(-time.Minute-time.Nanosecond)))
+	diff(t, "due polls at t0", polls{At: t0.Add(-time.Minute), Due: 2}, duePolls(t, s, t0))
+	diff(t, "due polls at t0+1h", polls{At: t0.Add(-time.Minute), Due: 3}, duePolls(t, s, t0.Add(time.Hour)))
+
+	mustClaimPolls(t, s, "A", t0, 10)
+	diff(t, "due polls while claimed", polls{At: t0.Add(-time.Minute), Due: 2}, duePolls(t, s, t0))
+	if _, err := s.UpdateRequest(ctx, "first", func(r *bot.Request) ([]bot.Outgoing, error) {
+		r.NextPoll = t0.Add(2 * time.Hour)
+		return nil, nil
+	}); err != nil {
+		t.Fatalf("UpdateRequest = %v", err)
+	}
+	diff(t, "first poll after first moved", polls{At: t0.Add(-time.Second), Found: true}, firstPoll(t, s))
+	diff(t, "due polls after first moved", polls{At: t0.Add(-time.Second), Due: 1}, duePolls(t, s, t0))
+
+	mustCreate(t, s, polled("never", time.Time{}))
+	diff(t, "first poll with one never scheduled", polls{Found: true}, firstPoll(t, s))
+	diff(t, "due polls with one never scheduled", polls{Due: 2}, duePolls(t, s, t0))
 }

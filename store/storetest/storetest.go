@@ -53,6 +53,8 @@ func Run(t *testing.T, h Harness) {
 	t.Run("PollsClaimedOneOwnerAtATime", func(t *testing.T) { testPollClaims(t, h) })
 	t.Run("PollOfADeadOwnerIsTakenOver", func(t *testing.T) { testPollCrash(t, h) })
 	t.Run("PollsClaimedAtTheirNextPollAsSaved", func(t *testing.T) { testPollSchedule(t, h) })
+	t.Run("PollClaimsCarryWhatAPollReads", func(t *testing.T) { testPollClaimFields(t, h) })
+	t.Run("FirstAndDuePollsReadTheSchedule", func(t *testing.T) { testFirstAndDuePolls(t, h) })
 	t.Run("NamedLeasesHaveOneHolder", func(t *testing.T) { testNamedLeases(t, h) })
 	t.Run("BatchesKeepTheirRowsAndUpdates", func(t *testing.T) { testBatches(t, h) })
 	t.Run("Requests", func(t *testing.T) { testRequests(t, h) })
