@@ -60,7 +60,16 @@ func Open(path string, opts Options) (*DB, error) {
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  timeout,
+		ReadOnly: opts.ReadOnly,
+		// As etcd runs bbolt: the freelist is not written at each commit (one page and its
+		// share of the fsync less per transaction) but rebuilt at open by a scan of the
+		// file's pages, and kept as a hash map (allocation without a linear search). See
+		// docs/engine.md, "The store's group commit".
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store: database %s is locked by another process (gave up after %s): %w", path, timeout, err)
 	}
