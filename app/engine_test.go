@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"attachbot/app/apptest"
+	"attachbot/bot"
 	"attachbot/webex/webextest"
 )
 
@@ -115,6 +116,43 @@ func TestThousandConcurrentDeliveriesAnsweredOnce(t *testing.T) {
 	}
 	if got, want := h.Sim.CountCalls(http.MethodPost, "/v1/messages"), n; got != want {
 		t.Errorf("POST /v1/messages was called %d times, want %d", got, want)
+	}
+}
+
+// TestSpaceGoesOnPastAnEarlierEventMemoryMissed: the store holds an event of a space that
+// the in-memory inbox never heard of (accepted by the store earlier, its commit told to the
+// inbox late, or another replica's that died), and Ann's command comes after it. The store
+// refuses the command while that earlier event waits; the bot then asks the store for the
+// space's head at once, handles it, then the command, and does not leave the space to the
+// scan (here an hour away).
+func TestSpaceGoesOnPastAnEarlierEventMemoryMissed(t *testing.T) {
+	h := newHarness(t, apptest.Options{ScanEvery: time.Hour})
+	room := addRooms(t, h, 1)[0]
+	missed := bot.Event{
+		Key: bot.EventKey("messages", "created", "message-memory-missed"), Resource: "messages", Event: "created",
+		DataID: "message-memory-missed", ActorID: webextest.AnnID, RoomID: room, Received: time.Now(),
+	}
+	added, err := h.App().Store().AddEvents(t.Context(), []bot.Event{missed})
+	if err != nil || !added[0] {
+		t.Fatalf("AddEvents = %v, %v", added, err)
+	}
+	msg, err := h.Sim.Say(t.Context(), webextest.AnnID, room, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Settle()
+
+	answered := 0
+	for _, parent := range parentsOf(h, room) {
+		if parent == msg.ID {
+			answered++
+		}
+	}
+	if got, want := answered, 1; got != want {
+		t.Errorf("the command got %d replies, want %d", got, want)
+	}
+	if got, want := h.Sim.CountCalls(http.MethodGet, "/v1/messages/message-memory-missed"), 1; got != want {
+		t.Errorf("the earlier event's message was read %d times, want %d", got, want)
 	}
 }
 

@@ -156,6 +156,10 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 			continue
 		}
 		b.log.Info("event not handed out by the store (done, not due, another replica's, or behind one of its space another replica has); left to that replica and the scan", "event", key)
+		// The store's head of this lane may be an event that memory missed (its commit
+		// told after this one's, or accepted by a replica that died): the lane, once empty
+		// here, is probed at once, not left to the next scan.
+		b.markProbe(probe, lane)
 		b.inbox.done(lane)
 		dropped = true
 	}
@@ -170,13 +174,22 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 // next), and empties probe; it reports whether it found any. When the store cannot be asked,
 // the scan finds those heads later.
 func (b *Bot) probeEventLanes(ctx context.Context, now time.Time, probe map[string]bool) bool {
+	if len(probe) == 0 {
+		return false
+	}
 	var lanes []string
 	for lane := range probe {
 		if !b.inbox.has(lane) {
 			lanes = append(lanes, lane)
 		}
 	}
+	marked := len(probe)
 	clear(probe)
+	defer func() {
+		// After the heads found are in memory: Settle sees them, or no more work.
+		b.addInflight(-marked)
+		b.progressed()
+	}()
 	if len(lanes) == 0 {
 		return false
 	}
@@ -190,10 +203,18 @@ func (b *Bot) probeEventLanes(ctx context.Context, now time.Time, probe map[stri
 	for _, ev := range heads {
 		b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	}
-	if len(heads) > 0 {
-		b.progressed()
-	}
 	return len(heads) > 0
+}
+
+// markProbe has lane probed by the next probeEventLanes (which asks only about lanes empty in
+// memory by then). A lane to probe counts as work in flight until it is probed, so that
+// Settle does not take the moment between a lane's emptying and its probe for the end of
+// the work.
+func (b *Bot) markProbe(probe map[string]bool, lane string) {
+	if !probe[lane] {
+		probe[lane] = true
+		b.addInflight(1)
+	}
 }
 
 // settleEvent takes a worker's report into the in-memory inbox. A lane whose event left the
@@ -205,7 +226,7 @@ func (b *Bot) settleEvent(r handled, inWork, probe map[string]bool) {
 	case r.left:
 		b.inbox.done(r.lane)
 		if !b.inbox.has(r.lane) {
-			probe[r.lane] = true
+			b.markProbe(probe, r.lane)
 		}
 	default:
 		b.inbox.retry(r.lane, struct{}{}, r.retryAt)
