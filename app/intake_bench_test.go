@@ -37,7 +37,11 @@ var intakeSeq atomic.Int64
 
 // bareReceiver is the intake floor: what any webhook receiver must do (read the body, check
 // its HMAC, parse the JSON) and nothing else.
-func bareReceiver(secret []byte) http.Handler {
+func bareReceiver(secret []byte) http.Handler { return receiver(secret, nil) }
+
+// receiver reads a delivery's body, checks its HMAC and parses the JSON, then, unless keep is
+// nil, hands the body to keep, and answers 200 when all went well.
+func receiver(secret []byte, keep func(body []byte) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, handlers.MaxWebhookBody))
 		if err != nil {
@@ -61,6 +65,12 @@ func bareReceiver(secret []byte) http.Handler {
 		if err := json.Unmarshal(body, &env); err != nil || env.Data.ID == "" {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
+		}
+		if keep != nil {
+			if err := keep(body); err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -143,16 +153,19 @@ func p99(ds []time.Duration) time.Duration {
 
 // BenchmarkIntake measures signed messages/created deliveries acknowledged by attachbot's
 // real handler (the real store on disk; the bot started, its workers taking the events up
-// against a simulated Webex that answers at once) against the floor, a bare receiver that
-// checks the HMAC and parses the JSON, both over HTTP on the loopback, with the same
-// deliveries in the same run:
+// against a simulated Webex that answers at once) against two floors measured in the same
+// run with deliveries of the same form, all over HTTP on the loopback: a bare receiver that
+// checks the HMAC and parses the JSON, and a durable one that also makes each delivery
+// durable before answering, the cheapest way known (intake_floor_test.go):
 //   - senders=32: 32 concurrent senders, as fast as they are answered: ns/op is attachbot's
-//     time per delivery; deliveries/s, the ratio to the bare receiver's, and both p99s;
-//     on bbolt, writes/commit, the mean number of writes (one per delivery, and the
-//     workers') each of the store's transactions held;
-//   - both: cpu-us/op and bare-cpu-us/op, the process's CPU time per delivery while each
-//     side was measured (a figure the other processes' load changes less than the rates);
-//   - paced=1000/s: one delivery every millisecond: both p99 acknowledgement latencies.
+//     time per delivery; deliveries/s for each side (bare-, durable-), the ratio to the bare
+//     receiver's, durable-ratio (the durable floor's to the bare one's) and
+//     ratio-to-durable; on bbolt, writes/commit, the mean number of writes (one per
+//     delivery, and the workers') each of the store's transactions held;
+//   - both: cpu-us/op for each side, the process's CPU time per delivery while it was
+//     measured (a figure the other processes' load changes less than the rates), and each
+//     side's p99 acknowledgement latency;
+//   - paced=1000/s: one delivery every millisecond.
 func BenchmarkIntake(b *testing.B) {
 	onceOnly(b)
 	for _, paced := range []bool{false, true} {
@@ -180,13 +193,16 @@ func BenchmarkIntake(b *testing.B) {
 }
 
 // intakeBench measures b.N deliveries to the attachbots build returns (started, behind a
-// round-robin balancer when several), then to the bare receiver, and reports both.
+// round-robin balancer when several), then to the two floors (the bare receiver, and the
+// durable one of intake_floor_test.go), and reports all three.
 func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app.App) {
 	b.StopTimer()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * intakeSenders, MaxConnsPerHost: 0}}
 	defer client.CloseIdleConnections()
 	bare := httptest.NewServer(bareReceiver([]byte(intakeSecret)))
 	defer bare.Close()
+	durable := httptest.NewServer(durableReceiver([]byte(intakeSecret), newSyncLog(b, b.TempDir())))
+	defer durable.Close()
 	balancer := &roundRobin{}
 	var onDisk *store.DB // the store on disk, when there is one attachbot on bbolt
 	for _, a := range build(webextest.New(webextest.Options{})) {
@@ -199,20 +215,15 @@ func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app
 	real := httptest.NewServer(balancer)
 	defer real.Close()
 
-	bodies, sigs := intakeBodies(b.N)
-	bareCPU := processCPU()
-	bareLatencies, bareWall := intakeRun(b, client, bare.URL+"/webhook", bodies, sigs, paced)
-	bareCPU = processCPU() - bareCPU
-	bodies, sigs = intakeBodies(b.N)
+	floor := intakeMeasure(b, client, bare.URL, paced)
+	durableFloor := intakeMeasure(b, client, durable.URL, paced)
 	var before store.CommitCounts
 	if onDisk != nil {
 		before = onDisk.CommitCounts()
 	}
-	cpu := processCPU()
 	b.StartTimer()
-	latencies, wall := intakeRun(b, client, real.URL+"/webhook", bodies, sigs, paced)
+	got := intakeMeasure(b, client, real.URL, paced)
 	b.StopTimer()
-	cpu = processCPU() - cpu
 	if onDisk != nil {
 		// The writes of the deliveries and of the workers, per bbolt transaction (two
 		// fsyncs each) during the timed part.
@@ -222,14 +233,37 @@ func intakeBench(b *testing.B, paced bool, build func(sim *webextest.Sim) []*app
 		}
 	}
 
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/op")
-	b.ReportMetric(float64(bareCPU.Microseconds())/float64(b.N), "bare-cpu-us/op")
-	b.ReportMetric(float64(p99(latencies).Microseconds())/1e3, "p99-ms")
-	b.ReportMetric(float64(p99(bareLatencies).Microseconds())/1e3, "bare-p99-ms")
-	if !paced {
-		rate, bareRate := float64(b.N)/wall.Seconds(), float64(b.N)/bareWall.Seconds()
-		b.ReportMetric(rate, "deliveries/s")
-		b.ReportMetric(bareRate, "bare-deliveries/s")
-		b.ReportMetric(rate/bareRate, "ratio")
+	for _, side := range []struct {
+		prefix string
+		f      intakeFigures
+	}{{"", got}, {"bare-", floor}, {"durable-", durableFloor}} {
+		b.ReportMetric(float64(side.f.cpu.Microseconds())/float64(b.N), side.prefix+"cpu-us/op")
+		b.ReportMetric(float64(p99(side.f.latencies).Microseconds())/1e3, side.prefix+"p99-ms")
+		if !paced {
+			b.ReportMetric(side.f.rate(), side.prefix+"deliveries/s")
+		}
 	}
+	if !paced {
+		b.ReportMetric(got.rate()/floor.rate(), "ratio")
+		b.ReportMetric(durableFloor.rate()/floor.rate(), "durable-ratio")
+		b.ReportMetric(got.rate()/durableFloor.rate(), "ratio-to-durable")
+	}
+}
+
+// intakeFigures is what one side of the intake benchmark measured.
+type intakeFigures struct {
+	latencies []time.Duration // each delivery's, from its sending to its answer
+	wall      time.Duration   // from the first sending to the last answer
+	cpu       time.Duration   // the process's CPU time meanwhile
+}
+
+// rate returns the deliveries acknowledged per second.
+func (f intakeFigures) rate() float64 { return float64(len(f.latencies)) / f.wall.Seconds() }
+
+// intakeMeasure sends b.N fresh deliveries to the receiver at base and returns its figures.
+func intakeMeasure(b *testing.B, client *http.Client, base string, paced bool) intakeFigures {
+	bodies, sigs := intakeBodies(b.N)
+	cpu := processCPU()
+	latencies, wall := intakeRun(b, client, base+"/webhook", bodies, sigs, paced)
+	return intakeFigures{latencies: latencies, wall: wall, cpu: processCPU() - cpu}
 }
