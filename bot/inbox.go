@@ -155,7 +155,7 @@ func (b *Bot) dispatchEvents(ctx context.Context, jobs chan<- claimedEvent, inWo
 			b.inbox.retry(lane, struct{}{}, now.Add(b.cfg.RetryBase))
 			continue
 		}
-		b.log.Info("event not handed out by the store (done, not due, another replica's, or behind one of its space another replica has); left to that replica and the scan", "event", key)
+		b.log.Info("event not handed out by the store (done, not due, another replica's, or behind an event of its space that memory missed); its space is probed for the store's head", "event", key)
 		// The store's head of this lane may be an event that memory missed (its commit
 		// told after this one's, or accepted by a replica that died): the lane, once empty
 		// here, is probed at once, not left to the next scan.
