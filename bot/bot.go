@@ -235,7 +235,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		inbox:     newLanes[struct{}](),
 		outbox:    newLanes[struct{}](),
 	}
-	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded}
+	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded, holding: b.holdAdded}
 	b.table = b.routes()
 	return b, nil
 }
