@@ -143,7 +143,7 @@ type Bot struct {
 
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
-	inflight         int           // events being handled and poll runs under way
+	inflight         int           // events being handled, poll runs under way, lanes to probe and accepted events the intake holds back
 	lastWebhookCheck time.Time
 	tokenInUse       string          // the partner access token the bot last gave its client (tokens.go)
 	runCtx           context.Context // the loops' context, from Start
