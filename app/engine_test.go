@@ -156,6 +156,47 @@ func TestSpaceGoesOnPastAnEarlierEventMemoryMissed(t *testing.T) {
 	}
 }
 
+// TestOutboxSendsWhatAnotherEnqueuedToASpaceItSends: while the bot's reply to Ann is on its
+// way to Webex (held there), a message to the same space is enqueued in the store behind the
+// bot's back, as another replica would. Once the reply is sent, the bot asks the store for
+// the space's next message at once and sends it, and Settle waits for that: the scan, an
+// hour away, never runs.
+func TestOutboxSendsWhatAnotherEnqueuedToASpaceItSends(t *testing.T) {
+	gate := &gateFirst{held: make(chan struct{}), open: make(chan struct{}), match: func(r *http.Request) bool {
+		return r.Method == http.MethodPost && r.URL.Path == "/v1/messages"
+	}}
+	h := newHarness(t, apptest.Options{ScanEvery: time.Hour, HTTPClient: &http.Client{Transport: gate}})
+	room := addRooms(t, h, 1)[0]
+	gate.armed.Store(true)
+	cmd, err := h.Sim.Say(t.Context(), webextest.AnnID, room, "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gate.held:
+	case <-t.Context().Done():
+		t.Fatal("the reply never reached Webex")
+	}
+	another := bot.Outgoing{Key: "message-another-enqueued", Created: time.Now(), Message: bot.OutMessage{RoomID: room, Markdown: "enqueued by another replica"}}
+	if err := h.App().Store().Enqueue(t.Context(), []bot.Outgoing{another}); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.open)
+	h.Settle()
+
+	var got []string
+	for _, m := range h.BotMessages(room) {
+		if m.ParentID == cmd.ID {
+			got = append(got, "the reply")
+		} else {
+			got = append(got, m.Markdown)
+		}
+	}
+	if diff := cmp.Diff([]string{"the reply", another.Message.Markdown}, got); diff != "" {
+		t.Errorf("the bot's messages in the space when Settle returned (-want +got):\n%s", diff)
+	}
+}
+
 // TestOrderPerSpaceUnderConcurrency: in each of 10 spaces Ann types 10 commands one after
 // the other while the spaces go on at once; the first reads of messages are slow (the
 // simulated Webex waits before it answers). Every space's replies come in the

@@ -143,7 +143,7 @@ type Bot struct {
 
 	mu               sync.Mutex
 	changed          chan struct{} // closed and replaced whenever work finishes
-	inflight         int           // events being handled and poll runs under way
+	inflight         int           // events being handled, poll runs under way, lanes to probe and accepted events the intake holds back
 	lastWebhookCheck time.Time
 	tokenInUse       string          // the partner access token the bot last gave its client (tokens.go)
 	runCtx           context.Context // the loops' context, from Start
@@ -235,7 +235,7 @@ func New(cfg Config, deps Deps) (*Bot, error) {
 		inbox:     newLanes[struct{}](),
 		outbox:    newLanes[struct{}](),
 	}
-	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded}
+	b.intake = &groupCommit{commit: b.db.AddEvents, committed: b.queueAdded, holding: b.holdAdded}
 	b.table = b.routes()
 	return b, nil
 }
@@ -399,7 +399,7 @@ func (b *Bot) Settle(ctx context.Context) error {
 			return err
 		}
 		if inflight == 0 && !pollDue && !b.batchBehind() && b.outWakes.Load() == b.outRead.Load() {
-			if s := b.QueueStats(); s.InboxDepth == 0 && s.OutboxDepth == 0 {
+			if s := b.QueueStats(); s.InboxDepth == 0 && s.OutboxDepth == 0 && b.quietSince(changed) {
 				return nil
 			}
 		}
@@ -409,6 +409,16 @@ func (b *Bot) Settle(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// quietSince reports whether nothing is in flight now and nothing progressed since changed
+// was read: then Settle's looks, taken one after the other, saw one moment. Without it, a
+// look at the work in flight taken before a lane's emptying and a look at the queues taken
+// after it could both see nothing while the lane waits for its probe.
+func (b *Bot) quietSince(changed chan struct{}) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.inflight == 0 && b.changed == changed
 }
 
 // progressed tells Settle that something finished.

@@ -14,18 +14,28 @@ import (
 // Up to maxCommitting commits run at once, so that a store that gathers the writes of all
 // its callers into one transaction (as the bbolt store does) finds every delivery that
 // arrived during its last transaction already waiting when it starts the next, instead of
-// committing the workers' writes without some of them. The in-memory inbox is told of each
-// commit as it ends, and orders what it is told by Seq; an event acknowledged before another
-// arrives is still queued before it.
+// committing the workers' writes without some of them. Commits that run at once may end in
+// another order than the store numbered their events (Seq): committed is told each space's
+// events strictly in Seq order (see tellInOrder), so that memory never hears of an event
+// before an earlier one of its space that a commit still under way holds.
 type groupCommit struct {
-	// commit writes events in one transaction and reports which were added.
+	// commit writes events in one transaction, setting the Seq of those it adds, and reports
+	// which were added.
 	commit func(ctx context.Context, events []Event) ([]bool, error)
-	// committed is told, before any caller returns, what a commit added.
-	committed func(events []Event, added []bool)
+	// committed is told the events commits added, each space's in Seq order.
+	committed func(events []Event)
+	// holding is told how many more (n > 0) or fewer (n < 0) added events wait to be told to
+	// committed: more before the callers of the commit that added them return, fewer after
+	// committed was told of them.
+	holding func(n int)
 
 	mu         sync.Mutex
-	gathering  *intakeBatch // the events waiting for the next commit, or nil
-	committing int          // the callers (or the goroutines they handed over to) that commit
+	gathering  *intakeBatch   // the events waiting for the next commit, or nil
+	committing int            // the callers (or the goroutines they handed over to) that commit
+	started    uint64         // how many commits have started (each one's ticket is the count before it)
+	underWay   []*intakeBatch // the commits under way
+	held       []heldEvent    // the added events not told yet, by Seq
+	counted    int            // the held events holding was told of
 }
 
 // maxCommitting is how many commits of accepted events run at once. With the bbolt store,
@@ -40,6 +50,9 @@ const maxCommitting = 32
 // intakeBatch is the events of one commit and its outcome, known once done is closed.
 type intakeBatch struct {
 	events []Event
+	lanes  []string            // each event's lane
+	spaces map[string]struct{} // the lanes of the events (a set)
+	ticket uint64              // the commit's place among the commits started (groupCommit.started)
 	done   chan struct{}
 	added  []bool
 	err    error
@@ -48,12 +61,15 @@ type intakeBatch struct {
 // add stores ev in the next group commit and reports whether it was added (false: its key
 // was in the inbox or processed already, or came earlier in the same commit).
 func (g *groupCommit) add(ctx context.Context, ev Event) (bool, error) {
+	lane := ev.Lane()
 	g.mu.Lock()
 	if g.gathering == nil {
-		g.gathering = &intakeBatch{done: make(chan struct{})}
+		g.gathering = &intakeBatch{done: make(chan struct{}), spaces: map[string]struct{}{}}
 	}
 	batch, i := g.gathering, len(g.gathering.events)
 	batch.events = append(batch.events, ev)
+	batch.lanes = append(batch.lanes, lane)
+	batch.spaces[lane] = struct{}{}
 	lead := g.committing < maxCommitting
 	if lead {
 		g.committing++
@@ -100,12 +116,11 @@ func (g *groupCommit) commitGathered(ctx context.Context, handedOver bool) {
 			g.mu.Unlock()
 			return
 		}
+		g.begin(batch)
 		g.mu.Unlock()
 
 		batch.added, batch.err = g.commit(ctx, batch.events)
-		if batch.err == nil {
-			g.committed(batch.events, batch.added)
-		}
+		g.end(batch)
 		close(batch.done)
 		if !handedOver {
 			// A goroutine only when something gathered: most commits of a busy intake
@@ -124,15 +139,20 @@ func (g *groupCommit) commitGathered(ctx context.Context, handedOver bool) {
 }
 
 // queueAdded puts the events a commit added in the in-memory inbox and wakes the workers.
-func (b *Bot) queueAdded(events []Event, added []bool) {
-	woke := false
-	for i, ev := range events {
-		if added[i] {
-			b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
-			woke = true
-		}
+func (b *Bot) queueAdded(events []Event) {
+	for _, ev := range events {
+		b.inbox.push(ev.Lane(), ev.Key, ev.Seq, struct{}{}, ev.NotBefore, ev.Received)
 	}
-	if woke {
+	if len(events) > 0 {
 		wake(b.wakeInbox)
+	}
+}
+
+// holdAdded counts the added events the intake holds back as work in flight, so that
+// Settle waits until they are in the in-memory inbox.
+func (b *Bot) holdAdded(n int) {
+	b.addInflight(n)
+	if n < 0 {
+		b.progressed()
 	}
 }

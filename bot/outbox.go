@@ -78,10 +78,10 @@ func (b *Bot) runOutbox(ctx context.Context) {
 			waiting--
 		case r := <-results:
 			if r.left {
+				// Marked before the lane can empty in memory, so that Settle never sees it
+				// empty and not yet probed (a lane that still holds messages is not asked).
+				b.markProbe(probe, r.lane)
 				b.outbox.finish(r.lane, r.o.Seq)
-				if !b.outbox.has(r.lane) {
-					probe[r.lane] = true
-				}
 			} else {
 				b.outbox.retryHead(r.lane, r.o.Key, struct{}{}, r.o.NotBefore)
 			}
@@ -111,9 +111,12 @@ func (s callSlots) free() { <-s }
 // the lanes to probe, in one store call, and hands the heads the store gives to the senders;
 // it returns how many it handed. A probed lane's head goes in the in-memory outbox (its lane
 // is claimed now: it is to be dispatched at once). A lane the store does not hand out (sent,
-// not due, or another replica's) loses its head from memory: the scan finds it again when it
-// is due and free. again reports either: there may be more ready to dispatch. When the store
-// cannot be asked, the heads wait RetryBase.
+// not due, another replica's, or being claimed by another at that moment) loses its head
+// from memory and is probed by the next call once it is empty here; its holder probes it
+// when done, and the scan finds it again when it is due and free. A lane to probe counts as
+// work in flight (markProbe) until this call has put the heads found in memory. again
+// reports either: there may be more ready to dispatch. When the store cannot be asked, the
+// heads wait RetryBase.
 func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, free int, probe map[string]bool) (handed int, again bool) {
 	now := b.clock.Now()
 	taken := map[string]laneItem[struct{}]{}
@@ -131,7 +134,14 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 			lanes = append(lanes, lane)
 		}
 	}
-	clear(probe)
+	if marked := len(probe); marked > 0 {
+		clear(probe)
+		defer func() {
+			// After the heads found are in memory: Settle sees them, or no more work.
+			b.addInflight(-marked)
+			b.progressed()
+		}()
+	}
 	if len(lanes) == 0 {
 		return 0, false
 	}
@@ -158,7 +168,11 @@ func (b *Bot) dispatchMessages(ctx context.Context, jobs chan<- queuedMessage, f
 		handed++
 	}
 	for lane, it := range taken {
-		b.log.Info("outbox lane not handed out by the store (sent, not due, or another replica's); left to the scan", "lane", lane, "key", it.key)
+		b.log.Info("outbox lane not handed out by the store (sent, not due, another replica's, or being claimed by another at that moment); probed once it is empty here, then left to its holder and the scan", "lane", lane, "key", it.key)
+		// On PostgreSQL a claim skips a lane another transaction is claiming at that
+		// moment, which may not have seen this lane's head yet: the lane is asked again at
+		// once rather than left to the next scan.
+		b.markProbe(probe, lane)
 		b.outbox.done(lane)
 	}
 	if len(taken) > 0 {

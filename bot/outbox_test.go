@@ -12,6 +12,7 @@ import (
 	"attachbot/bot"
 	"attachbot/bot/bottest"
 	"attachbot/cards"
+	"attachbot/store"
 )
 
 // gatedMessenger is a fake Messenger whose Send waits at a gate until the test lets it
@@ -50,6 +51,24 @@ func (g *gatedMessenger) Send(ctx context.Context, msg bot.OutMessage) (bot.Mess
 	return g.Messenger.Send(ctx, msg)
 }
 
+// newGatedBot returns a bot with cfg on a store of its own, whose Webex is a gatedMessenger,
+// and whose clock never moves unless the test advances it (its scans never run). Its loops do
+// not run until started.
+func newGatedBot(t *testing.T, cfg bot.Config) (*bot.Bot, *gatedMessenger, *store.DB, *bottest.Clock) {
+	t.Helper()
+	clock := bottest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), false)
+	msgr := &gatedMessenger{
+		Messenger: bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"}),
+		arrived:   make(chan chan struct{}),
+	}
+	db := bottest.NewStore(t)
+	b, err := bot.New(cfg, bot.Deps{Messenger: msgr, Partner: bottest.NewPartner(nil), Store: db, Cards: cards.New(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, msgr, db, clock
+}
+
 // mostAtOnce returns the most sends that were ever under way at once.
 func (g *gatedMessenger) mostAtOnce() int {
 	g.mu.Lock()
@@ -65,17 +84,7 @@ func TestOutboxCallsAtMostSendConcurrency(t *testing.T) {
 	const sendConcurrency = 3
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	clock := bottest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), false)
-	msgr := &gatedMessenger{
-		Messenger: bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"}),
-		arrived:   make(chan chan struct{}),
-	}
-	db := bottest.NewStore(t)
-	b, err := bot.New(bot.Config{PollInSweepOnly: true, SendConcurrency: sendConcurrency},
-		bot.Deps{Messenger: msgr, Partner: bottest.NewPartner(nil), Store: db, Cards: cards.New(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, msgr, db, clock := newGatedBot(t, bot.Config{PollInSweepOnly: true, SendConcurrency: sendConcurrency})
 	var out []bot.Outgoing
 	want := map[string][]string{}
 	for i := range 4 * sendConcurrency {
@@ -115,4 +124,65 @@ func TestOutboxCallsAtMostSendConcurrency(t *testing.T) {
 	if got, want := msgr.mostAtOnce(), sendConcurrency; got != want {
 		t.Errorf("most calls under way at once = %d, want %d (SendConcurrency)", got, want)
 	}
+}
+
+// TestOutboxProbesALaneOnceItsMessageIsSent: while the bot sends a message to a space,
+// another replica enqueues the next message to that space, which this bot's memory never
+// hears of. Once the first is sent, the bot asks the store for the space's next message at
+// once and sends it, and Settle does not return before it has: the lane to probe counts as
+// work in flight. The fake clock never moves, so the scan never runs. The moment Settle
+// could take for the end lasts as long as the probe's store call, so the test repeats it.
+func TestOutboxProbesALaneOnceItsMessageIsSent(t *testing.T) {
+	const rounds = 30
+	for round := range rounds {
+		if got, want := sendThenProbe(t, round), []string{"first", "second"}; !cmp.Equal(got, want) {
+			t.Fatalf("round %d: sent when Settle returned %q, want %q", round, got, want)
+		}
+	}
+}
+
+// sendThenProbe runs one round of TestOutboxProbesALaneOnceItsMessageIsSent on a bot of its
+// own and returns the texts sent when Settle returned.
+func sendThenProbe(t *testing.T, round int) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, msgr, db, clock := newGatedBot(t, bot.Config{PollInSweepOnly: true})
+	room := fmt.Sprintf("room-%02d", round)
+	message := func(text string) []bot.Outgoing {
+		return []bot.Outgoing{{Key: "m-" + text, Created: clock.Now(), Message: bot.OutMessage{RoomID: room, Markdown: text}}}
+	}
+	if err := db.Enqueue(ctx, message("first")); err != nil {
+		t.Fatal(err)
+	}
+	startBot(ctx, t, b)
+
+	var first chan struct{}
+	select {
+	case first = <-msgr.arrived:
+	case <-ctx.Done():
+		t.Fatal("the first message never reached Webex")
+	}
+	if err := db.Enqueue(ctx, message("second")); err != nil { // as another replica: the bot is not told
+		t.Fatal(err)
+	}
+	go func() { // every later send goes through at once
+		for {
+			select {
+			case through := <-msgr.arrived:
+				close(through)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	close(first)
+	if err := b.Settle(ctx); err != nil {
+		t.Fatalf("Settle: %v; queues %+v", err, b.QueueStats())
+	}
+	var sent []string
+	for _, m := range msgr.Sent() {
+		sent = append(sent, m.Markdown)
+	}
+	return sent
 }
