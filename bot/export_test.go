@@ -19,3 +19,6 @@ func (b *Bot) HoldLane(ctx context.Context, lane string) (context.Context, func(
 // Handle is Bot.handle for an event the test claimed for the bot, for the tests of package
 // bot_test: it reports whether the event left this bot's inbox.
 func (b *Bot) Handle(ctx context.Context, ev Event) bool { return b.handle(ctx, ev).left }
+
+// PollClaimMax is pollClaimMax: how many due polls one run claims at most.
+const PollClaimMax = pollClaimMax

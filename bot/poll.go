@@ -38,14 +38,25 @@ const pollClaimMax = 1000
 
 // pollDue polls every request in a polled state whose next poll is due: the sweep's polls
 // (with Config.PollInSweepOnly). See pollRequests. A run that claimed pollClaimMax is
-// followed by another at once, as in the poll loop, until one claims fewer; a run that
-// failed ends the sweep's polls, and the next sweep goes on.
+// followed by another as soon as it handed its last poll to a slot, as runs overlap in the
+// poll loop, so that the slots do not idle while a run's last polls and records end; a run
+// that claimed fewer ends the sweep's polls, and so does one that failed, once the run
+// claimed meanwhile is done too (the next sweep goes on).
 func (b *Bot) pollDue(ctx context.Context) error {
+	var previous func() error // the run before, its last polls under way
 	for {
-		claimed, err := b.pollRequests(ctx)
-		if err != nil || claimed < pollClaimMax {
-			return err
+		claimed, finish, err := b.startPolls(ctx)
+		var previousErr error
+		if previous != nil {
+			previousErr = previous()
 		}
+		if err != nil || previousErr != nil || claimed < pollClaimMax {
+			if finish != nil {
+				err = finish()
+			}
+			return errors.Join(previousErr, err)
+		}
+		previous = finish
 	}
 }
 
@@ -58,10 +69,21 @@ func (b *Bot) pollDue(ctx context.Context) error {
 // commit), so that the pollers never wait for the disk. A status change is recorded with its
 // notice in the same transaction, so that it is told once. It returns how many it claimed.
 func (b *Bot) pollRequests(ctx context.Context) (int, error) {
+	claimed, finish, err := b.startPolls(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return claimed, finish()
+}
+
+// startPolls is pollRequests up to the last claimed poll handed to a slot: it returns how
+// many it claimed and finish, which waits for the polls and their records and returns their
+// errors.
+func (b *Bot) startPolls(ctx context.Context) (int, func() error, error) {
 	now := b.clock.Now()
 	claimed, err := b.db.ClaimPolls(ctx, b.owner, now, now.Add(pollLease), pollClaimMax)
 	if err != nil {
-		return 0, fmt.Errorf("claim the due polls: %w", err)
+		return 0, nil, fmt.Errorf("claim the due polls: %w", err)
 	}
 	// The answers wait for the writer in a buffer of a whole batch, so that the pollers go on
 	// while it commits one: with a buffer of a few answers they waited for every commit.
@@ -101,15 +123,18 @@ func (b *Bot) pollRequests(ctx context.Context) (int, error) {
 			answers <- a
 		})
 	}
-	wg.Wait()
-	close(answers)
-	errs := <-recorded
-	if len(unpolled) > 0 {
-		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		defer cancel()
-		errs = append(errs, ctx.Err(), b.db.ReleasePolls(releaseCtx, unpolled, b.owner))
+	finish := func() error {
+		wg.Wait()
+		close(answers)
+		errs := <-recorded
+		if len(unpolled) > 0 {
+			releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+			defer cancel()
+			errs = append(errs, ctx.Err(), b.db.ReleasePolls(releaseCtx, unpolled, b.owner))
+		}
+		return summarize(slices.DeleteFunc(errs, func(err error) bool { return err == nil }), 3)
 	}
-	return len(claimed), summarize(slices.DeleteFunc(errs, func(err error) bool { return err == nil }), 3)
+	return len(claimed), finish, nil
 }
 
 // summarize joins the first n errors and counts the others, so that an outage over
