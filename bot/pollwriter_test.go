@@ -9,7 +9,6 @@ import (
 
 	"attachbot/bot"
 	"attachbot/bot/bottest"
-	"attachbot/cards"
 	"attachbot/store"
 )
 
@@ -56,58 +55,11 @@ func TestPollersGoOnWhileTheWriterCommits(t *testing.T) {
 	db := &writerHeldStore{DB: bottest.NewStore(t), entered: make(chan struct{}), gate: make(chan struct{})}
 	partner := &countingPartner{Partner: bottest.NewPartner(nil), n: n, polled: make(chan struct{})}
 	now := clock.Now()
-	for i := range n {
-		p, err := partner.Provision(ctx, bot.CustomerRequest{OrgID: "org-1", ExternalID: fmt.Sprintf("ext-%03d", i), Packages: []string{"webex_meetings"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := bot.Request{
-			ID: fmt.Sprintf("P%03d", i), Source: "test", Created: now, Updated: now,
-			State: bot.StateProvisioning, RoomID: "room-1", Spec: bot.AttachSpec{OrgID: "org-1", Packages: []string{"webex_meetings"}},
-			CustomerID: p.CustomerID, WebexStatus: string(bot.StateProvisioning),
-			Submitted: now, NextPoll: now, PollInterval: 5 * time.Second,
-		}
-		if err := db.CreateRequest(ctx, r, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	msgr := bottest.NewMessenger(bot.Person{ID: "bot-1", Emails: []string{"attachbot@webex.bot"}, DisplayName: "attachbot"})
-	b, err := bot.New(bot.Config{PollInSweepOnly: true},
-		bot.Deps{Messenger: msgr, Partner: partner, Store: db, Cards: cards.New(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	startBot(ctx, t, b)
-
-	swept := make(chan error, 1)
-	go func() { swept <- b.Sweep(ctx) }()
-	for _, wait := range []struct {
-		what string
-		ch   chan struct{}
-	}{{"the writer to start its first commit", db.entered}, {"every request to be polled while it commits", partner.polled}} {
-		select {
-		case <-wait.ch:
-		case <-ctx.Done():
-			close(db.gate)
-			t.Fatalf("waiting for %s: %v; %d of %d polled", wait.what, ctx.Err(), partner.polls.Load(), n)
-		}
-	}
-	close(db.gate)
-	if err := <-swept; err != nil {
-		t.Fatalf("sweep: %v", err)
-	}
-	rs, err := db.Requests(ctx, bot.RequestFilter{States: []bot.State{bot.StateProvisioning}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if !r.NextPoll.After(now) {
-			t.Errorf("request %s: next poll %s, want after %s (the answer recorded)", r.ID, r.NextPoll, now)
-		}
-	}
-	if len(rs) != n {
-		t.Errorf("%d requests in provisioning, want %d", len(rs), n)
-	}
+	createRequests(ctx, t, db, provisioningRequests(ctx, t, partner, now, now, n))
+	b := startSweepingBot(ctx, t, db, partner, clock)
+	sweepHeld(ctx, t, b, db.gate, func() string { return fmt.Sprintf("; %d of %d polled", partner.polls.Load(), n) },
+		awaited{"the writer to start its first commit", db.entered}, awaited{"every request to be polled while it commits", partner.polled})
+	checkEveryAnswerRecorded(ctx, t, db, now, n)
 }
 
 // startBot starts b, and stops it when the test ends.
